@@ -1,0 +1,76 @@
+"""Full catalogue download for the sample site (150+ procedures) and 10,000 synthetic ones:
+time and bytes, gzip and plain, and a 304 revalidation, each next to a baseline measured
+in the same run: the same number of bytes from a trivial aiohttp handler.
+
+    python benchmarks/bench_catalogue.py [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+import aiohttp
+
+from common import clock, kiosk_backend, median, ms, trivial_backend
+from kiosk.backend.sample import sample_catalogue, synthetic_catalogue
+from kiosk.backend.store import BackendStore
+
+
+async def fetch(session: aiohttp.ClientSession, url: str, repeat: int, **headers: str) -> tuple[float, int, int]:
+    """Median seconds, bytes on the wire, status."""
+    times, size, status = [], 0, 0
+    for _ in range(repeat):
+        start = clock()
+        async with session.get(url, headers=headers, auto_decompress=False) as response:
+            body = await response.read()
+            status = response.status
+        times.append(clock() - start)
+        size = len(body)
+    return median(times), size, status
+
+
+async def measure(name: str, catalogue, folder: Path, repeat: int) -> None:
+    db = folder / f"{name}.sqlite3"
+    store = BackendStore(db)
+    store.replace_catalogue(catalogue)
+    store.close()
+    with kiosk_backend(db) as url, trivial_backend() as base:
+        async with aiohttp.ClientSession() as session:
+            # The first request builds the cached encodings; a kiosk fleet sees the warm case.
+            await fetch(session, f"{url}/api/v1/catalogue", 1)
+            plain_t, plain_b, _ = await fetch(session, f"{url}/api/v1/catalogue", repeat)
+            gzip_t, gzip_b, _ = await fetch(session, f"{url}/api/v1/catalogue", repeat, Accept_Encoding="gzip")
+            async with session.get(f"{url}/api/v1/catalogue") as response:
+                etag = response.headers["ETag"]
+            not_modified_t, _, status = await fetch(session, f"{url}/api/v1/catalogue", repeat, If_None_Match=etag)
+            assert status == 304
+            base_plain_t, _, _ = await fetch(session, f"{base}/blob/{plain_b}", repeat)
+            base_gzip_t, _, _ = await fetch(session, f"{base}/blob/{gzip_b}", repeat)
+            base_hello_t, _, _ = await fetch(session, f"{base}/hello", repeat)
+    count = len(catalogue.procedures)
+    print(f"\n{name}: {count} procedures (median of {repeat})")
+    print(f"  plain   {ms(plain_t)} {plain_b / 1e6:8.2f} MB   baseline same bytes {ms(base_plain_t)}  ratio {plain_t / base_plain_t:5.2f}")
+    print(f"  gzip    {ms(gzip_t)} {gzip_b / 1e6:8.2f} MB   baseline same bytes {ms(base_gzip_t)}  ratio {gzip_t / base_gzip_t:5.2f}"
+          f"   ({plain_b / gzip_b:.1f}x smaller)")
+    print(f"  304     {ms(not_modified_t)}      0 bytes   baseline tiny JSON  {ms(base_hello_t)}  ratio {not_modified_t / base_hello_t:5.2f}")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--synthetic", type=int, default=10_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        start = clock()
+        big = synthetic_catalogue(args.synthetic)
+        print(f"generated {args.synthetic} synthetic procedures in {clock() - start:.1f} s ({dt.date.today()})")
+        await measure("sample site", sample_catalogue(), Path(folder), args.repeat)
+        await measure("synthetic", big, Path(folder), args.repeat)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,170 @@
+"""The reference backend's SQLite file: schema migrations, catalogue and dossiers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import sqlite_utils
+
+from ..domain.dossier import Dossier
+from ..domain.procedure import Agency, Catalogue, Field, Level, Procedure, Site
+
+
+def _dump(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    db["levels"].create({"code": str, "name": str, "name_en": str, "rank": int}, pk="code")
+    db["fields"].create({"code": str, "name": str, "name_en": str}, pk="code")
+    db["agencies"].create(
+        {"code": str, "name": str, "level": str, "parent": str, "address": str}, pk="code"
+    )
+    # The full procedure is kept as JSON text so the catalogue is served without re-encoding.
+    db["procedures"].create({"code": str, "name": str, "field": str, "data": str}, pk="code")
+    db["procedures"].create_index(["field"])
+    db["dossiers"].create(
+        {"code": str, "procedure_code": str, "status": int, "data": str}, pk="code"
+    )
+
+
+# Append only: each entry moves the schema one version up (PRAGMA user_version).
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+
+
+class StoreError(Exception):
+    """The database file cannot be used, with the reason."""
+
+
+class BackendStore:
+    def __init__(self, path: str | Path):
+        try:
+            self.db = sqlite_utils.Database(path)
+            self.db.enable_wal()
+            self.db.execute("PRAGMA busy_timeout = 5000")
+            self._migrate()
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"cannot open database {path}: {error}") from None
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        current = self.schema_version
+        if current > len(MIGRATIONS):
+            raise StoreError(f"database schema {current} is newer than this program knows")
+        for number, migration in enumerate(MIGRATIONS[current:], start=current + 1):
+            with self.db.atomic():
+                migration(self.db)
+                self.db.execute(f"PRAGMA user_version = {number}")
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- catalogue ---------------------------------------------------------
+
+    def is_empty(self) -> bool:
+        return self.db["procedures"].count == 0 and self.db["levels"].count == 0
+
+    def replace_catalogue(self, catalogue: Catalogue) -> str:
+        """Put a whole catalogue in place of the current one, in one transaction."""
+        with self.db.atomic():
+            for table in ("levels", "fields", "agencies", "procedures"):
+                self.db.execute(f"DELETE FROM {table}")
+            self.db["meta"].upsert({"key": "site", "value": _dump(catalogue.site.to_dict())}, pk="key")
+            self._put(catalogue.levels, catalogue.fields, catalogue.agencies, catalogue.procedures)
+            return self._new_version()
+
+    def add_procedures(self, procedures: Iterable[Procedure], fields: Iterable[Field] = ()) -> str:
+        """Insert or replace procedures (and new fields), in one transaction."""
+        with self.db.atomic():
+            self._put((), fields, (), procedures)
+            return self._new_version()
+
+    def _put(self, levels, fields, agencies, procedures) -> None:
+        self.db["levels"].upsert_all((x.to_dict() for x in levels), pk="code")
+        self.db["fields"].upsert_all((x.to_dict() for x in fields), pk="code")
+        self.db["agencies"].upsert_all((x.to_dict() for x in agencies), pk="code")
+        rows = (
+            {"code": p.code, "name": p.name, "field": p.field, "data": _dump(p.to_dict())}
+            for p in procedures
+        )
+        self.db["procedures"].upsert_all(rows, pk="code", batch_size=500)
+
+    def _new_version(self) -> str:
+        # The version is a digest of the content: equal catalogues have equal versions.
+        digest = hashlib.sha256()
+        for table in ("meta", "levels", "fields", "agencies", "procedures"):
+            order = "key" if table == "meta" else "code"
+            for row in self.db.execute(f"SELECT * FROM {table} ORDER BY {order}"):
+                if table == "meta" and row[0] == "catalogue_version":
+                    continue
+                digest.update(_dump(row).encode())
+        version = digest.hexdigest()[:16]
+        self.db["meta"].upsert({"key": "catalogue_version", "value": version}, pk="key")
+        return version
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    @property
+    def catalogue_version(self) -> str:
+        return self.meta("catalogue_version") or "empty"
+
+    def levels(self) -> list[Level]:
+        return [Level.from_dict(r) for r in self.db["levels"].rows_where(order_by="rank")]
+
+    def fields(self) -> list[Field]:
+        return [Field.from_dict(r) for r in self.db["fields"].rows_where(order_by="code")]
+
+    def catalogue_json(self) -> bytes:
+        """The whole catalogue as UTF-8 JSON, assembled from the stored procedure texts."""
+        site = self.meta("site")
+        head = {
+            "version": self.catalogue_version,
+            "site": json.loads(site) if site else None,
+            "levels": [x.to_dict() for x in self.levels()],
+            "fields": [x.to_dict() for x in self.fields()],
+            "agencies": list(self.db["agencies"].rows_where(order_by="code")),
+        }
+        procedures = ",".join(r[0] for r in self.db.execute("SELECT data FROM procedures ORDER BY code"))
+        return (_dump(head)[:-1] + ',"procedures":[' + procedures + "]}").encode()
+
+    def catalogue(self) -> Catalogue:
+        data = json.loads(self.catalogue_json())
+        return Catalogue(
+            version=data["version"],
+            site=Site.from_dict(data["site"]),
+            levels=[Level.from_dict(x) for x in data["levels"]],
+            fields=[Field.from_dict(x) for x in data["fields"]],
+            agencies=[Agency.from_dict(x) for x in data["agencies"]],
+            procedures=[Procedure.from_dict(x) for x in data["procedures"]],
+        )
+
+    def procedure_json(self, code: str) -> str | None:
+        row = self.db.execute("SELECT data FROM procedures WHERE code = ?", [code]).fetchone()
+        return row[0] if row else None
+
+    # -- dossiers ------------------------------------------------------------
+
+    def put_dossiers(self, dossiers: Iterable[Dossier]) -> None:
+        rows = (
+            {"code": d.code, "procedure_code": d.procedure_code, "status": d.status, "data": _dump(d.to_dict())}
+            for d in dossiers
+        )
+        with self.db.atomic():
+            self.db["dossiers"].upsert_all(rows, pk="code")
+
+    def dossier(self, code: str) -> Dossier | None:
+        row = self.db.execute("SELECT data FROM dossiers WHERE code = ?", [code]).fetchone()
+        return Dossier.from_dict(json.loads(row[0])) if row else None
+
+    def dossier_codes(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT code FROM dossiers ORDER BY code")]

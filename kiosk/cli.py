@@ -1,0 +1,170 @@
+"""The `kiosk` command. Exit 0 on success, 2 on bad usage, 1 on failure with a one-line reason."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from . import __version__
+from .config import ConfigError, load_config, working_calendar
+
+
+class Failure(Exception):
+    """A command that could not do its job; the message is the one-line reason."""
+
+
+def _print(text: str) -> None:
+    print(text, flush=True)
+
+
+def _backend_db(args: argparse.Namespace, config) -> Path:
+    return Path(args.db or config.get("backend", "db", fallback="kiosk-backend.sqlite3"))
+
+
+def _open_store(path: Path):
+    from .backend.store import BackendStore, StoreError
+
+    try:
+        return BackendStore(path)
+    except StoreError as error:
+        raise Failure(str(error)) from None
+
+
+def _run_backend(store, calendar, host: str, port: int, banner: list[str]) -> None:
+    from .backend.server import make_app, serve
+
+    def ready(address: str) -> None:
+        for line in banner:
+            _print(line)
+        _print(f"Kiosk backend listening on {address}")
+        _print("Press Ctrl-C to stop.")
+
+    try:
+        asyncio.run(serve(make_app(store, calendar), host, port, ready))
+    except OSError as error:
+        raise Failure(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    finally:
+        store.close()
+    _print("Kiosk backend stopped.")
+
+
+def cmd_backend(args: argparse.Namespace) -> None:
+    from .backend.sample import TIMEZONE, load_sample_site
+
+    config = load_config(args.config)
+    calendar = working_calendar(config)
+    db = _backend_db(args, config)
+    store = _open_store(db)
+    banner = [f"Database: {db}"]
+    if args.sample_data:
+        if store.is_empty():
+            load_sample_site(store, calendar, dt.datetime.now(TIMEZONE).date())
+            banner.append("Loaded the sample site.")
+        else:
+            banner.append("The database already holds a catalogue: the sample site was not loaded.")
+    host = args.host or config.get("backend", "host", fallback="127.0.0.1")
+    port = args.port if args.port is not None else config.getint("backend", "port", fallback=8080)
+    _run_backend(store, calendar, host, port, banner)
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from .backend.sample import TIMEZONE, load_sample_site
+
+    config = load_config(args.config)
+    calendar = working_calendar(config)
+    folder = Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
+    store = _open_store(folder / "backend.sqlite3")
+    load_sample_site(store, calendar, dt.datetime.now(TIMEZONE).date())
+    codes = store.dossier_codes()
+    banner = [
+        f"Demo data in {folder}",
+        "The kiosk app is not built yet: the demo is the reference backend with the sample site.",
+        "Try: /api/v1/catalogue, /api/v1/openapi.json, /api/v1/dossiers/" + codes[0],
+        "Sample dossier codes: " + ", ".join(codes[:5]) + ", ...",
+    ]
+    _run_backend(store, calendar, args.host, args.port, banner)
+
+
+def cmd_import_catalogue(args: argparse.Namespace) -> None:
+    from .backend.dvcqg import parse_dvcqg
+
+    config = load_config(args.config)
+    try:
+        with open(args.file, encoding="utf-8-sig") as handle:
+            data = json.load(handle)
+    except OSError as error:
+        raise Failure(f"cannot read {args.file}: {error.strerror or error}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise Failure(f"{args.file} is not JSON ({error}); nothing was imported") from None
+    store = _open_store(_backend_db(args, config))
+    try:
+        levels, fields = store.levels(), store.fields()
+        if not levels:
+            raise Failure("the backend has no administrative levels yet; load a site first (kiosk backend --sample-data)")
+        try:
+            parsed = parse_dvcqg(data, levels, fields)
+        except ValueError as error:
+            raise Failure(f"{args.file}: {error}; nothing was imported") from None
+        version = store.add_procedures(parsed.procedures, parsed.fields) if parsed.procedures else store.catalogue_version
+    finally:
+        store.close()
+    problems = [{"index": p.index, "code": p.code, "reason": p.reason} for p in parsed.problems]
+    if args.json:
+        _print(json.dumps({"imported": len(parsed.procedures), "new_fields": [f.code for f in parsed.fields],
+                           "skipped": problems, "catalogue_version": version}, ensure_ascii=False))
+        return
+    _print(f"Imported {len(parsed.procedures)} procedures; catalogue version {version}.")
+    if parsed.fields:
+        _print("New fields: " + ", ".join(f"{f.code} {f.name}" for f in parsed.fields))
+    for p in problems:
+        _print(f"Skipped record {p['index']} ({p['code'] or 'no code'}): {p['reason']}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk", description="Self-service kiosk for one-stop public-service centres.")
+    parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, handler, help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.add_argument("--config", metavar="PATH", help="configuration file (default: $KIOSK_CONFIG or config/kiosk.ini)")
+        sub.set_defaults(handler=handler)
+        return sub
+
+    demo = command("demo", cmd_demo, "Run the demo: the reference backend with the sample site, on this machine.")
+    demo.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    demo.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
+
+    backend = command("backend", cmd_backend, "Run the reference central backend.")
+    backend.add_argument("--db", metavar="PATH", help="SQLite file (created if missing)")
+    backend.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    backend.add_argument("--port", type=int, help="port (default 8080; 0 picks a free one and prints it)")
+    backend.add_argument("--sample-data", action="store_true", help="load the sample site into an empty database")
+
+    importer = command("import-catalogue", cmd_import_catalogue,
+                       "Import procedures from a national procedure database (DVCQG) JSON file.")
+    importer.add_argument("file", metavar="FILE")
+    importer.add_argument("--db", metavar="PATH", help="the backend's SQLite file")
+    importer.add_argument("--json", action="store_true", help="machine-readable output")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.handler(args)
+    except (Failure, ConfigError) as error:
+        print(f"kiosk {args.command}: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Working days: weekends and public holidays from configuration."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+ONE_DAY = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    holidays: frozenset[dt.date] = frozenset()
+    working_weekend_days: frozenset[dt.date] = frozenset()
+    """Saturdays or Sundays worked to make up for a bridged holiday (ngày làm bù)."""
+    weekend: frozenset[int] = field(default=frozenset({5, 6}))
+    """Weekday numbers (Monday 0) that are not worked."""
+
+    def is_working_day(self, day: dt.date) -> bool:
+        if day in self.working_weekend_days:
+            return True
+        return day.weekday() not in self.weekend and day not in self.holidays
+
+    def add_working_days(self, start: dt.date, count: int) -> dt.date:
+        """The `count`-th working day after `start` (before it, if negative); `start` itself never counts."""
+        step = ONE_DAY if count >= 0 else -ONE_DAY
+        day, left = start, abs(count)
+        while left:
+            day += step
+            if self.is_working_day(day):
+                left -= 1
+        return day
+
+    def working_days_between(self, start: dt.date, end: dt.date) -> int:
+        """Working days in (start, end]; negative when `end` comes first."""
+        sign, low, high = (1, start, end) if start <= end else (-1, end, start)
+        count, day = 0, low
+        while day < high:
+            day += ONE_DAY
+            count += self.is_working_day(day)
+        return sign * count
+
+    @classmethod
+    def from_text(cls, holidays: str = "", working_days: str = "") -> "WorkingCalendar":
+        """From configuration lists: ISO dates or ranges `2025-01-27..2025-01-31`, by lines or commas."""
+        return cls(frozenset(_parse_days(holidays)), frozenset(_parse_days(working_days)))
+
+
+def _parse_days(text: str) -> list[dt.date]:
+    days: list[dt.date] = []
+    for item in text.replace(",", "\n").split():
+        first, _, last = item.partition("..")
+        day, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last or first)
+        if end < day:
+            raise ValueError(f"range ends before it starts: {item}")
+        while day <= end:
+            days.append(day)
+            day += ONE_DAY
+    return days

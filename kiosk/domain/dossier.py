@@ -1,0 +1,152 @@
+"""Dossiers (hồ sơ): national status codes, holders, timelines and timeliness."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+
+from .calendar import WorkingCalendar
+from .procedure import Fee
+from .serial import JsonMixin
+
+
+class Status(enum.IntEnum):
+    """The national list of dossier statuses."""
+
+    REGISTERED = 1
+    RECEIVED = 2
+    REJECTED = 3
+    PROCESSING = 4
+    MORE_DOCUMENTS = 5
+    FEES_DUE = 6
+    WITHDRAWN = 7
+    STOPPED = 8
+    PROCESSED = 9
+    RETURNED = 10
+
+    @property
+    def label_vi(self) -> str:
+        return STATUS_LABELS[self][0]
+
+    @property
+    def label_en(self) -> str:
+        return STATUS_LABELS[self][1]
+
+
+STATUS_LABELS = {
+    Status.REGISTERED: ("Mới đăng ký", "Newly registered"),
+    Status.RECEIVED: ("Được tiếp nhận", "Received"),
+    Status.REJECTED: ("Không được tiếp nhận", "Not accepted"),
+    Status.PROCESSING: ("Đang xử lý", "Being processed"),
+    Status.MORE_DOCUMENTS: ("Yêu cầu bổ sung giấy tờ", "More documents requested"),
+    Status.FEES_DUE: ("Yêu cầu thực hiện nghĩa vụ tài chính", "Fees or taxes to pay"),
+    Status.WITHDRAWN: ("Công dân yêu cầu rút hồ sơ", "Withdrawn by the applicant"),
+    Status.STOPPED: ("Dừng xử lý", "Processing stopped"),
+    Status.PROCESSED: ("Đã xử lý xong", "Processed, result ready"),
+    Status.RETURNED: ("Đã trả kết quả", "Result returned"),
+}
+
+# Statuses whose dossier will not be processed to the end: no deadline applies.
+_CLOSED_UNFINISHED = {Status.REJECTED, Status.WITHDRAWN, Status.STOPPED}
+_FINISHED = {Status.PROCESSED, Status.RETURNED}
+
+
+class Timeliness(str, enum.Enum):
+    EARLY = "early"
+    ON_TIME = "on_time"
+    LATE = "late"
+    OVERDUE = "overdue"
+    NOT_YET_DUE = "not_yet_due"
+
+    @property
+    def label_vi(self) -> str:
+        return TIMELINESS_LABELS[self][0]
+
+    @property
+    def label_en(self) -> str:
+        return TIMELINESS_LABELS[self][1]
+
+
+TIMELINESS_LABELS = {
+    Timeliness.EARLY: ("Xong trước hạn", "Finished early"),
+    Timeliness.ON_TIME: ("Xong đúng hạn", "Finished on time"),
+    Timeliness.LATE: ("Xong trễ hạn", "Finished late"),
+    Timeliness.OVERDUE: ("Đã quá hạn", "Overdue"),
+    Timeliness.NOT_YET_DUE: ("Còn trong hạn", "Not yet due"),
+}
+
+
+@dataclass
+class Holder(JsonMixin):
+    """Who has the dossier in hand."""
+
+    level: str
+    agency: str
+    department: str = ""
+    officer_title: str = ""
+    officer_name: str = ""
+
+
+@dataclass
+class Step(JsonMixin):
+    name: str
+    holder: Holder
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    due_at: dt.datetime | None = None
+
+
+@dataclass
+class Collection(JsonMixin):
+    """Where and from when the result can be collected."""
+
+    place: str
+    available_from: dt.datetime | None = None
+    note: str = ""
+
+
+@dataclass
+class Dossier(JsonMixin):
+    code: str
+    procedure_code: str
+    procedure_name: str
+    applicant_name: str
+    status: int
+    received_at: dt.datetime
+    due_at: dt.datetime | None = None
+    completed_at: dt.datetime | None = None
+    returned_at: dt.datetime | None = None
+    channel: str = "in_person"
+    holder: Holder | None = None
+    timeline: list[Step] = field(default_factory=list)
+    fees_outstanding: list[Fee] = field(default_factory=list)
+    requested_documents: list[str] = field(default_factory=list)
+    collection: Collection | None = None
+    note: str = ""
+
+
+def timeliness(dossier: Dossier, now: dt.datetime, calendar: WorkingCalendar) -> Timeliness | None:
+    """How the dossier stands against its appointment; None when no deadline applies."""
+    status = Status(dossier.status)
+    if status in _CLOSED_UNFINISHED or dossier.due_at is None:
+        return None
+    due = dossier.due_at
+    finished = dossier.completed_at if status in _FINISHED else None
+    if finished is None:
+        return Timeliness.NOT_YET_DUE if now <= due else Timeliness.OVERDUE
+    if finished > due:
+        return Timeliness.LATE
+    # Early means finished on a working day before the due day; finishing on the due
+    # day, or over the weekend just before it, is on time.
+    day = dt.timedelta(days=1)
+    if calendar.working_days_between(finished.date() - day, due.date() - day) >= 1:
+        return Timeliness.EARLY
+    return Timeliness.ON_TIME
+
+
+def working_days_left(dossier: Dossier, now: dt.datetime, calendar: WorkingCalendar) -> int | None:
+    """Working days from today to the appointment date (negative once overdue)."""
+    if dossier.due_at is None:
+        return None
+    return calendar.working_days_between(now.date(), dossier.due_at.date())

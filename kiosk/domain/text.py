@@ -1,0 +1,30 @@
+"""Vietnamese text folding for search and comparison."""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip diacritics, đ/Đ -> d, collapse white space.
+
+    "Đăng  ký khai sinh" and "dang ky KHAI SINH" fold to the same string.
+    """
+    # đ is a letter of its own, not d plus a mark, so NFD does not split it.
+    text = text.replace("đ", "d").replace("Đ", "d")
+    decomposed = unicodedata.normalize("NFD", text.casefold())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(stripped.split())
+
+
+def mask_name(full_name: str) -> str:
+    """"Nguyễn Văn An" -> "Nguyễn V** A": enough for its owner to recognise, little for others."""
+    words = nfc(full_name).split()
+    if len(words) <= 1:
+        return (words[0][0] + "**") if words else ""
+    middle = [w[0] + "**" for w in words[1:-1]]
+    return " ".join([words[0], *middle, words[-1][0]])

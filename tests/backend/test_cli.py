@@ -1,0 +1,118 @@
+"""The `kiosk` command as staff and scripts use it: exit codes, one-line reasons, imports."""
+
+import json
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kiosk.backend.sample import sample_catalogue
+from kiosk.backend.store import BackendStore
+from support import KIOSK, Backend
+
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "dvcqg_sample.json"
+
+
+def kiosk(*args, timeout=60):
+    return subprocess.run([KIOSK, *args], capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def site_db(tmp_path):
+    path = tmp_path / "backend.sqlite3"
+    store = BackendStore(path)
+    store.replace_catalogue(sample_catalogue())
+    store.close()
+    return path
+
+
+def version_of(path):
+    store = BackendStore(path)
+    try:
+        return store.catalogue_version, len(store.catalogue().procedures)
+    finally:
+        store.close()
+
+
+def test_usage_errors_exit_2():
+    assert kiosk("--help").returncode == 0
+    assert kiosk("backend", "--help").returncode == 0
+    assert kiosk("no-such-command").returncode == 2
+    assert kiosk("backend", "--port", "eighty").returncode == 2
+    assert kiosk("import-catalogue").returncode == 2
+
+
+def test_import_catalogue(site_db):
+    before, count = version_of(site_db)
+    result = kiosk("import-catalogue", str(FIXTURE), "--db", str(site_db), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["imported"] >= 6 and len(report["skipped"]) >= 4
+    assert all(isinstance(s["index"], int) and s["reason"] for s in report["skipped"])
+    after, new_count = version_of(site_db)
+    assert after == report["catalogue_version"] != before
+    assert new_count >= count + 1  # imported codes may replace sample ones of the same code
+
+    text = kiosk("import-catalogue", str(FIXTURE), "--db", str(site_db))
+    assert text.returncode == 0 and text.stdout.startswith("Imported ")
+    assert "Skipped record" in text.stdout
+
+
+def test_import_of_a_file_that_is_not_json_changes_nothing(site_db, tmp_path):
+    before = version_of(site_db)
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(b'[{"MATTHC": "1.1", "TENTTHC": ' + b"\xff\xfe broken")
+    result = kiosk("import-catalogue", str(bad), "--db", str(site_db))
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1 and "not JSON" in result.stderr
+    assert version_of(site_db) == before
+    wrong_shape = tmp_path / "object.json"
+    wrong_shape.write_text('{"hello": "world"}', encoding="utf-8")
+    result = kiosk("import-catalogue", str(wrong_shape), "--db", str(site_db))
+    assert result.returncode == 1 and "nothing was imported" in result.stderr
+    assert version_of(site_db) == before
+    missing = kiosk("import-catalogue", str(tmp_path / "missing.json"), "--db", str(site_db))
+    assert missing.returncode == 1 and "cannot read" in missing.stderr
+
+
+def test_import_needs_a_site_first(tmp_path):
+    result = kiosk("import-catalogue", str(FIXTURE), "--db", str(tmp_path / "empty.sqlite3"))
+    assert result.returncode == 1 and "no administrative levels" in result.stderr
+
+
+def test_backend_on_a_corrupt_database_fails_in_one_line(tmp_path):
+    path = tmp_path / "corrupt.sqlite3"
+    path.write_bytes(b"garbage" * 1000)
+    result = kiosk("backend", "--db", str(path), "--port", "0")
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1 and "cannot open database" in result.stderr
+
+
+def test_backend_on_a_busy_port_fails_in_one_line(tmp_path, backend):
+    result = kiosk("backend", "--db", str(tmp_path / "b.sqlite3"), "--port", str(backend.port))
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1 and "cannot listen" in result.stderr
+
+
+def test_backend_serves_an_import_made_while_it_runs_and_stops_on_ctrl_c(site_db):
+    server = Backend("--db", str(site_db))
+    try:
+        first = server.get("/api/v1/catalogue")
+        result = kiosk("import-catalogue", str(FIXTURE), "--db", str(site_db), "--json")
+        assert result.returncode == 0
+        second = server.get("/api/v1/catalogue", If_None_Match=first.headers["ETag"])
+        assert second.status == 200
+        assert second.json()["version"] == json.loads(result.stdout)["catalogue_version"]
+        assert len(second.json()["procedures"]) > len(first.json()["procedures"])
+    finally:
+        server.process.send_signal(signal.SIGINT)
+        assert server.process.wait(timeout=30) == 0
+
+
+def test_sample_data_is_not_loaded_twice(site_db):
+    server = Backend("--db", str(site_db), "--sample-data")
+    try:
+        assert any("was not loaded" in line for line in server.output)
+    finally:
+        assert server.stop() == 0
