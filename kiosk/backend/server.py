@@ -18,7 +18,7 @@ from aiohttp import web
 
 from ..domain.calendar import WorkingCalendar
 from ..domain.codes import dossier_code_shape
-from ..domain.dossier import Dossier, Status, timeliness, working_days_left
+from ..domain.dossier import Status, timeliness, working_days_left
 from ..domain.text import mask_name
 from .sample import TIMEZONE
 from .store import BackendStore
@@ -73,7 +73,6 @@ async def json_errors(request: web.Request, handler: Callable) -> web.StreamResp
 @dataclass(frozen=True)
 class CachedCatalogue:
     version: str
-    etag: str
     plain: bytes
     gzipped: bytes
 
@@ -85,25 +84,27 @@ def _cached_catalogue(app: web.Application) -> CachedCatalogue:
     cache = app[CATALOGUE]
     if cache.get("entry") is None or cache["entry"].version != version:
         plain = store.catalogue_json()
-        cache["entry"] = CachedCatalogue(version, f'"{version}"', plain, gzip.compress(plain, 6))
+        cache["entry"] = CachedCatalogue(version, plain, gzip.compress(plain, 6))
     return cache["entry"]
 
 
-def _etag_matches(header: str, etag: str) -> bool:
-    candidates = [c.strip().removeprefix("W/") for c in header.split(",")]
-    return "*" in candidates or etag in candidates
+def _etag_matches(header: str, version: str) -> bool:
+    """Either encoding's tag revalidates: both carry the same catalogue version."""
+    candidates = {c.strip().removeprefix("W/") for c in header.split(",")}
+    return bool(candidates & {"*", f'"{version}"', f'"{version}-gzip"'})
 
 
 async def get_catalogue(request: web.Request) -> web.Response:
     entry = _cached_catalogue(request.app)
-    headers = {"ETag": entry.etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
-    if _etag_matches(request.headers.get("If-None-Match", ""), entry.etag):
+    gzipped = "gzip" in request.headers.get("Accept-Encoding", "").lower()
+    # A strong ETag names one sequence of bytes, so the gzip body has a tag of its own.
+    etag = f'"{entry.version}-gzip"' if gzipped else f'"{entry.version}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+    if _etag_matches(request.headers.get("If-None-Match", ""), entry.version):
         return web.Response(status=304, headers=headers)
-    if "gzip" in request.headers.get("Accept-Encoding", "").lower():
+    if gzipped:
         headers["Content-Encoding"] = "gzip"
-        body = entry.gzipped
-    else:
-        body = entry.plain
+    body = entry.gzipped if gzipped else entry.plain
     return web.Response(body=body, content_type="application/json", charset="utf-8", headers=headers)
 
 
@@ -117,20 +118,26 @@ async def get_procedure(request: web.Request) -> web.Response:
     return web.Response(text=data, content_type="application/json", charset="utf-8")
 
 
-def dossier_view(dossier: Dossier, now: dt.datetime, calendar: WorkingCalendar) -> dict[str, Any]:
-    """What a kiosk shows of a dossier: the applicant's name masked, status and timeliness in words."""
-    data = dossier.to_dict()
-    status = Status(dossier.status)
-    standing = timeliness(dossier, now, calendar)
-    data["applicant_name"] = mask_name(dossier.applicant_name)
-    data["status"] = {"code": int(status), "label_vi": status.label_vi, "label_en": status.label_en}
-    data["timeliness"] = standing and {
+def _time(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+def dossier_view(stored: dict[str, Any], now: dt.datetime, calendar: WorkingCalendar) -> dict[str, Any]:
+    """What a kiosk shows of a stored dossier (Dossier.to_dict() form): the applicant's
+    name masked, status and timeliness in words."""
+    view = dict(stored)
+    status = Status(stored["status"])
+    due_at = _time(stored["due_at"])
+    standing = timeliness(status, due_at, _time(stored["completed_at"]), now, calendar)
+    view["applicant_name"] = mask_name(stored["applicant_name"])
+    view["status"] = {"code": int(status), "label_vi": status.label_vi, "label_en": status.label_en}
+    view["timeliness"] = standing and {
         "code": standing.value,
         "label_vi": standing.label_vi,
         "label_en": standing.label_en,
-        "working_days_left": working_days_left(dossier, now, calendar),
+        "working_days_left": working_days_left(due_at, now, calendar),
     }
-    return data
+    return view
 
 
 async def get_dossier(request: web.Request) -> web.Response:
@@ -141,10 +148,10 @@ async def get_dossier(request: web.Request) -> web.Response:
             400, "bad_dossier_code",
             "This is not a dossier code. It looks like 000.00.53.H48-220921-0099.",
         )
-    dossier = request.app[STORE].dossier(code)
-    if dossier is None:
+    stored = request.app[STORE].dossier_data(code)
+    if stored is None:
         return error_response(404, "dossier_not_found", f"No dossier has the code {code}.")
-    view = dossier_view(dossier, request.app[CLOCK](), request.app[CALENDAR])
+    view = dossier_view(stored, request.app[CLOCK](), request.app[CALENDAR])
     return web.json_response(view, dumps=lambda v: json.dumps(v, ensure_ascii=False))
 
 

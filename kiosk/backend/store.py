@@ -162,9 +162,14 @@ class BackendStore:
         with self.db.atomic():
             self.db["dossiers"].upsert_all(rows, pk="code")
 
-    def dossier(self, code: str) -> Dossier | None:
+    def dossier_data(self, code: str) -> dict | None:
+        """The stored dossier in its `Dossier.to_dict()` form."""
         row = self.db.execute("SELECT data FROM dossiers WHERE code = ?", [code]).fetchone()
-        return Dossier.from_dict(json.loads(row[0])) if row else None
+        return json.loads(row[0]) if row else None
+
+    def dossier(self, code: str) -> Dossier | None:
+        data = self.dossier_data(code)
+        return Dossier.from_dict(data) if data else None
 
     def dossier_codes(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT code FROM dossiers ORDER BY code")]

@@ -125,28 +125,38 @@ class Dossier(JsonMixin):
     collection: Collection | None = None
     note: str = ""
 
+    def timeliness(self, now: dt.datetime, calendar: WorkingCalendar) -> Timeliness | None:
+        return timeliness(self.status, self.due_at, self.completed_at, now, calendar)
 
-def timeliness(dossier: Dossier, now: dt.datetime, calendar: WorkingCalendar) -> Timeliness | None:
-    """How the dossier stands against its appointment; None when no deadline applies."""
-    status = Status(dossier.status)
-    if status in _CLOSED_UNFINISHED or dossier.due_at is None:
+
+def timeliness(
+    status: int,
+    due_at: dt.datetime | None,
+    completed_at: dt.datetime | None,
+    now: dt.datetime,
+    calendar: WorkingCalendar,
+) -> Timeliness | None:
+    """How a dossier stands against its appointment; None when no deadline applies.
+
+    Takes the few values it needs rather than a Dossier, so that a server can
+    answer from stored JSON without rebuilding the whole object."""
+    if Status(status) in _CLOSED_UNFINISHED or due_at is None:
         return None
-    due = dossier.due_at
-    finished = dossier.completed_at if status in _FINISHED else None
+    finished = completed_at if Status(status) in _FINISHED else None
     if finished is None:
-        return Timeliness.NOT_YET_DUE if now <= due else Timeliness.OVERDUE
-    if finished > due:
+        return Timeliness.NOT_YET_DUE if now <= due_at else Timeliness.OVERDUE
+    if finished > due_at:
         return Timeliness.LATE
     # Early means finished on a working day before the due day; finishing on the due
     # day, or over the weekend just before it, is on time.
     day = dt.timedelta(days=1)
-    if calendar.working_days_between(finished.date() - day, due.date() - day) >= 1:
+    if calendar.working_days_between(finished.date() - day, due_at.date() - day) >= 1:
         return Timeliness.EARLY
     return Timeliness.ON_TIME
 
 
-def working_days_left(dossier: Dossier, now: dt.datetime, calendar: WorkingCalendar) -> int | None:
+def working_days_left(due_at: dt.datetime | None, now: dt.datetime, calendar: WorkingCalendar) -> int | None:
     """Working days from today to the appointment date (negative once overdue)."""
-    if dossier.due_at is None:
+    if due_at is None:
         return None
-    return calendar.working_days_between(now.date(), dossier.due_at.date())
+    return calendar.working_days_between(now.date(), due_at.date())

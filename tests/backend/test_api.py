@@ -46,7 +46,10 @@ def test_catalogue_is_gzipped_when_asked(backend, catalogue):
     reply = backend.get("/api/v1/catalogue", Accept_Encoding="gzip, deflate")
     assert reply.status == 200
     assert reply.headers["Content-Encoding"] == "gzip"
+    assert reply.headers["ETag"] == catalogue.headers["ETag"][:-1] + '-gzip"'
     assert gzip.decompress(reply.body) == catalogue.body
+    revalidated = backend.get("/api/v1/catalogue", Accept_Encoding="gzip", If_None_Match=reply.headers["ETag"])
+    assert revalidated.status == 304
     assert len(reply.body) * 4 < len(catalogue.body)
     assert "Content-Encoding" not in catalogue.headers
 

@@ -9,7 +9,7 @@ import pytest
 
 from kiosk.backend.sample import SAMPLE_DIR, sample_catalogue, sample_dossiers, synthetic_catalogue
 from kiosk.config import load_config, working_calendar
-from kiosk.domain.dossier import Status, Timeliness, timeliness
+from kiosk.domain.dossier import Status, Timeliness
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_sample_dossiers_cover_every_status_and_timeliness_on_any_day(catalogue,
     assert len(dossiers) >= 40 and len({d.code for d in dossiers}) == len(dossiers)
     now = dt.datetime.combine(today, dt.time(12), dossiers[0].received_at.tzinfo)
     assert {Status(d.status) for d in dossiers} == set(Status)
-    assert {timeliness(d, now, calendar) for d in dossiers} >= set(Timeliness)
+    assert {d.timeliness(now, calendar) for d in dossiers} >= set(Timeliness)
     codes = {p.code for p in catalogue.procedures}
     assert all(d.procedure_code in codes for d in dossiers)
     assert all(d.received_at <= now for d in dossiers)

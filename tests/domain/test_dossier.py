@@ -44,24 +44,25 @@ DUE = at(2025, 5, 7)
     ],
 )
 def test_timeliness(status, completed, now, expected):
-    assert timeliness(dossier(status, DUE, completed), now, CAL) is expected
+    assert dossier(status, DUE, completed).timeliness(now, CAL) is expected
 
 
 def test_on_time_when_finished_over_the_weekend_before_a_monday_deadline():
     monday = at(2025, 5, 12)
     saturday = at(2025, 5, 10, 9)
-    assert timeliness(dossier(9, monday, saturday), at(2025, 5, 20), CAL) is Timeliness.ON_TIME
+    assert dossier(9, monday, saturday).timeliness(at(2025, 5, 20), CAL) is Timeliness.ON_TIME
 
 
 @pytest.mark.parametrize("status", [3, 7, 8])
 def test_no_deadline_for_closed_dossiers(status):
-    assert timeliness(dossier(status, DUE), at(2025, 6, 1), CAL) is None
+    assert dossier(status, DUE).timeliness(at(2025, 6, 1), CAL) is None
 
 
 def test_working_days_left_counts_working_days_only():
-    assert working_days_left(dossier(4, DUE), at(2025, 4, 29, 9), CAL) == 3
-    assert working_days_left(dossier(4, DUE), at(2025, 5, 9, 9), CAL) == -2
-    assert working_days_left(dossier(4, None), at(2025, 5, 9, 9), CAL) is None
+    assert working_days_left(DUE, at(2025, 4, 29, 9), CAL) == 3
+    assert working_days_left(DUE, at(2025, 5, 9, 9), CAL) == -2
+    assert working_days_left(None, at(2025, 5, 9, 9), CAL) is None
+    assert timeliness(4, DUE, None, at(2025, 5, 9, 9), CAL) is Timeliness.OVERDUE
 
 
 def test_every_status_has_labels():

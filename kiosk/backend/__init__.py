@@ -1,0 +1,1 @@
+"""The reference central backend (aiohttp.web over one SQLite file). No Kivy; never imports client."""
