@@ -11,7 +11,19 @@ from .procedure import Fee
 from .serial import JsonMixin
 
 
-class Status(enum.IntEnum):
+class _Labelled:
+    """Vietnamese and English words for an enum member, from LABELS below."""
+
+    @property
+    def label_vi(self) -> str:
+        return LABELS[self][0]
+
+    @property
+    def label_en(self) -> str:
+        return LABELS[self][1]
+
+
+class Status(_Labelled, enum.IntEnum):
     """The national list of dossier statuses."""
 
     REGISTERED = 1
@@ -24,14 +36,6 @@ class Status(enum.IntEnum):
     STOPPED = 8
     PROCESSED = 9
     RETURNED = 10
-
-    @property
-    def label_vi(self) -> str:
-        return STATUS_LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        return STATUS_LABELS[self][1]
 
 
 STATUS_LABELS = {
@@ -52,20 +56,12 @@ _CLOSED_UNFINISHED = {Status.REJECTED, Status.WITHDRAWN, Status.STOPPED}
 _FINISHED = {Status.PROCESSED, Status.RETURNED}
 
 
-class Timeliness(str, enum.Enum):
+class Timeliness(_Labelled, str, enum.Enum):
     EARLY = "early"
     ON_TIME = "on_time"
     LATE = "late"
     OVERDUE = "overdue"
     NOT_YET_DUE = "not_yet_due"
-
-    @property
-    def label_vi(self) -> str:
-        return TIMELINESS_LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        return TIMELINESS_LABELS[self][1]
 
 
 TIMELINESS_LABELS = {
@@ -75,6 +71,8 @@ TIMELINESS_LABELS = {
     Timeliness.OVERDUE: ("Đã quá hạn", "Overdue"),
     Timeliness.NOT_YET_DUE: ("Còn trong hạn", "Not yet due"),
 }
+
+LABELS: dict[enum.Enum, tuple[str, str]] = {**STATUS_LABELS, **TIMELINESS_LABELS}
 
 
 @dataclass
