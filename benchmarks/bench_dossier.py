@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import random
 import tempfile
 from pathlib import Path
@@ -16,9 +15,10 @@ from pathlib import Path
 import aiohttp
 
 from common import clock, kiosk_backend, ms, percentile, trivial_backend
-from kiosk.backend.sample import TIMEZONE, load_sample_site
+from kiosk.backend.sample import load_sample_site
 from kiosk.backend.store import BackendStore
 from kiosk.config import load_config, working_calendar
+from kiosk.domain.calendar import today
 
 
 async def load(urls: list[str], clients: int, per_client: int) -> list[float]:
@@ -49,7 +49,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "backend.sqlite3"
         store = BackendStore(db)
-        load_sample_site(store, working_calendar(load_config()), dt.datetime.now(TIMEZONE).date())
+        load_sample_site(store, working_calendar(load_config()), today())
         codes = store.dossier_codes()
         store.close()
         real, base = [], []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import json
 import sys
 import tempfile
@@ -12,6 +11,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import ConfigError, load_config, working_calendar
+from .domain.calendar import today
 
 
 class Failure(Exception):
@@ -54,7 +54,7 @@ def _run_backend(store, calendar, host: str, port: int, banner: list[str]) -> No
 
 
 def cmd_backend(args: argparse.Namespace) -> None:
-    from .backend.sample import TIMEZONE, load_sample_site
+    from .backend.sample import load_sample_site
 
     config = load_config(args.config)
     calendar = working_calendar(config)
@@ -63,7 +63,7 @@ def cmd_backend(args: argparse.Namespace) -> None:
     banner = [f"Database: {db}"]
     if args.sample_data:
         if store.is_empty():
-            load_sample_site(store, calendar, dt.datetime.now(TIMEZONE).date())
+            load_sample_site(store, calendar, today())
             banner.append("Loaded the sample site.")
         else:
             banner.append("The database already holds a catalogue: the sample site was not loaded.")
@@ -73,21 +73,20 @@ def cmd_backend(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from .backend.sample import TIMEZONE, load_sample_site
+    from .backend.sample import load_sample_site
 
     config = load_config(args.config)
     calendar = working_calendar(config)
-    folder = Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
-    store = _open_store(folder / "backend.sqlite3")
-    load_sample_site(store, calendar, dt.datetime.now(TIMEZONE).date())
-    codes = store.dossier_codes()
-    banner = [
-        f"Demo data in {folder}",
-        "The kiosk app is not built yet: the demo is the reference backend with the sample site.",
-        "Try: /api/v1/catalogue, /api/v1/openapi.json, /api/v1/dossiers/" + codes[0],
-        "Sample dossier codes: " + ", ".join(codes[:5]) + ", ...",
-    ]
-    _run_backend(store, calendar, args.host, args.port, banner)
+    with tempfile.TemporaryDirectory(prefix="kiosk-demo-") as folder:
+        store = _open_store(Path(folder) / "backend.sqlite3")
+        load_sample_site(store, calendar, today())
+        codes = store.dossier_codes()
+        banner = [
+            "The kiosk app is not built yet: the demo is the reference backend with the sample site.",
+            "Try: /api/v1/catalogue, /api/v1/openapi.json, /api/v1/dossiers/" + codes[0],
+            "Sample dossier codes: " + ", ".join(codes[:5]) + ", ...",
+        ]
+        _run_backend(store, calendar, args.host, args.port, banner)
 
 
 def cmd_import_catalogue(args: argparse.Namespace) -> None:

@@ -7,9 +7,8 @@ import json
 import random
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from ..domain.calendar import WorkingCalendar
+from ..domain.calendar import TIMEZONE, WorkingCalendar
 from .store import BackendStore
 from ..domain.dossier import Collection, Dossier, Holder, Step
 from ..domain.procedure import (
@@ -27,7 +26,6 @@ from ..domain.procedure import (
 )
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample_data"
-TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def _read(path: Path) -> Any:
@@ -89,7 +87,7 @@ def sample_dossiers(
                     officer_title=s.get("officer_title", ""),
                     officer_name=s.get("officer_name", ""),
                 ),
-                started_at=at(s.get("start"), 8),
+                started_at=at(s.get("start"), 8, 30),
                 finished_at=at(s.get("finish"), 15, 30),
                 due_at=at(s.get("due"), 16, 30),
             )

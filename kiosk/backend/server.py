@@ -16,11 +16,10 @@ from typing import Any
 
 from aiohttp import web
 
-from ..domain.calendar import WorkingCalendar
+from ..domain.calendar import TIMEZONE, WorkingCalendar
 from ..domain.codes import dossier_code_shape
 from ..domain.dossier import Status, timeliness, working_days_left
 from ..domain.text import mask_name
-from .sample import TIMEZONE
 from .store import BackendStore
 
 API = "/api/v1"
@@ -33,6 +32,8 @@ _PROCEDURE_CODE = re.compile(PROCEDURE_CODE_PATTERN + r"\Z")
 
 log = logging.getLogger("kiosk.backend")
 
+# Lookups are primary-key reads of a few microseconds, so they run on the event loop;
+# a thread hop would cost more than the read.
 STORE = web.AppKey("store", BackendStore)
 CALENDAR = web.AppKey("calendar", WorkingCalendar)
 CLOCK = web.AppKey("clock", Callable[[], dt.datetime])

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 ONE_DAY = dt.timedelta(days=1)
+TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+"""Dates and deadlines are Vietnam's: a dossier due on the 5th is due on the 5th in Hà Nội."""
+
+
+def today() -> dt.date:
+    return dt.datetime.now(TIMEZONE).date()
 
 
 @dataclass(frozen=True)
