@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import secrets
 import sys
 import tempfile
 from pathlib import Path
 
 from . import __version__
 from .config import ConfigError, load_config, working_calendar
-from .domain.calendar import today
+from .domain.calendar import now, today
 
 
 class Failure(Exception):
@@ -35,7 +36,21 @@ def _open_store(path: Path):
         raise Failure(str(error)) from None
 
 
-def _run_backend(store, calendar, host: str, port: int, banner: list[str]) -> None:
+def _admin_token(args: argparse.Namespace, config) -> str:
+    path = getattr(args, "admin_token_file", None) or config.get("backend", "admin_token_file", fallback="")
+    if not path:
+        return ""
+    try:
+        token = Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise Failure(f"cannot read the admin token file {path}: {error}") from None
+    if len(token) < 16:
+        raise Failure(f"the admin token in {path} is shorter than 16 characters")
+    return token
+
+
+def _run_backend(store, calendar, host: str, port: int, banner: list[str], admin_token: str = "",
+                 citizen_lookups_per_minute: int = 10) -> None:
     from .backend.server import make_app, serve
 
     def ready(address: str) -> None:
@@ -45,7 +60,9 @@ def _run_backend(store, calendar, host: str, port: int, banner: list[str]) -> No
         _print("Press Ctrl-C to stop.")
 
     try:
-        asyncio.run(serve(make_app(store, calendar), host, port, ready))
+        app = make_app(store, calendar, admin_token=admin_token,
+                       citizen_lookups_per_minute=citizen_lookups_per_minute)
+        asyncio.run(serve(app, host, port, ready))
     except OSError as error:
         raise Failure(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
     finally:
@@ -59,8 +76,11 @@ def cmd_backend(args: argparse.Namespace) -> None:
     config = load_config(args.config)
     calendar = working_calendar(config)
     db = _backend_db(args, config)
+    admin_token = _admin_token(args, config)
     store = _open_store(db)
     banner = [f"Database: {db}"]
+    if not admin_token:
+        banner.append("No admin token: counters, terminal configuration and statistics are closed.")
     if args.sample_data:
         if store.is_empty():
             load_sample_site(store, calendar, today())
@@ -69,24 +89,32 @@ def cmd_backend(args: argparse.Namespace) -> None:
             banner.append("The database already holds a catalogue: the sample site was not loaded.")
     host = args.host or config.get("backend", "host", fallback="127.0.0.1")
     port = args.port if args.port is not None else config.getint("backend", "port", fallback=8080)
-    _run_backend(store, calendar, host, port, banner)
+    limit = config.getint("backend", "citizen_lookups_per_minute", fallback=10)
+    _run_backend(store, calendar, host, port, banner, admin_token, limit)
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
     from .backend.sample import load_sample_site
+    from .backend.terminals import Terminals
 
     config = load_config(args.config)
     calendar = working_calendar(config)
     with tempfile.TemporaryDirectory(prefix="kiosk-demo-") as folder:
         store = _open_store(Path(folder) / "backend.sqlite3")
-        load_sample_site(store, calendar, today())
+        load_sample_site(store, calendar, today(), all_day=True)
+        terminal, token = Terminals(store).add("Demo kiosk", now())
+        admin_token = secrets.token_urlsafe(24)
         codes = store.dossier_codes()
         banner = [
-            "The kiosk app is not built yet: the demo is the reference backend with the sample site.",
-            "Try: /api/v1/catalogue, /api/v1/openapi.json, /api/v1/dossiers/" + codes[0],
+            "The kiosk app is not built yet: the demo is the reference backend with the sample site,",
+            "whose queue services take tickets around the clock here.",
+            f"Terminal {terminal} token: {token}",
+            f"Admin token: {admin_token}",
+            "Try: /api/v1/catalogue, /api/v1/queue/services, /api/v1/openapi.json, and with the terminal token",
+            f"     /api/v1/dossiers/{codes[0]}",
             "Sample dossier codes: " + ", ".join(codes[:5]) + ", ...",
         ]
-        _run_backend(store, calendar, args.host, args.port, banner)
+        _run_backend(store, calendar, args.host, args.port, banner, admin_token)
 
 
 def cmd_import_catalogue(args: argparse.Namespace) -> None:
@@ -124,6 +152,76 @@ def cmd_import_catalogue(args: argparse.Namespace) -> None:
         _print(f"Skipped record {p['index']} ({p['code'] or 'no code'}): {p['reason']}")
 
 
+def _terminals(args: argparse.Namespace):
+    from .backend.terminals import Terminals
+
+    store = _open_store(_backend_db(args, load_config(args.config)))
+    return store, Terminals(store)
+
+
+def cmd_terminal_add(args: argparse.Namespace) -> None:
+    store, terminals = _terminals(args)
+    try:
+        terminal, token = terminals.add(args.name, now())
+    finally:
+        store.close()
+    if args.json:
+        _print(json.dumps({"id": terminal, "token": token}))
+    else:
+        _print(f"Terminal {terminal} ({args.name}) registered.")
+        _print(f"Token (shown only now; put it in the kiosk's configuration): {token}")
+
+
+def cmd_terminal_list(args: argparse.Namespace) -> None:
+    store, terminals = _terminals(args)
+    try:
+        rows = terminals.list()
+    finally:
+        store.close()
+    if args.json:
+        _print(json.dumps(rows, ensure_ascii=False))
+        return
+    for row in rows:
+        state = f"revoked {row['revoked_at']}" if row["revoked_at"] else f"last seen {row['last_seen'] or 'never'}"
+        _print(f"{row['id']:>4}  {row['name']}  ({state})")
+
+
+def cmd_terminal_revoke(args: argparse.Namespace) -> None:
+    store, terminals = _terminals(args)
+    try:
+        revoked = terminals.revoke(args.id, now())
+    finally:
+        store.close()
+    if not revoked:
+        raise Failure(f"no live terminal has the id {args.id}")
+    _print(f"Terminal {args.id} revoked: its token no longer works.")
+
+
+def cmd_queue_configure(args: argparse.Namespace) -> None:
+    from .backend.queue import TicketQueue
+    from .domain.queue import QueueConfig
+    from .domain.serial import DataError
+
+    config = load_config(args.config)
+    try:
+        with open(args.file, encoding="utf-8") as handle:
+            data = json.load(handle)
+        data.pop("_note", None)
+        queue_config = QueueConfig.from_dict(data)
+    except OSError as error:
+        raise Failure(f"cannot read {args.file}: {error.strerror or error}") from None
+    except (ValueError, AttributeError, *DataError) as error:
+        raise Failure(f"{args.file} is not a queue configuration: {error}") from None
+    store = _open_store(_backend_db(args, config))
+    try:
+        TicketQueue(store, working_calendar(config)).configure(queue_config)
+    except ValueError as error:
+        raise Failure(f"{args.file}: {error}") from None
+    finally:
+        store.close()
+    _print(f"Queue configured: {len(queue_config.services)} services, {len(queue_config.counters)} counters.")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kiosk", description="Self-service kiosk for one-stop public-service centres.")
     parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
@@ -144,6 +242,36 @@ def build_parser() -> argparse.ArgumentParser:
     backend.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     backend.add_argument("--port", type=int, help="port (default 8080; 0 picks a free one and prints it)")
     backend.add_argument("--sample-data", action="store_true", help="load the sample site into an empty database")
+    backend.add_argument("--admin-token-file", metavar="PATH", help="file holding the admin token (16+ characters)")
+
+    terminal = command("terminal", None, "Register, list and revoke the kiosks that may use the backend.")
+    terminal_commands = terminal.add_subparsers(dest="terminal_command", metavar="ACTION", required=True)
+    for name, handler, text in (
+        ("add", cmd_terminal_add, "Register a terminal and print its token, once."),
+        ("list", cmd_terminal_list, "List the terminals."),
+        ("revoke", cmd_terminal_revoke, "Revoke a terminal's token."),
+    ):
+        sub = terminal_commands.add_parser(name, help=text, description=text)
+        sub.add_argument("--db", metavar="PATH", help="the backend's SQLite file")
+        sub.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="configuration file")
+        sub.set_defaults(handler=handler)
+        if name == "add":
+            sub.add_argument("name", metavar="NAME")
+        if name == "revoke":
+            sub.add_argument("id", metavar="ID", type=int)
+        if name != "revoke":
+            sub.add_argument("--json", action="store_true", help="machine-readable output")
+
+    queue = command("queue", None, "The centre's queue.")
+    queue_commands = queue.add_subparsers(dest="queue_command", metavar="ACTION", required=True)
+    configure = queue_commands.add_parser(
+        "configure", help="Set services, counters and priority categories from a JSON file.",
+        description="Set services, counters and priority categories from a JSON file "
+                    "(see kiosk/backend/sample_data/queue.json).")
+    configure.add_argument("file", metavar="FILE")
+    configure.add_argument("--db", metavar="PATH", help="the backend's SQLite file")
+    configure.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="configuration file")
+    configure.set_defaults(handler=cmd_queue_configure)
 
     importer = command("import-catalogue", cmd_import_catalogue,
                        "Import procedures from a national procedure database (DVCQG) JSON file.")

@@ -1,14 +1,12 @@
 """Shared fixtures."""
 
 import pytest
-from support import Backend
+from support import start_site
 
 
 @pytest.fixture(scope="session")
 def backend(tmp_path_factory):
     """The sample site served by a real backend process over a real SQLite file."""
-    db = tmp_path_factory.mktemp("backend") / "backend.sqlite3"
-    server = Backend("--db", str(db), "--sample-data")
-    server.db = db
+    server = start_site(tmp_path_factory.mktemp("backend"))
     yield server
     assert server.stop() == 0, "the backend did not stop cleanly on SIGTERM"

@@ -31,6 +31,7 @@ class Backend:
     """A `kiosk backend` process, stopped with SIGTERM like a service manager would."""
 
     def __init__(self, *args: str, env: dict[str, str] | None = None):
+        self.args = args
         self.process = subprocess.Popen(
             [KIOSK, "backend", "--port", "0", *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -59,12 +60,21 @@ class Backend:
                 self.host, self.port = found.group(1), int(found.group(2))
                 break
 
+    token: str | None = None
+    """The terminal token that `request` sends unless told otherwise."""
+    admin_token: str | None = None
+
     def request(self, method: str, path: str, body: bytes | None = None,
-                headers: dict[str, str | bytes] | None = None) -> Reply:
+                headers: dict[str, str | bytes] | None = None, token: str | None = "terminal") -> Reply:
+        """`token`: "terminal" (the default), "admin", None for none, or a token itself."""
+        headers = dict(headers or {})
+        chosen = {"terminal": self.token, "admin": self.admin_token}.get(token or "", token)
+        if chosen and "Authorization" not in headers:
+            headers["Authorization"] = f"Bearer {chosen}"
         connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
         try:
             connection.putrequest(method, path, skip_accept_encoding=True)
-            for name, value in (headers or {}).items():
+            for name, value in headers.items():
                 connection.putheader(name, value)
             if body is not None:
                 connection.putheader("Content-Length", str(len(body)))
@@ -74,8 +84,13 @@ class Backend:
         finally:
             connection.close()
 
-    def get(self, path: str, **headers: str) -> Reply:
-        return self.request("GET", path, headers={k.replace("_", "-"): v for k, v in headers.items()})
+    def get(self, path: str, token: str | None = "terminal", **headers: str) -> Reply:
+        return self.request("GET", path, headers={k.replace("_", "-"): v for k, v in headers.items()}, token=token)
+
+    def post(self, path: str, data: object = None, token: str | None = "terminal", **headers: str) -> Reply:
+        body = json.dumps(data).encode() if data is not None else b""
+        sent = {"Content-Type": "application/json", **{k.replace("_", "-"): v for k, v in headers.items()}}
+        return self.request("POST", path, body=body, headers=sent, token=token)
 
     def stop(self) -> int:
         self.process.send_signal(signal.SIGTERM)
@@ -84,3 +99,33 @@ class Backend:
         finally:
             self.process.stdout.close()  # type: ignore[union-attr]
             self.process.stderr.close()  # type: ignore[union-attr]
+
+
+ADMIN_TOKEN = "admin-token-for-tests-0123456789"
+
+
+def prepare_site(folder: Path) -> tuple[Path, Path, str]:
+    """A backend database with the sample site open around the clock, one terminal, and an
+    admin token file: (database, admin token file, terminal token)."""
+    from kiosk.backend.sample import load_sample_site
+    from kiosk.backend.store import BackendStore
+    from kiosk.backend.terminals import Terminals
+    from kiosk.config import load_config, working_calendar
+    from kiosk.domain.calendar import now, today
+
+    db = folder / "backend.sqlite3"
+    store = BackendStore(db)
+    load_sample_site(store, working_calendar(load_config()), today(), all_day=True)
+    _, token = Terminals(store).add("test kiosk", now())
+    store.close()
+    admin_file = folder / "admin-token"
+    admin_file.write_text(ADMIN_TOKEN, encoding="utf-8")
+    return db, admin_file, token
+
+
+def start_site(folder: Path, *args: str) -> Backend:
+    """`kiosk backend` over a freshly prepared sample site."""
+    db, admin_file, token = prepare_site(folder)
+    server = Backend("--db", str(db), "--admin-token-file", str(admin_file), *args)
+    server.db, server.token, server.admin_token = db, token, ADMIN_TOKEN
+    return server

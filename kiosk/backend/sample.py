@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from ..domain.calendar import TIMEZONE, WorkingCalendar
+from ..domain.queue import QueueConfig
+from .queue import TicketQueue
 from .store import BackendStore
 from ..domain.dossier import Collection, Dossier, Holder, Step
 from ..domain.procedure import (
@@ -174,9 +176,24 @@ def synthetic_catalogue(count: int, seed: int = 0) -> Catalogue:
     return base
 
 
-def load_sample_site(store: BackendStore, calendar: WorkingCalendar, today: dt.date) -> str:
+def sample_queue(all_day: bool = False) -> QueueConfig:
+    """The sample site's services, counters and priority categories; `all_day` opens the
+    services around the clock, every day (for a demo or a test run at any hour)."""
+    data = _read(SAMPLE_DIR / "queue.json")
+    del data["_note"]
+    config = QueueConfig.from_dict(data)
+    if all_day:
+        for service in config.services:
+            service.hours, service.days = [["00:00", "24:00"]], "all"
+    return config
+
+
+def load_sample_site(store: BackendStore, calendar: WorkingCalendar, today: dt.date, all_day: bool = False) -> str:
     """Fill an empty backend with the sample site; answers the catalogue version."""
     catalogue = sample_catalogue()
     version = store.replace_catalogue(catalogue)
-    store.put_dossiers(sample_dossiers(catalogue, calendar, today))
+    dossiers = sample_dossiers(catalogue, calendar, today)
+    specs = _read(SAMPLE_DIR / "dossiers.json")["dossiers"]
+    store.put_dossiers(dossiers, {d.code: spec["applicant_id"] for d, spec in zip(dossiers, specs)})
+    TicketQueue(store, calendar).configure(sample_queue(all_day))
     return version

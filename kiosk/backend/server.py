@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import gzip
-import json
-import logging
 import re
 import signal
 from collections.abc import Callable
@@ -19,56 +17,25 @@ from aiohttp import web
 from ..domain.calendar import TIMEZONE, WorkingCalendar
 from ..domain.codes import dossier_code_shape
 from ..domain.dossier import Status, timeliness, working_days_left
+from ..domain.serial import parse_datetime
 from ..domain.text import mask_name
+from . import queue_api, terminal_api
+from .errors import RequestError
+from .http import (
+    ADMIN_TOKEN, CALENDAR, CITIZEN_LIMIT, CLOCK, MAX_BODY, QUEUE, RATINGS, STORE, TERMINALS,
+    RateLimit, json_errors, json_response, terminal_id,
+)
+from .queue import TicketQueue
+from .ratings import Ratings
 from .store import BackendStore
+from .terminals import Terminals
 
 API = "/api/v1"
-MAX_BODY = 64 * 1024
-MAX_PATH = 2048
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 # National procedure codes: 1.001193 or 1.001193.000.00.00.H08; synthetic and imported ones alike.
 PROCEDURE_CODE_PATTERN = r"[0-9A-Za-z][0-9A-Za-z._-]{0,63}"
 _PROCEDURE_CODE = re.compile(PROCEDURE_CODE_PATTERN + r"\Z")
-
-log = logging.getLogger("kiosk.backend")
-
-# Lookups are primary-key reads of a few microseconds, so they run on the event loop;
-# a thread hop would cost more than the read.
-STORE = web.AppKey("store", BackendStore)
-CALENDAR = web.AppKey("calendar", WorkingCalendar)
-CLOCK = web.AppKey("clock", Callable[[], dt.datetime])
 CATALOGUE = web.AppKey("catalogue", dict)
-
-
-def error_response(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"error": {"code": code, "message": message}}, status=status)
-
-
-_ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                405: "method_not_allowed", 413: "body_too_large", 414: "uri_too_long"}
-
-
-@web.middleware
-async def json_errors(request: web.Request, handler: Callable) -> web.StreamResponse:
-    """Every error leaves as JSON `{"error": {"code", "message"}}`, never as a traceback."""
-    if len(request.raw_path) > MAX_PATH:
-        return error_response(414, "uri_too_long", f"The address is longer than {MAX_PATH} characters.")
-    if (request.content_length or 0) > MAX_BODY:
-        return error_response(413, "body_too_large", f"The body is larger than {MAX_BODY} bytes.")
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        response = error_response(exc.status, _ERROR_CODES.get(exc.status, "http_error"), exc.reason)
-        if "Allow" in exc.headers:
-            response.headers["Allow"] = exc.headers["Allow"]
-        return response
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        log.exception("unexpected error on %s %s", request.method, request.path)
-        return error_response(500, "internal", "Something went wrong on the server.")
 
 
 @dataclass(frozen=True)
@@ -112,15 +79,11 @@ async def get_catalogue(request: web.Request) -> web.Response:
 async def get_procedure(request: web.Request) -> web.Response:
     code = request.match_info["code"]
     if not _PROCEDURE_CODE.match(code):
-        return error_response(400, "bad_procedure_code", "This is not a procedure code.")
+        raise RequestError(400, "bad_procedure_code", "This is not a procedure code.")
     data = request.app[STORE].procedure_json(code)
     if data is None:
-        return error_response(404, "procedure_not_found", f"No procedure has the code {code}.")
+        raise RequestError(404, "procedure_not_found", f"No procedure has the code {code}.")
     return web.Response(text=data, content_type="application/json", charset="utf-8")
-
-
-def _time(value: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value) if value else None
 
 
 def dossier_view(stored: dict[str, Any], now: dt.datetime, calendar: WorkingCalendar) -> dict[str, Any]:
@@ -128,8 +91,8 @@ def dossier_view(stored: dict[str, Any], now: dt.datetime, calendar: WorkingCale
     name masked, status and timeliness in words."""
     view = dict(stored)
     status = Status(stored["status"])
-    due_at = _time(stored["due_at"])
-    standing = timeliness(status, due_at, _time(stored["completed_at"]), now, calendar)
+    due_at = parse_datetime(stored["due_at"])
+    standing = timeliness(status, due_at, parse_datetime(stored["completed_at"]), now, calendar)
     view["applicant_name"] = mask_name(stored["applicant_name"])
     view["status"] = {"code": int(status), "label_vi": status.label_vi, "label_en": status.label_en}
     view["timeliness"] = standing and {
@@ -142,18 +105,15 @@ def dossier_view(stored: dict[str, Any], now: dt.datetime, calendar: WorkingCale
 
 
 async def get_dossier(request: web.Request) -> web.Response:
+    terminal_id(request)
     # Shape only: a code with an impossible date is simply one that no dossier has (404).
     code = dossier_code_shape(request.match_info["code"])
     if code is None:
-        return error_response(
-            400, "bad_dossier_code",
-            "This is not a dossier code. It looks like 000.00.53.H48-220921-0099.",
-        )
+        raise RequestError(400, "bad_dossier_code", "This is not a dossier code. It looks like 000.00.53.H48-220921-0099.")
     stored = request.app[STORE].dossier_data(code)
     if stored is None:
-        return error_response(404, "dossier_not_found", f"No dossier has the code {code}.")
-    view = dossier_view(stored, request.app[CLOCK](), request.app[CALENDAR])
-    return web.json_response(view, dumps=lambda v: json.dumps(v, ensure_ascii=False))
+        raise RequestError(404, "dossier_not_found", f"No dossier has the code {code}.")
+    return json_response(dossier_view(stored, request.app[CLOCK](), request.app[CALENDAR]))
 
 
 async def get_openapi(request: web.Request) -> web.FileResponse:
@@ -164,16 +124,26 @@ def make_app(
     store: BackendStore,
     calendar: WorkingCalendar,
     clock: Callable[[], dt.datetime] | None = None,
+    admin_token: str = "",
+    citizen_lookups_per_minute: int = 10,
 ) -> web.Application:
     app = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY)
     app[STORE] = store
     app[CALENDAR] = calendar
     app[CLOCK] = clock or (lambda: dt.datetime.now(TIMEZONE))
     app[CATALOGUE] = {}
+    app[QUEUE] = TicketQueue(store, calendar)
+    app[TERMINALS] = Terminals(store)
+    app[RATINGS] = Ratings(store)
+    app[ADMIN_TOKEN] = admin_token
+    app[CITIZEN_LIMIT] = RateLimit(citizen_lookups_per_minute)
     app.router.add_get(f"{API}/catalogue", get_catalogue)
     app.router.add_get(f"{API}/procedures/{{code}}", get_procedure)
-    app.router.add_get(f"{API}/dossiers/{{code}}", get_dossier)
+    # Not "by-citizen": that address takes a POST of its own, and a GET there is 405, not a lookup.
+    app.router.add_get(f"{API}/dossiers/{{code:(?!by-citizen$)[^/]+}}", get_dossier)
     app.router.add_get(f"{API}/openapi.json", get_openapi)
+    queue_api.add_routes(app, API)
+    terminal_api.add_routes(app, API)
     return app
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import hmac
 import json
+import secrets
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
 
 from ..domain.dossier import Dossier
+from ..domain.serial import parse_datetime
 from ..domain.procedure import Agency, Catalogue, Field, Level, Procedure, Site
 
 
@@ -33,8 +38,73 @@ def _v1(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v2(db: sqlite_utils.Database) -> None:
+    """The queue, terminals, ratings, and citizen lookups."""
+    db["services"].create({"letter": str, "data": str}, pk="letter")
+    db["counters"].create({"number": int, "data": str}, pk="number")
+    db.execute("""
+        CREATE TABLE tickets (
+            id INTEGER PRIMARY KEY,
+            public_id TEXT NOT NULL UNIQUE,
+            service TEXT NOT NULL,
+            day TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            priority TEXT,
+            status TEXT NOT NULL,
+            issued_at TEXT NOT NULL,
+            called_at TEXT,
+            finished_at TEXT,
+            counter INTEGER,
+            recalls INTEGER NOT NULL DEFAULT 0,
+            terminal_id INTEGER,
+            idempotency_key TEXT,
+            UNIQUE (service, day, number),
+            UNIQUE (terminal_id, idempotency_key)
+        )""")
+    db.execute("CREATE INDEX tickets_waiting ON tickets (service, status, day)")
+    db.execute("CREATE INDEX tickets_counter ON tickets (counter, status)")
+    db.execute("""
+        CREATE TABLE terminals (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            token_hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT,
+            config TEXT NOT NULL,
+            config_version INTEGER NOT NULL DEFAULT 1,
+            last_seen TEXT,
+            health TEXT
+        )""")
+    db.execute("""
+        CREATE TABLE ratings (
+            id INTEGER PRIMARY KEY,
+            terminal_id INTEGER NOT NULL,
+            idempotency_key TEXT,
+            day TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            level TEXT NOT NULL,
+            reasons TEXT NOT NULL,
+            ticket_id TEXT,
+            dossier_code TEXT,
+            UNIQUE (terminal_id, idempotency_key)
+        )""")
+    # Who looked up a citizen's dossiers, when, and a keyed hash of the ID number: never the number.
+    db.execute("""
+        CREATE TABLE citizen_lookups (
+            id INTEGER PRIMARY KEY,
+            terminal_id INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            id_hash TEXT NOT NULL,
+            proof TEXT NOT NULL,
+            found INTEGER NOT NULL
+        )""")
+    db.execute("ALTER TABLE dossiers ADD COLUMN applicant_key TEXT")
+    db.execute("CREATE INDEX dossiers_applicant ON dossiers (applicant_key)")
+    db["meta"].insert({"key": "citizen_key", "value": secrets.token_hex(32)})
+
+
 # Append only: each entry moves the schema one version up (PRAGMA user_version).
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
 
 
 class StoreError(Exception):
@@ -47,6 +117,8 @@ class BackendStore:
             self.db = sqlite_utils.Database(path)
             self.db.enable_wal()
             self.db.execute("PRAGMA busy_timeout = 5000")
+            # An answered ticket must survive a power cut, not only a crash of the process.
+            self.db.execute("PRAGMA synchronous = FULL")
             self._migrate()
         except sqlite3.DatabaseError as error:
             raise StoreError(f"cannot open database {path}: {error}") from None
@@ -60,12 +132,24 @@ class BackendStore:
         if current > len(MIGRATIONS):
             raise StoreError(f"database schema {current} is newer than this program knows")
         for number, migration in enumerate(MIGRATIONS[current:], start=current + 1):
-            with self.db.atomic():
+            with self.write():
                 migration(self.db)
                 self.db.execute(f"PRAGMA user_version = {number}")
 
     def close(self) -> None:
         self.db.close()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite_utils.Database]:
+        """One write transaction that takes the write lock at once (BEGIN IMMEDIATE), so
+        that what it reads (the last ticket number, say) cannot change before it writes."""
+        self.db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.conn.execute("ROLLBACK")
+            raise
+        self.db.conn.execute("COMMIT")
 
     # -- catalogue ---------------------------------------------------------
 
@@ -74,7 +158,7 @@ class BackendStore:
 
     def replace_catalogue(self, catalogue: Catalogue) -> str:
         """Put a whole catalogue in place of the current one, in one transaction."""
-        with self.db.atomic():
+        with self.write():
             for table in ("levels", "fields", "agencies", "procedures"):
                 self.db.execute(f"DELETE FROM {table}")
             self.db["meta"].upsert({"key": "site", "value": _dump(catalogue.site.to_dict())}, pk="key")
@@ -83,7 +167,7 @@ class BackendStore:
 
     def add_procedures(self, procedures: Iterable[Procedure], fields: Iterable[Field] = ()) -> str:
         """Insert or replace procedures (and new fields), in one transaction."""
-        with self.db.atomic():
+        with self.write():
             self._put((), fields, (), procedures)
             return self._new_version()
 
@@ -154,12 +238,22 @@ class BackendStore:
 
     # -- dossiers ------------------------------------------------------------
 
-    def put_dossiers(self, dossiers: Iterable[Dossier]) -> None:
+    def citizen_key(self, id_number: str) -> str:
+        """A keyed hash of a citizen's ID number: lets us find their dossiers and audit
+        lookups without keeping the number, and cannot be reversed by trying all numbers
+        without the key."""
+        key = bytes.fromhex(self.meta("citizen_key") or "")
+        return hmac.new(key, id_number.encode(), hashlib.sha256).hexdigest()
+
+    def put_dossiers(self, dossiers: Iterable[Dossier], applicant_ids: dict[str, str] | None = None) -> None:
+        """Store dossiers; `applicant_ids` (code -> ID number) is kept only as keyed hashes."""
+        ids = applicant_ids or {}
         rows = (
-            {"code": d.code, "procedure_code": d.procedure_code, "status": d.status, "data": _dump(d.to_dict())}
+            {"code": d.code, "procedure_code": d.procedure_code, "status": d.status, "data": _dump(d.to_dict()),
+             "applicant_key": self.citizen_key(ids[d.code]) if d.code in ids else None}
             for d in dossiers
         )
-        with self.db.atomic():
+        with self.write():
             self.db["dossiers"].upsert_all(rows, pk="code")
 
     def dossier_data(self, code: str) -> dict | None:
@@ -170,6 +264,20 @@ class BackendStore:
     def dossier(self, code: str) -> Dossier | None:
         data = self.dossier_data(code)
         return Dossier.from_dict(data) if data else None
+
+    def dossiers_of_citizen(self, id_number: str) -> list[dict]:
+        rows = self.db.execute(
+            "SELECT data FROM dossiers WHERE applicant_key = ? ORDER BY code", [self.citizen_key(id_number)]
+        )
+        return [json.loads(r[0]) for r in rows]
+
+    def dossier_deadlines(self) -> Iterator[tuple[int, dt.datetime | None, dt.datetime | None]]:
+        """(status, due at, completed at) of every dossier: what timeliness needs."""
+        rows = self.db.execute(
+            "SELECT status, json_extract(data, '$.due_at'), json_extract(data, '$.completed_at') FROM dossiers"
+        )
+        for status, due_at, completed_at in rows:
+            yield status, parse_datetime(due_at), parse_datetime(completed_at)
 
     def dossier_codes(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT code FROM dossiers ORDER BY code")]

@@ -11,8 +11,12 @@ TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 """Dates and deadlines are Vietnam's: a dossier due on the 5th is due on the 5th in Hà Nội."""
 
 
+def now() -> dt.datetime:
+    return dt.datetime.now(TIMEZONE)
+
+
 def today() -> dt.date:
-    return dt.datetime.now(TIMEZONE).date()
+    return now().date()
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,11 @@ def _dict_factory(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return {key: _encode(value) for key, value in pairs}
 
 
+def parse_datetime(text: str | None) -> dt.datetime | None:
+    """An ISO date-time as stored in the JSON form, or None."""
+    return dt.datetime.fromisoformat(text) if text else None
+
+
 class JsonMixin:
     """`to_dict()` gives JSON-ready data; `from_dict()` rebuilds and type-checks it."""
 

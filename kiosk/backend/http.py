@@ -1,0 +1,163 @@
+"""What every handler of the backend shares: app keys, JSON errors, bodies, authentication."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hmac
+import json
+import logging
+import re
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from ..domain.calendar import WorkingCalendar
+from ..domain.serial import DataError
+from .errors import RequestError
+from .queue import TicketQueue
+from .ratings import Ratings
+from .store import BackendStore
+from .terminals import Terminals
+
+MAX_BODY = 64 * 1024
+MAX_PATH = 2048
+_IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{1,100}\Z")
+
+log = logging.getLogger("kiosk.backend")
+
+# Lookups are primary-key reads of a few microseconds, so they run on the event loop;
+# a thread hop would cost more than the read.
+STORE = web.AppKey("store", BackendStore)
+CALENDAR = web.AppKey("calendar", WorkingCalendar)
+CLOCK = web.AppKey("clock", Callable[[], dt.datetime])
+QUEUE = web.AppKey("queue", TicketQueue)
+TERMINALS = web.AppKey("terminals", Terminals)
+RATINGS = web.AppKey("ratings", Ratings)
+ADMIN_TOKEN = web.AppKey("admin_token", str)
+CITIZEN_LIMIT = web.AppKey("citizen_limit", "RateLimit")
+
+T = TypeVar("T")
+
+
+def error_response(status: int, code: str, message: str) -> web.Response:
+    response = web.json_response({"error": {"code": code, "message": message}}, status=status)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="kiosk"'
+    return response
+
+
+_ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                405: "method_not_allowed", 413: "body_too_large", 414: "uri_too_long"}
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Callable) -> web.StreamResponse:
+    """Every error leaves as JSON `{"error": {"code", "message"}}`, never as a traceback."""
+    if len(request.raw_path) > MAX_PATH:
+        return error_response(414, "uri_too_long", f"The address is longer than {MAX_PATH} characters.")
+    if (request.content_length or 0) > MAX_BODY:
+        return error_response(413, "body_too_large", f"The body is larger than {MAX_BODY} bytes.")
+    try:
+        return await handler(request)
+    except RequestError as error:
+        response = error_response(error.status, error.code, error.message)
+        if error.status == 429:
+            response.headers["Retry-After"] = "60"
+        return response
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        response = error_response(exc.status, _ERROR_CODES.get(exc.status, "http_error"), exc.reason)
+        if "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return error_response(500, "internal", "Something went wrong on the server.")
+
+
+def json_response(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=lambda v: json.dumps(v, ensure_ascii=False))
+
+
+async def read_json(request: web.Request, kind: type[T]) -> T:
+    """The body as a `kind` dataclass, or a 400 that says what is wrong with it."""
+    raw = await request.read()
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise RequestError(400, "bad_json", "The body is not JSON.") from None
+    if not isinstance(data, dict):
+        raise RequestError(400, "bad_json", "The body must be a JSON object.")
+    try:
+        value = kind.from_dict(data)  # type: ignore[attr-defined]
+    except DataError as error:
+        raise RequestError(400, "bad_request", f"The body does not fit: {error}") from None
+    problems = value.problems() if hasattr(value, "problems") else []
+    if problems:
+        raise RequestError(400, "bad_request", "; ".join(problems))
+    return value
+
+
+def idempotency_key(request: web.Request, required: bool) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        if required:
+            raise RequestError(400, "idempotency_key_required", "An Idempotency-Key header is required.")
+        return None
+    if not _IDEMPOTENCY_KEY.match(key):
+        raise RequestError(400, "bad_idempotency_key", "An Idempotency-Key is 1 to 100 of A-Z a-z 0-9 . _ : -")
+    return key
+
+
+def _bearer(request: web.Request) -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise RequestError(401, "unauthorized", "This call needs a token: Authorization: Bearer <token>.")
+    return token.strip()
+
+
+def terminal_id(request: web.Request) -> int:
+    """The terminal whose token the request carries (401 otherwise)."""
+    found = request.app[TERMINALS].authenticate(_bearer(request))
+    if found is None:
+        raise RequestError(401, "unauthorized", "This terminal token is not valid or was revoked.")
+    return found
+
+
+def require_admin(request: web.Request) -> None:
+    expected = request.app[ADMIN_TOKEN]
+    token = _bearer(request)
+    if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
+        raise RequestError(401, "unauthorized", "This call needs the admin token.")
+
+
+def path_int(request: web.Request, name: str) -> int:
+    text = request.match_info[name]
+    if not text.isascii() or not text.isdigit() or len(text) > 9:
+        raise RequestError(400, "bad_request", f"{name} must be a whole number.")
+    return int(text)
+
+
+class RateLimit:
+    """At most `limit` calls per `period` seconds for each key (a sliding window)."""
+
+    def __init__(self, limit: int, period: float = 60.0, clock: Callable[[], float] = time.monotonic):
+        self.limit, self.period, self.clock = limit, period, clock
+        self.calls: defaultdict[Any, deque[float]] = defaultdict(deque)
+
+    def allow(self, key: Any) -> bool:
+        now = self.clock()
+        calls = self.calls[key]
+        while calls and calls[0] <= now - self.period:
+            calls.popleft()
+        if len(calls) >= self.limit:
+            return False
+        calls.append(now)
+        return True

@@ -1,0 +1,153 @@
+"""HTTP handlers of the queue, and the public page a ticket's QR code opens."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from ..domain.serial import JsonMixin
+from .errors import RequestError
+from .http import CLOCK, QUEUE, STORE, idempotency_key, json_response, path_int, read_json, require_admin, terminal_id
+
+_PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{8,32}\Z")
+
+
+@dataclass
+class TicketRequest(JsonMixin):
+    service: str
+    priority: str | None = None
+
+    def problems(self) -> list[str]:
+        found = []
+        if not 1 <= len(self.service) <= 2:
+            found.append("service is a service letter")
+        if self.priority is not None and not 1 <= len(self.priority) <= 40:
+            found.append("priority is a priority category code")
+        return found
+
+
+def _public_id(request: web.Request) -> str:
+    public_id = request.match_info["id"]
+    if not _PUBLIC_ID.match(public_id):
+        raise RequestError(400, "bad_ticket_id", "This is not a ticket id.")
+    return public_id
+
+
+async def get_services(request: web.Request) -> web.Response:
+    return json_response({"services": request.app[QUEUE].services_overview(request.app[CLOCK]())})
+
+
+async def post_ticket(request: web.Request) -> web.Response:
+    terminal = terminal_id(request)
+    key = idempotency_key(request, required=True)
+    body = await read_json(request, TicketRequest)
+    ticket, created = request.app[QUEUE].issue(body.service, body.priority, terminal, key, request.app[CLOCK]())
+    return json_response(ticket, status=201 if created else 200)
+
+
+async def get_ticket(request: web.Request) -> web.Response:
+    ticket = request.app[QUEUE].ticket(_public_id(request), request.app[CLOCK]())
+    if ticket is None:
+        raise RequestError(404, "ticket_not_found", "No ticket has this id.")
+    return json_response(ticket)
+
+
+async def post_void(request: web.Request) -> web.Response:
+    terminal_id(request)
+    return json_response(request.app[QUEUE].void(_public_id(request), request.app[CLOCK]()))
+
+
+async def post_call_next(request: web.Request) -> web.Response:
+    require_admin(request)
+    ticket = request.app[QUEUE].call_next(path_int(request, "number"), request.app[CLOCK]())
+    return json_response({"ticket": ticket})
+
+
+async def post_recall(request: web.Request) -> web.Response:
+    require_admin(request)
+    return json_response({"ticket": request.app[QUEUE].recall(path_int(request, "number"), request.app[CLOCK]())})
+
+
+async def post_no_show(request: web.Request) -> web.Response:
+    require_admin(request)
+    return json_response({"ticket": request.app[QUEUE].no_show(path_int(request, "number"), request.app[CLOCK]())})
+
+
+# -- the page on the citizen's phone ------------------------------------------------
+
+_PAGE = """<!doctype html>
+<html lang="vi"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+{refresh}<title>Số thứ tự {display}</title>
+<style>
+body {{ font-family: sans-serif; margin: 0; padding: 1.5rem; text-align: center; color: #1a1a1a; }}
+.office {{ font-size: 1rem; color: #555; }}
+.number {{ font-size: 5rem; font-weight: bold; margin: 1rem 0; }}
+.state {{ font-size: 1.5rem; margin: 0.5rem 0; }}
+.en {{ color: #666; font-size: 1rem; }}
+</style></head>
+<body>
+<p class="office">{office}</p>
+<p>{service}</p>
+<p class="number">{display}</p>
+<p class="state">{state_vi}</p>
+<p class="en">{state_en}</p>
+<p class="en">{updated}</p>
+</body></html>
+"""
+
+
+def _states(ticket: dict[str, Any]) -> tuple[str, str]:
+    status = ticket["status"]
+    if status == "waiting":
+        ahead, minutes = ticket["people_ahead"], ticket["estimated_wait_minutes"]
+        if ahead == 0:
+            return "Bạn là người tiếp theo.", "You are next."
+        return (f"Còn {ahead} người trước bạn, khoảng {minutes} phút.",
+                f"{ahead} people ahead of you, about {minutes} minutes.")
+    if status == "called":
+        return f"Mời bạn đến Quầy {ticket['counter']}.", f"Please go to counter {ticket['counter']}."
+    if status == "served":
+        return "Đã phục vụ. Cảm ơn bạn!", "Served. Thank you!"
+    if status == "no_show":
+        return ("Đã gọi nhưng bạn vắng mặt. Vui lòng liên hệ bàn hướng dẫn.",
+                "You were called but not there. Please ask at the information desk.")
+    return "Số này đã hủy.", "This ticket was cancelled."
+
+
+async def ticket_page(request: web.Request) -> web.Response:
+    public_id = request.match_info["id"]
+    now = request.app[CLOCK]()
+    ticket = request.app[QUEUE].ticket(public_id, now) if _PUBLIC_ID.match(public_id) else None
+    if ticket is None:
+        body = _PAGE.format(refresh="", display="—", office="", service="",
+                            state_vi="Không tìm thấy số thứ tự này.", state_en="No such ticket.", updated="")
+        return web.Response(status=404, text=body, content_type="text/html")
+    site = json.loads(request.app[STORE].meta("site") or "{}")
+    state_vi, state_en = _states(ticket)
+    live = ticket["status"] in ("waiting", "called")
+    body = _PAGE.format(
+        refresh='<meta http-equiv="refresh" content="20">\n' if live else "",
+        display=html.escape(ticket["display"]),
+        office=html.escape(site.get("name", "")),
+        service=html.escape(f"{ticket['service']['letter']} - {ticket['service']['name']}"),
+        state_vi=html.escape(state_vi), state_en=html.escape(state_en),
+        updated=f"Cập nhật lúc {now:%H:%M} · updated at {now:%H:%M}",
+    )
+    return web.Response(text=body, content_type="text/html", headers={"Cache-Control": "no-store"})
+
+
+def add_routes(app: web.Application, api: str) -> None:
+    app.router.add_get(f"{api}/queue/services", get_services)
+    app.router.add_post(f"{api}/queue/tickets", post_ticket)
+    app.router.add_get(f"{api}/queue/tickets/{{id}}", get_ticket)
+    app.router.add_post(f"{api}/queue/tickets/{{id}}/void", post_void)
+    app.router.add_post(f"{api}/queue/counters/{{number}}/call-next", post_call_next)
+    app.router.add_post(f"{api}/queue/counters/{{number}}/recall", post_recall)
+    app.router.add_post(f"{api}/queue/counters/{{number}}/no-show", post_no_show)
+    app.router.add_get("/t/{id}", ticket_page)

@@ -1,0 +1,52 @@
+"""Ratings from the kiosks, and the audit of citizen lookups."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from ..domain.rating import RATING_LEVELS, Rating
+from .store import BackendStore
+
+
+class Ratings:
+    def __init__(self, store: BackendStore):
+        self.store = store
+        self.db = store.db
+
+    def add(self, rating: Rating, terminal_id: int, key: str | None, now: dt.datetime) -> tuple[int, bool]:
+        """Record a rating once per idempotency key: (rating id, created)."""
+        with self.store.write():
+            if key is not None:
+                row = self.db.execute(
+                    "SELECT id FROM ratings WHERE terminal_id = ? AND idempotency_key = ?", [terminal_id, key]
+                ).fetchone()
+                if row:
+                    return row[0], False
+            table = self.db["ratings"]
+            table.insert({
+                "terminal_id": terminal_id, "idempotency_key": key, "day": now.date().isoformat(),
+                "created_at": now.isoformat(timespec="seconds"), "level": rating.level,
+                "reasons": json.dumps(rating.reasons, ensure_ascii=False),
+                "ticket_id": rating.ticket_id, "dossier_code": rating.dossier_code,
+            })
+            return table.last_pk, True
+
+    def daily(self, day: dt.date) -> dict[str, Any]:
+        counts = dict(self.db.execute(
+            "SELECT level, COUNT(*) FROM ratings WHERE day = ? GROUP BY level", [day.isoformat()]
+        ).fetchall())
+        reasons: dict[str, int] = {}
+        for (text,) in self.db.execute("SELECT reasons FROM ratings WHERE day = ?", [day.isoformat()]):
+            for reason in json.loads(text):
+                reasons[reason] = reasons.get(reason, 0) + 1
+        return {"by_level": {level: counts.get(level, 0) for level in RATING_LEVELS}, "reasons": reasons}
+
+
+def audit_citizen_lookup(store: BackendStore, terminal_id: int, id_hash: str, proof: str, found: int, now: dt.datetime) -> None:
+    with store.write():
+        store.db["citizen_lookups"].insert({
+            "terminal_id": terminal_id, "at": now.isoformat(timespec="seconds"),
+            "id_hash": id_hash, "proof": proof, "found": found,
+        })

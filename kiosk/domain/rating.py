@@ -1,0 +1,35 @@
+"""Citizens' ratings of the service, on the scale of Vietnamese satisfaction surveys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .serial import JsonMixin
+
+# From the best to the worst, as the national satisfaction survey words them.
+RATING_LEVELS = {
+    "very_satisfied": ("Rất hài lòng", "Very satisfied"),
+    "satisfied": ("Hài lòng", "Satisfied"),
+    "unsatisfied": ("Chưa hài lòng", "Not satisfied"),
+    "very_unsatisfied": ("Không hài lòng", "Dissatisfied"),
+}
+
+
+@dataclass
+class Rating(JsonMixin):
+    level: str
+    reasons: list[str] = field(default_factory=list)
+    ticket_id: str | None = None
+    dossier_code: str | None = None
+
+    def problems(self) -> list[str]:
+        found = []
+        if self.level not in RATING_LEVELS:
+            found.append(f"level must be one of {list(RATING_LEVELS)}")
+        if len(self.reasons) > 10 or any(not 0 < len(r) <= 200 for r in self.reasons):
+            found.append("at most 10 reasons of 1 to 200 characters")
+        if self.ticket_id is not None and not 1 <= len(self.ticket_id) <= 64:
+            found.append("ticket_id is 1 to 64 characters")
+        if self.dossier_code is not None and not 1 <= len(self.dossier_code) <= 64:
+            found.append("dossier_code is 1 to 64 characters")
+        return found

@@ -1,0 +1,73 @@
+"""What a terminal reports about itself and the configuration the centre gives it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .serial import JsonMixin
+
+PRINTER_STATES = ("ok", "paper_low", "paper_out", "offline", "unknown")
+DEVICE_STATES = ("ok", "offline", "absent", "unknown")
+PRINTER_DRIVERS = ("none", "usb", "serial", "network", "file")
+LANGUAGES = ("vi", "en")
+
+
+@dataclass
+class PrinterSettings(JsonMixin):
+    driver: str = "none"
+    """One of PRINTER_DRIVERS."""
+    profile: str = "TM-T20II"
+    """A python-escpos capability profile; it gives the paper width."""
+    address: str = ""
+    """USB "vendor:product", serial device, "host:port" or file path, by driver."""
+
+
+@dataclass
+class TerminalConfig(JsonMixin):
+    office_name: str = ""
+    services: list[str] = field(default_factory=list)
+    """Letters of the queue services this kiosk offers; empty offers all."""
+    default_language: str = "vi"
+    idle_timeout_seconds: int = 90
+    large_text: bool = False
+    printer: PrinterSettings = field(default_factory=PrinterSettings)
+
+    def problems(self) -> list[str]:
+        found = []
+        if len(self.office_name) > 200:
+            found.append("office_name is longer than 200 characters")
+        if self.default_language not in LANGUAGES:
+            found.append(f"default_language must be one of {LANGUAGES}")
+        if not 15 <= self.idle_timeout_seconds <= 3600:
+            found.append("idle_timeout_seconds must be between 15 and 3600")
+        if self.printer.driver not in PRINTER_DRIVERS:
+            found.append(f"printer.driver must be one of {PRINTER_DRIVERS}")
+        if len(self.services) > 26 or any(len(s) != 1 for s in self.services):
+            found.append("services must be service letters")
+        return found
+
+
+@dataclass
+class Health(JsonMixin):
+    """A heartbeat: how a terminal is."""
+
+    app_version: str
+    catalogue_version: str = ""
+    printer: str = "unknown"
+    scanner: str = "unknown"
+    card_reader: str = "unknown"
+    free_disk_mb: int = 0
+    outbox_size: int = 0
+
+    def problems(self) -> list[str]:
+        found = []
+        if self.printer not in PRINTER_STATES:
+            found.append(f"printer must be one of {PRINTER_STATES}")
+        for name in ("scanner", "card_reader"):
+            if getattr(self, name) not in DEVICE_STATES:
+                found.append(f"{name} must be one of {DEVICE_STATES}")
+        if self.free_disk_mb < 0 or self.outbox_size < 0:
+            found.append("free_disk_mb and outbox_size cannot be negative")
+        if len(self.app_version) > 50 or len(self.catalogue_version) > 50:
+            found.append("versions are at most 50 characters")
+        return found
