@@ -126,7 +126,7 @@ def cmd_import_catalogue(args: argparse.Namespace) -> None:
             data = json.load(handle)
     except OSError as error:
         raise Failure(f"cannot read {args.file}: {error.strerror or error}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (ValueError, RecursionError) as error:  # not UTF-8, not JSON, or nested past the parser
         raise Failure(f"{args.file} is not JSON ({error}); nothing was imported") from None
     store = _open_store(_backend_db(args, config))
     try:
@@ -210,7 +210,7 @@ def cmd_queue_configure(args: argparse.Namespace) -> None:
         queue_config = QueueConfig.from_dict(data)
     except OSError as error:
         raise Failure(f"cannot read {args.file}: {error.strerror or error}") from None
-    except (ValueError, AttributeError, *DataError) as error:
+    except (ValueError, RecursionError, AttributeError, *DataError) as error:
         raise Failure(f"{args.file} is not a queue configuration: {error}") from None
     store = _open_store(_backend_db(args, config))
     try:

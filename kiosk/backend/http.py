@@ -91,7 +91,7 @@ async def read_json(request: web.Request, kind: type[T]) -> T:
     raw = await request.read()
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
         raise RequestError(400, "bad_json", "The body is not JSON.") from None
     if not isinstance(data, dict):
         raise RequestError(400, "bad_json", "The body must be a JSON object.")

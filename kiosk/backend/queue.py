@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import secrets
 import statistics
@@ -32,6 +33,18 @@ def _time(value: dt.datetime) -> str:
     return value.isoformat(timespec="milliseconds")
 
 
+# Services and counters are read on every request, so that a change made by another
+# process shows at once; parsing them is what costs, so it is done once per stored text.
+@functools.lru_cache(maxsize=256)
+def _service_of(text: str) -> Service:
+    return Service.from_dict(json.loads(text))
+
+
+@functools.lru_cache(maxsize=256)
+def _counter_of(text: str) -> Counter:
+    return Counter.from_dict(json.loads(text))
+
+
 class TicketQueue:
     def __init__(self, store: BackendStore, calendar: WorkingCalendar):
         self.store = store
@@ -55,22 +68,28 @@ class TicketQueue:
     def config(self) -> QueueConfig:
         categories = json.loads(self.store.meta("priority_categories") or "[]")
         return QueueConfig(
-            services=[Service.from_dict(json.loads(r[0])) for r in self.db.execute("SELECT data FROM services ORDER BY letter")],
-            counters=[Counter.from_dict(json.loads(r[0])) for r in self.db.execute("SELECT data FROM counters ORDER BY number")],
+            services=[_service_of(r[0]) for r in self.db.execute("SELECT data FROM services ORDER BY letter")],
+            counters=self._counters(),
             priority_categories=[PriorityCategory.from_dict(c) for c in categories],
         )
+
+    def _counters(self) -> list[Counter]:
+        return [_counter_of(r[0]) for r in self.db.execute("SELECT data FROM counters ORDER BY number")]
 
     def _service(self, letter: str) -> Service:
         row = self.db.execute("SELECT data FROM services WHERE letter = ?", [letter]).fetchone()
         if row is None:
             raise RequestError(404, "service_not_found", f"No service has the letter {letter}.")
-        return Service.from_dict(json.loads(row[0]))
+        return _service_of(row[0])
 
     def _counter(self, number: int) -> Counter:
         row = self.db.execute("SELECT data FROM counters WHERE number = ?", [number]).fetchone()
         if row is None:
             raise RequestError(404, "counter_not_found", f"No counter has the number {number}.")
-        return Counter.from_dict(json.loads(row[0]))
+        return _counter_of(row[0])
+
+    def _priority_codes(self) -> set[str]:
+        return {c["code"] for c in json.loads(self.store.meta("priority_categories") or "[]")}
 
     # -- estimates -------------------------------------------------------------
 
@@ -78,7 +97,8 @@ class TicketQueue:
         """The median time a counter spent on each of the last tickets served."""
         rows = self.db.execute(
             "SELECT (julianday(finished_at) - julianday(called_at)) * 1440 FROM tickets"
-            " WHERE service = ? AND status = 'served' ORDER BY finished_at DESC LIMIT ?",
+            " WHERE service = ? AND status = 'served' AND called_at IS NOT NULL AND finished_at IS NOT NULL"
+            " ORDER BY finished_at DESC LIMIT ?",
             [service.letter, SERVICE_TIME_SAMPLES],
         ).fetchall()
         if len(rows) < MIN_SAMPLES:
@@ -86,7 +106,7 @@ class TicketQueue:
         return statistics.median(r[0] for r in rows)
 
     def _open_counters(self, service: Service, now: dt.datetime) -> int:
-        counters = [c.number for c in self.config().counters if service.letter in c.services]
+        counters = [c.number for c in self._counters() if service.letter in c.services]
         if not counters:
             return 0
         marks = ",".join("?" * len(counters))
@@ -108,10 +128,10 @@ class TicketQueue:
             )
         ]
         streak = 0
-        for (priority,) in self.db.execute(
+        for (priority,) in self.db.execute(  # a streak longer than `every` counts no more
             "SELECT priority FROM tickets WHERE service = ? AND day = ? AND called_at IS NOT NULL"
-            " ORDER BY called_at DESC",
-            [service.letter, day],
+            " ORDER BY called_at DESC LIMIT ?",
+            [service.letter, day, service.every],
         ):
             if priority is not None:
                 break
@@ -179,7 +199,7 @@ class TicketQueue:
                     raise RequestError(409, "idempotency_key_reused", "This Idempotency-Key was used for another ticket.")
                 return self._view(earlier, now), False
             service = self._service(letter)
-            if priority is not None and priority not in {c.code for c in self.config().priority_categories}:
+            if priority is not None and priority not in self._priority_codes():
                 raise RequestError(404, "priority_not_found", f"No priority category is called {priority!r}.")
             if not service.is_issuing(now, self.calendar.is_working_day(now.date())):
                 hours = ", ".join(f"{a}–{b}" for a, b in service.hours)

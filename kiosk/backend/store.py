@@ -61,8 +61,11 @@ def _v2(db: sqlite_utils.Database) -> None:
             UNIQUE (service, day, number),
             UNIQUE (terminal_id, idempotency_key)
         )""")
-    db.execute("CREATE INDEX tickets_waiting ON tickets (service, status, day)")
+    db.execute("CREATE INDEX tickets_waiting ON tickets (service, day, status, number)")
+    db.execute("CREATE INDEX tickets_called ON tickets (service, day, called_at)")
+    db.execute("CREATE INDEX tickets_served ON tickets (service, status, finished_at)")
     db.execute("CREATE INDEX tickets_counter ON tickets (counter, status)")
+    db.execute("CREATE INDEX tickets_counter_calls ON tickets (counter, called_at)")
     db.execute("""
         CREATE TABLE terminals (
             id INTEGER PRIMARY KEY,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import deque
 from dataclasses import dataclass, field
 
 from .serial import JsonMixin
@@ -130,17 +131,17 @@ def call_order(waiting: list[Waiting], policy: str, every: int, normals_since_pr
     `normals_since_priority` counts normal tickets called since the last priority one,
     so an interleaved queue picks up where it left off. One rule serves both "who is
     next" and "how many people are ahead of me"."""
-    priority = [t for t in waiting if t.priority]
-    normal = [t for t in waiting if not t.priority]
+    priority = deque(t for t in waiting if t.priority)
+    normal = deque(t for t in waiting if not t.priority)
     if policy == "strict":
-        return priority + normal
+        return [*priority, *normal]
     order, streak = [], normals_since_priority
     while priority or normal:
         if priority and (streak >= every or not normal):
-            order.append(priority.pop(0))
+            order.append(priority.popleft())
             streak = 0
         else:
-            order.append(normal.pop(0))
+            order.append(normal.popleft())
             streak += 1
     return order
 

@@ -72,6 +72,11 @@ def test_import_of_a_file_that_is_not_json_changes_nothing(site_db, tmp_path):
     result = kiosk("import-catalogue", str(wrong_shape), "--db", str(site_db))
     assert result.returncode == 1 and "nothing was imported" in result.stderr
     assert version_of(site_db) == before
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    result = kiosk("import-catalogue", str(deep), "--db", str(site_db))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert version_of(site_db) == before
     missing = kiosk("import-catalogue", str(tmp_path / "missing.json"), "--db", str(site_db))
     assert missing.returncode == 1 and "cannot read" in missing.stderr
 
@@ -108,6 +113,28 @@ def test_backend_serves_an_import_made_while_it_runs_and_stops_on_ctrl_c(site_db
     finally:
         server.process.send_signal(signal.SIGINT)
         assert server.process.wait(timeout=30) == 0
+
+
+def test_queue_configure(site_db, tmp_path):
+    from kiosk.backend.sample import SAMPLE_DIR
+
+    good = kiosk("queue", "configure", str(SAMPLE_DIR / "queue.json"), "--db", str(site_db))
+    assert good.returncode == 0 and "5 services, 8 counters" in good.stdout
+    bad = tmp_path / "queue.json"
+    bad.write_text(json.dumps({"services": [{"letter": "AB", "name": "x", "name_en": "", "fields": []}],
+                               "counters": [], "priority_categories": []}), encoding="utf-8")
+    result = kiosk("queue", "configure", str(bad), "--db", str(site_db))
+    assert result.returncode == 1 and "letter" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_backend_loads_the_sample_site_into_an_empty_database(tmp_path):
+    server = Backend("--db", str(tmp_path / "new.sqlite3"), "--sample-data")
+    try:
+        assert any("Loaded the sample site" in line for line in server.output)
+        assert len(server.get("/api/v1/catalogue").json()["procedures"]) >= 150
+        assert len(server.get("/api/v1/queue/services", token=None).json()["services"]) >= 4
+    finally:
+        assert server.stop() == 0
 
 
 def test_sample_data_is_not_loaded_twice(site_db):

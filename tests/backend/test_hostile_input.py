@@ -90,3 +90,34 @@ def test_odd_headers_do_not_break_the_catalogue(backend, headers):
 
 def test_the_server_is_still_well(backend):
     assert backend.get("/api/v1/catalogue").status == 200
+
+
+BODY_CALLS = [
+    ("POST", "/api/v1/queue/tickets", "terminal"),
+    ("POST", "/api/v1/ratings", "terminal"),
+    ("POST", "/api/v1/dossiers/by-citizen", "terminal"),
+    ("POST", "/api/v1/terminals/1/heartbeat", "terminal"),
+    ("PUT", "/api/v1/terminals/1/config", "admin"),
+]
+BAD_BODIES = [
+    b"", b"{not json", b"\xff\xfe\x00garbage", b'{"a": ' * 10000, b"null", b"[]", b"42", b'"text"',
+    b'{"service": {"$ne": null}}', b'{"level": ["very_satisfied"]}', b'{"id_number": 52090000001, "proof": "qr"}',
+    b'{"app_version": "' + b"9" * 60 + b'"}', b'{"office_name": null}', "{\"service\": \"Ạ\"}".encode(),
+    b'{"service": "A", "priority": "' + b"x" * 1000 + b'"}', b'{"__proto__": {"admin": true}}',
+]
+
+
+@pytest.mark.parametrize("method, path, token", BODY_CALLS)
+@pytest.mark.parametrize("body", BAD_BODIES)
+def test_bad_bodies_to_every_endpoint_that_takes_one(backend, method, path, token, body):
+    reply = backend.request(method, path, body=body, token=token,
+                            headers={"Content-Type": "application/json", "Idempotency-Key": "hostile-1"})
+    check_json_error(reply)
+    assert reply.status in (400, 403, 404, 429)
+
+
+@pytest.mark.parametrize("method, path, token", BODY_CALLS)
+def test_oversized_bodies_to_every_endpoint_that_takes_one(backend, method, path, token):
+    reply = backend.request(method, path, body=b'{"x": "' + b"a" * 200_000 + b'"}', token=token)
+    check_json_error(reply)
+    assert reply.status == 413
