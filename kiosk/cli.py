@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from . import __version__
-from .config import ConfigError, load_config, working_calendar
+from .config import ConfigError, kiosk_settings, load_config, working_calendar
 from .domain.calendar import now, today
 
 
@@ -222,6 +222,71 @@ def cmd_queue_configure(args: argparse.Namespace) -> None:
     _print(f"Queue configured: {len(queue_config.services)} services, {len(queue_config.counters)} counters.")
 
 
+def _kiosk_data(args: argparse.Namespace):
+    from .client.outbox import Outbox
+    from .client.store import LocalStore
+
+    settings = kiosk_settings(load_config(args.config), getattr(args, "backend", None),
+                              getattr(args, "token_file", None), args.data)
+    store = LocalStore(settings.data_dir / "catalogue.sqlite3")
+    if store.moved_aside:
+        print(f"kiosk {args.command}: the local catalogue was unreadable; moved to {store.moved_aside.name} "
+              "and rebuilt", file=sys.stderr)
+    return settings, store, Outbox(settings.data_dir / "outbox.sqlite3")
+
+
+def cmd_sync(args: argparse.Namespace) -> None:
+    from .client.api import BackendClient
+    from .client.errors import BackendError
+    from .client.store import CatalogueError
+    from .client.sync import sync_all
+
+    settings, store, outbox = _kiosk_data(args)
+
+    async def run():
+        async with BackendClient(settings.backend_url, settings.token, ca_file=settings.ca_file) as client:
+            return await sync_all(client, store, outbox)
+
+    try:
+        catalogue, replay = asyncio.run(run())
+    except (BackendError, CatalogueError) as error:
+        kept = f"the kiosk keeps catalogue version {store.version or 'none'} ({store.source})"
+        raise Failure(f"cannot sync with {settings.backend_url}: {getattr(error, 'detail', '') or error}; {kept}") from None
+    finally:
+        store.close()
+        outbox.close()
+    if args.json:
+        _print(json.dumps({"changed": catalogue.changed, "version": catalogue.version,
+                           "procedures": catalogue.procedures, "bytes": catalogue.bytes_on_wire,
+                           "seconds": round(catalogue.seconds, 3), "outbox_sent": replay.sent,
+                           "outbox_dropped": replay.dropped, "outbox_left": replay.left}))
+        return
+    state = "updated to" if catalogue.changed else "already at"
+    _print(f"Catalogue {state} version {catalogue.version}: {catalogue.procedures} procedures "
+           f"({catalogue.bytes_on_wire} bytes in {catalogue.seconds:.2f} s).")
+    _print(f"Outbox: {replay.sent} sent, {replay.dropped} refused by the backend, {replay.left} waiting.")
+
+
+def cmd_search(args: argparse.Namespace) -> None:
+    from .client.search import SearchIndex
+
+    _, store, outbox = _kiosk_data(args)
+    outbox.close()
+    try:
+        if not len(store):
+            raise Failure("the kiosk has no catalogue yet: run `kiosk sync`")
+        hits = SearchIndex(store.procedures()).search(args.query, level=args.level, field=args.field, limit=args.limit)
+    finally:
+        store.close()
+    if args.json:
+        _print(json.dumps([{"code": h.code, "name": h.name} for h in hits], ensure_ascii=False))
+        return
+    if not hits:
+        _print("No procedure matches.")
+    for number, hit in enumerate(hits, 1):
+        _print(f"{number:>3}. {hit.code}  {hit.name}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kiosk", description="Self-service kiosk for one-stop public-service centres.")
     parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
@@ -261,6 +326,20 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("id", metavar="ID", type=int)
         if name != "revoke":
             sub.add_argument("--json", action="store_true", help="machine-readable output")
+
+    sync = command("sync", cmd_sync, "Bring this kiosk's catalogue up to date and send its outbox.")
+    sync.add_argument("--backend", metavar="URL", help="the backend (default: [kiosk] backend_url)")
+    sync.add_argument("--token-file", metavar="PATH", help="file holding the terminal token")
+    sync.add_argument("--data", metavar="DIR", help="the kiosk's data folder (default: [kiosk] data_dir)")
+    sync.add_argument("--json", action="store_true", help="machine-readable output")
+
+    search = command("search", cmd_search, "Search the kiosk's catalogue as a citizen would.")
+    search.add_argument("query", metavar="QUERY")
+    search.add_argument("--level", help="only procedures of this level code (province, district, commune...)")
+    search.add_argument("--field", help="only procedures of this field code (HOTICH, DATDAI...)")
+    search.add_argument("--limit", type=int, default=20, help="how many results (default 20)")
+    search.add_argument("--data", metavar="DIR", help="the kiosk's data folder (default: [kiosk] data_dir)")
+    search.add_argument("--json", action="store_true", help="machine-readable output: ranked codes and names")
 
     queue = command("queue", None, "The centre's queue.")
     queue_commands = queue.add_subparsers(dest="queue_command", metavar="ACTION", required=True)

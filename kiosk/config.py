@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from .domain.calendar import WorkingCalendar
@@ -37,3 +38,43 @@ def working_calendar(config: configparser.ConfigParser) -> WorkingCalendar:
         return WorkingCalendar.from_text(section.get("holidays", ""), section.get("working_days", ""))
     except ValueError as error:
         raise ConfigError(f"[calendar] has a bad date: {error}") from None
+
+
+@dataclass
+class KioskSettings:
+    """What a kiosk needs to know to reach its backend and keep its data."""
+
+    backend_url: str
+    token: str | None
+    terminal_id: int | None
+    ca_file: str | None
+    data_dir: Path
+
+
+def kiosk_settings(
+    config: configparser.ConfigParser,
+    backend_url: str | None = None,
+    token_file: str | None = None,
+    data_dir: str | None = None,
+) -> KioskSettings:
+    """The [kiosk] section, with command-line values taking precedence."""
+    section = config["kiosk"] if config.has_section("kiosk") else {}
+    token_path = token_file or section.get("token_file", "")
+    token = None
+    if token_path:
+        try:
+            token = Path(token_path).expanduser().read_text(encoding="utf-8").strip() or None
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigError(f"cannot read the terminal token file {token_path}: {error}") from None
+    terminal = section.get("terminal_id", "")
+    try:
+        terminal_id = int(terminal) if terminal else None
+    except ValueError:
+        raise ConfigError(f"[kiosk] terminal_id must be a number, not {terminal!r}") from None
+    return KioskSettings(
+        backend_url=backend_url or section.get("backend_url", "http://127.0.0.1:8080"),
+        token=token,
+        terminal_id=terminal_id,
+        ca_file=section.get("ca_file") or None,
+        data_dir=Path(data_dir or section.get("data_dir", "~/.local/share/tthc-kiosk")).expanduser(),
+    )

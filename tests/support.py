@@ -113,6 +113,7 @@ def prepare_site(folder: Path) -> tuple[Path, Path, str]:
     from kiosk.config import load_config, working_calendar
     from kiosk.domain.calendar import now, today
 
+    folder.mkdir(parents=True, exist_ok=True)
     db = folder / "backend.sqlite3"
     store = BackendStore(db)
     load_sample_site(store, working_calendar(load_config()), today(), all_day=True)

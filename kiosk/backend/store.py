@@ -185,13 +185,11 @@ class BackendStore:
         self.db["procedures"].upsert_all(rows, pk="code", batch_size=500)
 
     def _new_version(self) -> str:
-        # The version is a digest of the content: equal catalogues have equal versions.
-        digest = hashlib.sha256()
-        for table in ("meta", "levels", "fields", "agencies", "procedures"):
-            order = "key" if table == "meta" else "code"
-            for row in self.db.execute(f"SELECT * FROM {table} ORDER BY {order}"):
-                if table == "meta" and row[0] == "catalogue_version":
-                    continue
+        # The version is a digest of the content: equal catalogues have equal versions,
+        # on any backend (so nothing else kept in meta may go into it).
+        digest = hashlib.sha256((self.meta("site") or "").encode())
+        for table in ("levels", "fields", "agencies", "procedures"):
+            for row in self.db.execute(f"SELECT * FROM {table} ORDER BY code"):
                 digest.update(_dump(row).encode())
         version = digest.hexdigest()[:16]
         self.db["meta"].upsert({"key": "catalogue_version", "value": version}, pk="key")

@@ -151,3 +151,43 @@ def estimated_wait_minutes(people_ahead: int, service_minutes: float, open_count
     if people_ahead <= 0:
         return 0
     return round(people_ahead * service_minutes / max(open_counters, 1))
+
+
+@dataclass
+class TicketService(JsonMixin):
+    letter: str
+    name: str
+    name_en: str
+
+
+@dataclass
+class Ticket(JsonMixin):
+    """A queue ticket as the backend answers it."""
+
+    id: str
+    service: TicketService
+    number: int
+    display: str
+    day: str
+    priority: str | None
+    status: str
+    people_ahead: int
+    estimated_wait_minutes: int
+    issued_at: dt.datetime
+    called_at: dt.datetime | None = None
+    counter: int | None = None
+
+
+@dataclass
+class ServiceStatus(JsonMixin):
+    """A service as the kiosk offers it: how many wait, and for how long."""
+
+    letter: str
+    name: str
+    name_en: str
+    fields: list[str]
+    issuing: bool
+    hours: list[list[str]]
+    waiting: int
+    open_counters: int
+    estimated_wait_minutes: int

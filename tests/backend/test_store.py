@@ -46,6 +46,9 @@ def test_catalogue_round_trip_and_version(tmp_path):
     assert loaded.levels == catalogue.levels and loaded.site == catalogue.site
     assert store.replace_catalogue(catalogue) == version  # same content, same version
     store.close()
+    elsewhere = BackendStore(tmp_path / "other.sqlite3")  # another backend, its own secrets
+    assert elsewhere.replace_catalogue(catalogue) == version
+    elsewhere.close()
 
 
 def test_two_level_catalogue_replaces_three_levels(tmp_path):

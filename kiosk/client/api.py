@@ -1,0 +1,231 @@
+"""The kiosk's client of the central backend: one aiohttp session, typed results and errors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import ssl
+import time
+import uuid
+from dataclasses import dataclass
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+
+from ..domain.dossier import Dossier, Timeliness
+from ..domain.queue import ServiceStatus, Ticket
+from ..domain.rating import Rating
+from ..domain.serial import DataError
+from ..domain.terminal import Health, TerminalConfig
+from .connectivity import Connectivity
+from .errors import BackendError, NotFound, Offline, Rejected, ServerError, Timeout, Unauthorized
+
+API = "/api/v1"
+
+
+@dataclass
+class CatalogueFetch:
+    """A catalogue download: `body` is None when the kiosk's copy is current (304)."""
+
+    etag: str | None
+    body: bytes | None
+    bytes_on_wire: int
+
+
+@dataclass
+class DossierReport:
+    """A dossier as the backend shows it: the applicant's name masked, timeliness judged."""
+
+    dossier: Dossier
+    timeliness: Timeliness | None
+    working_days_left: int | None
+
+
+@dataclass
+class CitizenDossier:
+    code: str
+    procedure_name: str
+    status: int
+    applicant_name: str
+
+
+class BackendClient:
+    """Use `async with BackendClient(...) as client:`; one session for the app's life."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        ca_file: str | None = None,
+        timeout: float = 10.0,
+        retries: int = 3,
+        connectivity: Connectivity | None = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self.retries = retries
+        self.connectivity = connectivity or Connectivity()
+        # Verified TLS always; a province's own CA is added, never a way around checking.
+        self._ssl = ssl.create_default_context(cafile=ca_file) if ca_file else True
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> "BackendClient":
+        self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=self._ssl, limit=8))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._session:
+            await self._session.close()
+            self._session = None
+
+    # -- the one way out -----------------------------------------------------------
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        idempotent: bool,
+        timeout: float | None = None,
+        expect: tuple[int, ...] = (200, 201),
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """Send one request; retry with backoff only what may safely be sent twice."""
+        assert self._session is not None, "use the client inside `async with`"
+        sent = dict(headers or {})
+        if self.token:
+            sent["Authorization"] = f"Bearer {self.token}"
+        attempts = self.retries if idempotent else 1
+        for attempt in range(1, attempts + 1):
+            started = time.monotonic()
+            try:
+                async with self._session.request(
+                    method, self.base_url + path, json=body, headers=sent,
+                    timeout=aiohttp.ClientTimeout(total=timeout or self.timeout),
+                ) as response:
+                    data = await response.read()
+                    status, answer_headers = response.status, response.headers.copy()  # case-insensitive
+            except asyncio.TimeoutError:
+                self.connectivity.failed()
+                error: BackendError = Timeout(f"{method} {path}: no answer in {timeout or self.timeout:.0f} s")
+            except aiohttp.ClientError as exc:
+                self.connectivity.failed()
+                error = Offline(f"{method} {path}: {exc}")
+            else:
+                if status >= 500:
+                    self.connectivity.failed()
+                    error = ServerError(f"{method} {path}: HTTP {status}")
+                else:
+                    self.connectivity.succeeded(time.monotonic() - started)
+                    if status in expect or status == 304:
+                        return status, answer_headers, data
+                    raise _client_error(status, data)
+            if attempt < attempts:
+                await asyncio.sleep(0.2 * 2 ** (attempt - 1) * (0.5 + random.random()))
+        raise error
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        _, _, data = await self._call(method, path, **kwargs)
+        try:
+            return json.loads(data)
+        except ValueError:
+            raise ServerError(f"{method} {path}: the answer is not JSON") from None
+
+    # -- calls -------------------------------------------------------------------------
+
+    async def catalogue(self, etag: str | None = None) -> CatalogueFetch:
+        headers = {"Accept-Encoding": "gzip"}
+        if etag:
+            headers["If-None-Match"] = etag
+        status, answer_headers, data = await self._call(
+            "GET", f"{API}/catalogue", headers=headers, idempotent=True, timeout=max(self.timeout, 60)
+        )
+        size = int(answer_headers.get("Content-Length", len(data)))
+        if status == 304:
+            return CatalogueFetch(etag, None, size)
+        return CatalogueFetch(answer_headers.get("ETag"), data, size)
+
+    async def dossier(self, code: str) -> DossierReport:
+        view = await self._json("GET", f"{API}/dossiers/{code}", idempotent=True)
+        return _parse(_dossier_report, view)
+
+    async def dossiers_of_citizen(self, id_number: str, proof: str) -> list[CitizenDossier]:
+        # Not retried: each call counts against the terminal's limit and is audited.
+        data = await self._json("POST", f"{API}/dossiers/by-citizen",
+                                body={"id_number": id_number, "proof": proof}, idempotent=False)
+        return _parse(lambda d: [
+            CitizenDossier(x["code"], x["procedure_name"], int(x["status"]["code"]), x["applicant_name"])
+            for x in d["dossiers"]
+        ], data)
+
+    async def services(self) -> list[ServiceStatus]:
+        data = await self._json("GET", f"{API}/queue/services", idempotent=True)
+        return _parse(lambda d: [ServiceStatus.from_dict(s) for s in d["services"]], data)
+
+    async def issue_ticket(self, service: str, priority: str | None, key: str) -> Ticket:
+        """Idempotent through `key`: the same key never gets a second ticket, so retrying is safe."""
+        data = await self._json("POST", f"{API}/queue/tickets", body={"service": service, "priority": priority},
+                                headers={"Idempotency-Key": key}, idempotent=True)
+        return _parse(Ticket.from_dict, data)
+
+    async def ticket(self, ticket_id: str) -> Ticket:
+        return _parse(Ticket.from_dict, await self._json("GET", f"{API}/queue/tickets/{ticket_id}", idempotent=True))
+
+    async def void_ticket(self, ticket_id: str) -> Ticket:
+        data = await self._json("POST", f"{API}/queue/tickets/{ticket_id}/void", idempotent=True)
+        return _parse(Ticket.from_dict, data)
+
+    async def heartbeat(self, terminal_id: int, health: Health) -> tuple[int, TerminalConfig]:
+        data = await self._json("POST", f"{API}/terminals/{terminal_id}/heartbeat", body=health.to_dict(),
+                                idempotent=True)
+        return _parse(lambda d: (int(d["config_version"]), TerminalConfig.from_dict(d["config"])), data)
+
+    async def rate(self, rating: Rating, key: str | None = None) -> int:
+        key = key or uuid.uuid4().hex
+        data = await self._json("POST", f"{API}/ratings", body=rating.to_dict(),
+                                headers={"Idempotency-Key": key}, idempotent=True)
+        return _parse(lambda d: int(d["id"]), data)
+
+    async def send(self, method: str, path: str, body: Any, key: str | None) -> None:
+        """Send a stored request again (the outbox); it must be idempotent."""
+        headers = {"Idempotency-Key": key} if key else {}
+        await self._call(method, path, body=body, headers=headers, idempotent=True)
+
+
+def _dossier_report(view: dict[str, Any]) -> DossierReport:
+    standing = view.pop("timeliness")
+    view["status"] = int(view["status"]["code"])
+    return DossierReport(
+        Dossier.from_dict(view),
+        Timeliness(standing["code"]) if standing else None,
+        standing["working_days_left"] if standing else None,
+    )
+
+
+def _parse(build: Any, data: Any) -> Any:
+    """Build a typed result, or say that the backend answered something unreadable."""
+    try:
+        return build(data)
+    except (*DataError, KeyError, IndexError, AttributeError) as error:
+        raise ServerError(f"the backend's answer has an unexpected shape: {error}") from None
+
+
+def _client_error(status: int, data: bytes) -> BackendError:
+    try:
+        error = json.loads(data)["error"]
+        code, message = str(error["code"]), str(error["message"])
+    except (ValueError, KeyError, TypeError):
+        code, message = "", data[:200].decode("utf-8", "replace")
+    if status == 401:
+        return Unauthorized(message)
+    if status == 404:
+        return NotFound(message)
+    return Rejected(message, code=code, status=status)

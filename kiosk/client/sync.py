@@ -1,0 +1,40 @@
+"""Bringing the kiosk up to date with the backend: the catalogue, then the outbox."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from .api import BackendClient
+from .outbox import Outbox, Replay
+from .store import LocalStore
+
+
+@dataclass
+class CatalogueSync:
+    changed: bool
+    version: str | None
+    procedures: int
+    bytes_on_wire: int
+    seconds: float
+
+
+async def sync_catalogue(client: BackendClient, store: LocalStore) -> CatalogueSync:
+    """Revalidate with the ETag (a 304 costs almost nothing) and apply a new catalogue whole.
+
+    Raises the client's errors (offline, ...) or CatalogueError; the kiosk's copy is then unchanged."""
+    started = time.monotonic()
+    # A catalogue from the bundled snapshot has no ETag of this backend's: download in full.
+    fetch = await client.catalogue(store.etag if store.source == "backend" else None)
+    if fetch.body is None:
+        store.mark_checked()
+        changed = False
+    else:
+        store.apply_catalogue(fetch.body, fetch.etag)
+        changed = True
+    return CatalogueSync(changed, store.version, len(store), fetch.bytes_on_wire, time.monotonic() - started)
+
+
+async def sync_all(client: BackendClient, store: LocalStore, outbox: Outbox) -> tuple[CatalogueSync, Replay]:
+    replay = await outbox.replay(client)
+    return await sync_catalogue(client, store), replay
