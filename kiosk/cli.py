@@ -200,7 +200,7 @@ def cmd_terminal_revoke(args: argparse.Namespace) -> None:
 def cmd_queue_configure(args: argparse.Namespace) -> None:
     from .backend.queue import TicketQueue
     from .domain.queue import QueueConfig
-    from .domain.serial import DataError
+    from .domain.serial import DataShapeError
 
     config = load_config(args.config)
     try:
@@ -210,7 +210,7 @@ def cmd_queue_configure(args: argparse.Namespace) -> None:
         queue_config = QueueConfig.from_dict(data)
     except OSError as error:
         raise Failure(f"cannot read {args.file}: {error.strerror or error}") from None
-    except (ValueError, RecursionError, AttributeError, *DataError) as error:
+    except (ValueError, RecursionError, AttributeError, DataShapeError) as error:
         raise Failure(f"{args.file} is not a queue configuration: {error}") from None
     store = _open_store(_backend_db(args, config))
     try:

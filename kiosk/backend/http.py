@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from ..domain.calendar import WorkingCalendar
-from ..domain.serial import DataError
+from ..domain.serial import DataShapeError
 from .errors import RequestError
 from .queue import TicketQueue
 from .ratings import Ratings
@@ -97,7 +97,7 @@ async def read_json(request: web.Request, kind: type[T]) -> T:
         raise RequestError(400, "bad_json", "The body must be a JSON object.")
     try:
         value = kind.from_dict(data)  # type: ignore[attr-defined]
-    except DataError as error:
+    except DataShapeError as error:
         raise RequestError(400, "bad_request", f"The body does not fit: {error}") from None
     problems = value.problems() if hasattr(value, "problems") else []
     if problems:

@@ -17,7 +17,7 @@ import aiohttp
 from ..domain.dossier import Dossier, Timeliness
 from ..domain.queue import ServiceStatus, Ticket
 from ..domain.rating import Rating
-from ..domain.serial import DataError
+from ..domain.serial import DataShapeError
 from ..domain.terminal import Health, TerminalConfig
 from .connectivity import Connectivity
 from .errors import BackendError, NotFound, Offline, Rejected, ServerError, Timeout, Unauthorized
@@ -214,7 +214,7 @@ def _parse(build: Any, data: Any) -> Any:
     """Build a typed result, or say that the backend answered something unreadable."""
     try:
         return build(data)
-    except (*DataError, KeyError, IndexError, AttributeError) as error:
+    except (DataShapeError, KeyError, IndexError, AttributeError) as error:
         raise ServerError(f"the backend's answer has an unexpected shape: {error}") from None
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from ..domain.procedure import Field, Level, Procedure
-from ..domain.serial import DataError
+from ..domain.serial import DataShapeError
 
 log = logging.getLogger("kiosk.client")
 
@@ -40,7 +40,7 @@ def parse_catalogue(data: bytes) -> dict[str, Any]:
         levels = [Level.from_dict(x) for x in catalogue["levels"]]
         fields = [Field.from_dict(x) for x in catalogue["fields"]]
         procedures = [Procedure.from_dict(x) for x in catalogue["procedures"]]
-    except (*DataError, KeyError) as error:
+    except (DataShapeError, KeyError) as error:
         raise CatalogueError(f"the catalogue does not fit: {error}") from None
     level_codes, field_codes = {x.code for x in levels}, {x.code for x in fields}
     for procedure in procedures:
@@ -130,8 +130,11 @@ class LocalStore:
         return self._meta("synced_at")
 
     def apply_catalogue(self, data: bytes, etag: str | None, source: str = "backend") -> int:
-        """Replace the catalogue in one transaction: a kill half-way leaves the old one whole."""
-        catalogue = parse_catalogue(data)
+        return self.apply_parsed(parse_catalogue(data), etag, source)
+
+    def apply_parsed(self, catalogue: dict[str, Any], etag: str | None, source: str = "backend") -> int:
+        """Replace the catalogue (checked by `parse_catalogue`) in one transaction: a kill
+        half-way leaves the old one whole."""
         head = {k: catalogue[k] for k in ("site", "levels", "fields", "agencies") if k in catalogue}
         with self._write():
             self.db.execute("DELETE FROM procedures")

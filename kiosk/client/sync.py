@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
 from .api import BackendClient
 from .outbox import Outbox, Replay
-from .store import LocalStore
+from .store import LocalStore, parse_catalogue
 
 
 @dataclass
@@ -30,7 +31,9 @@ async def sync_catalogue(client: BackendClient, store: LocalStore) -> CatalogueS
         store.mark_checked()
         changed = False
     else:
-        store.apply_catalogue(fetch.body, fetch.etag)
+        # Checking 10,000 procedures takes a while: not on the loop that draws the screen.
+        catalogue = await asyncio.to_thread(parse_catalogue, fetch.body)
+        store.apply_parsed(catalogue, fetch.etag)
         changed = True
     return CatalogueSync(changed, store.version, len(store), fetch.bytes_on_wire, time.monotonic() - started)
 

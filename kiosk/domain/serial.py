@@ -4,17 +4,48 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_origin
 
-import dacite
+import cattrs
 
 T = TypeVar("T")
 
-# strict: an unknown key is a mistake in a data file, not something to drop silently.
-_CONFIG = dacite.Config(
-    strict=True,
-    type_hooks={dt.datetime: dt.datetime.fromisoformat, dt.date: dt.date.fromisoformat},
-)
+# Strict: an unknown key, or a number where text belongs, is a mistake in the data, not
+# something to drop or convert silently (cattrs would turn 5 into "5" by default).
+_converter = cattrs.Converter(forbid_extra_keys=True)
+
+
+def _strict(kind: type) -> Any:
+    def structure(value: Any, _: Any) -> Any:
+        if type(value) is kind or (kind is float and type(value) is int):
+            return value
+        raise TypeError(f"expected {kind.__name__}, not {type(value).__name__}")
+
+    return structure
+
+
+def _strict_list(value: Any, kind: Any) -> list[Any]:
+    # By default any iterable would do, and "commune" would become ["c", "o", ...].
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, not {type(value).__name__}")
+    (item,) = get_args(kind)
+    return [_converter.structure(x, item) for x in value]
+
+
+_converter.register_structure_hook_func(lambda kind: get_origin(kind) is list, _strict_list)
+for _kind in (str, int, float, bool):
+    _converter.register_structure_hook(_kind, _strict(_kind))
+_converter.register_structure_hook(dt.datetime, lambda value, _: dt.datetime.fromisoformat(value))
+_converter.register_structure_hook(dt.date, lambda value, _: dt.date.fromisoformat(value))
+
+
+class DataShapeError(ValueError):
+    """Data that does not fit a dataclass; the message says where and why."""
+
+
+def parse_datetime(text: str | None) -> dt.datetime | None:
+    """An ISO date-time as stored in the JSON form, or None."""
+    return dt.datetime.fromisoformat(text) if text else None
 
 
 def _encode(value: Any) -> Any:
@@ -27,11 +58,6 @@ def _dict_factory(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return {key: _encode(value) for key, value in pairs}
 
 
-def parse_datetime(text: str | None) -> dt.datetime | None:
-    """An ISO date-time as stored in the JSON form, or None."""
-    return dt.datetime.fromisoformat(text) if text else None
-
-
 class JsonMixin:
     """`to_dict()` gives JSON-ready data; `from_dict()` rebuilds and type-checks it."""
 
@@ -40,8 +66,10 @@ class JsonMixin:
 
     @classmethod
     def from_dict(cls: type[T], data: dict[str, Any]) -> T:
-        return dacite.from_dict(cls, data, _CONFIG)
+        try:
+            return _converter.structure(data, cls)
+        except cattrs.BaseValidationError as error:
+            raise DataShapeError("; ".join(cattrs.transform_error(error))) from None
+        except (TypeError, ValueError, AttributeError) as error:
+            raise DataShapeError(str(error)) from None
 
-
-DataError = (dacite.DaciteError, ValueError, TypeError)
-"""What `from_dict` raises for data of the wrong shape."""

@@ -15,6 +15,15 @@ from kiosk.client.errors import NotFound, Offline, Rejected, ServerError, Timeou
 from kiosk.domain.dossier import Timeliness
 from kiosk.domain.rating import Rating
 from kiosk.domain.terminal import Health
+from support import start_site
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory):
+    """A backend of this module's own: citizen lookups are limited per terminal."""
+    server = start_site(tmp_path_factory.mktemp("client"))
+    yield server
+    assert server.stop() == 0
 
 
 def run(coroutine):

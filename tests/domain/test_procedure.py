@@ -1,7 +1,7 @@
 import pytest
 
 from kiosk.domain.procedure import Procedure
-from kiosk.domain.serial import DataError
+from kiosk.domain.serial import DataShapeError
 
 PROCEDURE = {
     "code": "1.001193.000.00.00.H08", "name": "Thủ tục đăng ký khai sinh", "levels": ["commune"], "field": "HOTICH",
@@ -30,5 +30,5 @@ def test_problems_are_reported():
 
 @pytest.mark.parametrize("change", [{"unknown_key": 1}, {"levels": "commune"}, {"cases": [{"name": ""}]}])
 def test_wrong_shapes_are_refused(change):
-    with pytest.raises(DataError):
+    with pytest.raises(DataShapeError):
         Procedure.from_dict({**PROCEDURE, **change})

@@ -1,0 +1,268 @@
+import random
+import unicodedata
+
+import pytest
+
+from kiosk.backend.sample import sample_catalogue
+from kiosk.client.search import Hit, SearchIndex, load_synonyms, naive_search, naive_texts, words
+
+
+def code(short: str) -> str:
+    return f"{short}.000.00.00.H08"
+
+
+@pytest.fixture(scope="module")
+def procedures():
+    return sample_catalogue().procedures
+
+
+@pytest.fixture(scope="module")
+def index(procedures):
+    return SearchIndex(procedures)
+
+
+# What citizens type, and what they should see first. `top` is how far down the expected
+# code may be: 1 unless the query is genuinely ambiguous, as the note says.
+# (query, level, field, expected codes (any of), top, note)
+QUERIES = [
+    # Civil status (hộ tịch)
+    ("dang ky khai sinh", None, None, {"1.001193"}, 1, "unaccented"),
+    ("DANG KY KHAI SINH", None, None, {"1.001193"}, 1, "upper case"),
+    ("Đăng ký khai sinh", None, None, {"1.001193"}, 1, "accented"),
+    ("khai s", None, None, {"1.001193"}, 1, "as typed: last word a prefix"),
+    ("sinh khai dang ky", None, None, {"1.001193"}, 1, "words in another order"),
+    ("lam giay khai sinh", None, None, {"1.001193"}, 1, "colloquial"),
+    ("giay khai sinh", None, None, {"1.001193"}, 1, "synonym"),
+    ("khai sinnh", None, None, {"1.001193"}, 1, "typo"),
+    ("khai sinh cho con", None, None, {"1.001193"}, 1, "a keyword"),
+    ("dang ky ket hon", None, None, {"1.000894"}, 1, ""),
+    ("lam giay ket hon", None, None, {"1.000894"}, 1, "colloquial"),
+    ("lay chong nuoc ngoai", None, None, {"2.000806"}, 1, "colloquial"),
+    ("giay chung tu", None, None, {"1.000656"}, 1, "the paper, not the procedure"),
+    ("bao tu", None, None, {"1.000656"}, 1, "colloquial"),
+    ("xac nhan doc than", None, None, {"1.004873"}, 1, "colloquial"),
+    ("giay doc than", None, None, {"1.004873"}, 1, "colloquial"),
+    ("trich luc ket hon", None, None, {"2.000635"}, 1, ""),
+    ("doi ten", None, None, {"1.004859", "2.000748"}, 1, "commune and district versions"),
+    ("xin con nuoi", None, None, {"2.001263"}, 1, "colloquial"),
+    ("giam ho", None, None, {"1.004837"}, 1, ""),
+    # Land (đất đai)
+    ("so do", None, None, {"1.012774", "1.012776", "1.012810", "1.012811"}, 1,
+     "ambiguous: any land-use certificate"),
+    ("lam so do", None, None, {"1.012774"}, 1, "first certificate for a household"),
+    ("mat so do", None, None, {"1.012811"}, 1, ""),
+    ("sang ten so do", None, None, {"1.012785"}, 1, "two synonyms in one query"),
+    ("tach so", None, None, {"1.012786"}, 1, "colloquial"),
+    ("len tho cu", None, None, {"1.012799"}, 1, "colloquial"),
+    ("the chap so do", None, None, {"1.011120"}, 1, ""),
+    ("tranh chap dat dai", "district", None, {"2.001741"}, 1, "level filter"),
+    # Residence (cư trú)
+    ("ho khau", None, None, {"1.004222"}, 1, "the old word for permanent residence"),
+    ("nhap ho khau", None, None, {"1.004222"}, 1, ""),
+    ("cat ho khau", None, None, {"1.003197"}, 1, ""),
+    ("tach ho khau", None, None, {"1.010038"}, 1, ""),
+    ("kt3", None, None, {"1.004194", "1.002755"}, 1, "abbreviation: registering or extending"),
+    ("dang ky tam tru", None, None, {"1.004194"}, 1, ""),
+    ("tam vang", None, None, {"1.003677"}, 1, ""),
+    # Identity cards (căn cước)
+    ("cmnd", None, None, {"2.000200", "1.014062", "2.001195", "2.001194", "2.001209"}, 1,
+     "ambiguous: any ID card procedure"),
+    ("lam cccd", None, None, {"2.000200"}, 3, "ambiguous: the under-14 card is a shorter name"),
+    ("doi cccd", None, None, {"2.001195"}, 1, ""),
+    ("mat can cuoc", None, None, {"2.001194"}, 1, ""),
+    ("can cuoc cho tre em", None, None, {"1.014062"}, 1, ""),
+    # Construction, business
+    ("gpxd", None, None, {"1.009994"}, 1, "abbreviation"),
+    ("GPXD", None, None, {"1.009994"}, 1, "abbreviation, upper case"),
+    ("xin phep xay nha", None, None, {"1.009994"}, 1, "colloquial"),
+    ("gia han gpxd", None, None, {"1.009998"}, 1, ""),
+    ("sua nha", None, None, {"1.009995"}, 1, "colloquial"),
+    ("dkkd", None, None, {"1.001612"}, 1, "abbreviation"),
+    ("giay phep kinh doanh", None, None, {"1.001612"}, 1, "colloquial"),
+    ("dkdn", None, None, {"2.001610", "2.002040", "2.002041", "2.002042"}, 1, "ambiguous: any kind of company"),
+    ("mo cong ty tnhh", None, None, {"2.002040", "2.002041"}, 1, "one or several members"),
+    ("ban ruou", None, None, {"2.001240"}, 1, ""),
+    ("mo nha hang", None, None, {"2.000591"}, 1, "a keyword only"),
+    ("ATTP", None, None, {"2.000591", "1.003781"}, 1, "abbreviation: food service or farm produce"),
+    # Transport, justice, certification
+    ("bang lai", None, None, {"1.002809", "1.002804"}, 1, "colloquial: renewing or replacing"),
+    ("doi gplx", None, None, {"1.002804"}, 1, "abbreviation"),
+    ("mat bang lai", None, None, {"1.002809"}, 1, ""),
+    ("cap lai", None, "GIAOTHONG", {"1.002809"}, 1, "field filter"),
+    ("lltp", None, None, {"2.000505"}, 1, "abbreviation"),
+    ("ly lich tu phap", None, None, {"2.000505"}, 1, ""),
+    ("sao y ban chinh", None, None, {"2.000815"}, 1, "colloquial"),
+    ("chugn thuc ban sao", None, None, {"2.000815"}, 1, "typo: neighbours swapped"),
+    ("cong chung hop dong", None, None, {"2.001035"}, 1, "colloquial: notarise for certify"),
+    ("so do", None, "CHUNGTHUC", {"2.001035"}, 1, "field filter"),
+    ("di chuc", None, None, {"2.001019"}, 1, ""),
+    # Social protection, people with merit, education, environment
+    ("tro cap that nghiep", None, None, {"1.001978"}, 1, ""),
+    ("tien gia", None, None, {"1.001776"}, 1, "colloquial: old-age allowance"),
+    ("giay xac nhan thuyet tat", None, None, {"1.001653", "1.001699"}, 1, "typo making another real word"),
+    ("ho ngheo", None, None, {"1.011607"}, 1, ""),
+    ("con thuong binh", None, None, {"1.010833"}, 1, "a keyword"),
+    ("tho cung liet sy", None, None, {"1.010803"}, 1, "another spelling of liệt sĩ"),
+    ("tro cap", "commune", "NCC", {"1.010803", "1.010819"}, 1, "level and field filters"),
+    ("mai tang phi cuu chien binh", None, None, {"2.002307"}, 1, ""),
+    ("chuyen truong cap 3", None, None, {"1.005098"}, 1, "colloquial: upper secondary"),
+    ("mien hoc phi", None, None, {"1.005443"}, 1, ""),
+    ("giay phep moi truong", "province", None, {"1.010727"}, 1, "level filter"),
+    ("giay phep moi truonh", None, None, {"1.010727", "1.010731"}, 1, "typo in the word being typed"),
+    ("karaoke", None, None, {"1.001029"}, 1, ""),
+]
+
+
+@pytest.mark.parametrize("query, level, field, expected, top, note", QUERIES)
+def test_realistic_queries(index, query, level, field, expected, top, note):
+    found = [h.code for h in index.search(query, level=level, field=field)][:top]
+    assert {code(c) for c in expected} & set(found), f"{query!r} ({note}): {found}"
+
+
+def test_the_table_is_large_enough():
+    assert len(QUERIES) >= 40
+
+
+def test_blank_and_punctuation_only_queries_find_nothing(index):
+    assert index.search("") == []
+    assert index.search("   ") == []
+    assert index.search("\t\n") == []
+    assert index.search(" - , . ") == []
+
+
+def test_a_query_matching_nothing(index):
+    assert index.search("xyzzy quux") == []
+    assert index.search("dang ky xyzzy") == []
+
+
+def test_every_word_must_match(index):
+    for hit in index.search("khai sinh nuoc ngoai"):
+        assert hit.code != code("1.001193")
+
+
+def test_only_the_last_word_is_a_prefix(index):
+    assert index.search("kha sinh") == []
+    assert code("1.001193") in [h.code for h in index.search("sinh kha")]
+    # A trailing space says the word is complete.
+    assert index.search("khai sin ") == []
+    assert index.search("khai sin")[0].code == code("1.001193")
+
+
+def test_an_exact_last_word_ranks_before_a_completed_one(index):
+    exact = index.search("khai sinh")[0]
+    completed = index.search("khai si")[0]
+    assert exact.code == completed.code == code("1.001193")
+    assert exact.rank[2] == 0 and completed.rank[2] == 1
+
+
+def test_one_typo_only_in_words_of_five_letters_or_more(index):
+    hits = index.search("khai sinnh")
+    assert hits[0].code == code("1.001193") and hits[0].rank[1] == 1
+    assert index.search("dang ky thuonh tru")[0].code == code("1.004222")
+    assert index.search("khia sinh") == []  # four letters: no typo forgiven
+    assert index.search("khai sihn") == []  # the same for the word being typed
+    assert index.search("dang ky khai sinh xyzzyy") == []  # two edits are too many
+
+
+def test_a_word_that_is_a_prefix_is_not_corrected(index):
+    # "thuong" is one letter from "truong" (school), which must not appear.
+    hits = index.search("thuong")
+    assert hits and all(h.rank[1] == 0 for h in hits)
+    assert code("1.005097") not in [h.code for h in hits]
+
+
+def test_a_known_word_is_corrected_only_when_nothing_else_matches(index):
+    # "thuyet" is a word of its own; "thuyet tat" matches nothing, "khuyet tat" does.
+    hits = index.search("giay xac nhan thuyet tat")
+    assert hits[0].rank[1] == 1
+    assert all(h.rank[1] == 0 for h in index.search("khuyet tat"))
+
+
+def test_filters(index, procedures):
+    by_code = {p.code: p for p in procedures}
+    for hit in index.search("cap", level="commune"):
+        assert "commune" in by_code[hit.code].levels
+    for hit in index.search("cap", field="DATDAI"):
+        assert by_code[hit.code].field == "DATDAI"
+    both = index.search("dang ky", level="district", field="HOTICH")
+    assert both and all(by_code[h.code].field == "HOTICH" and "district" in by_code[h.code].levels for h in both)
+    assert index.search("khai sinh", level="nowhere") == []
+    assert index.search("khai sinh", field="NOFIELD") == []
+    assert index.search("khai sinh", level="district")[0].code == code("2.000528")
+
+
+def test_nfd_input_is_the_same_as_nfc(index):
+    for text in ("Đăng ký khai sinh", "Sổ đỏ", "Giấy phép xây dựng", "Căn cước"):
+        assert index.search(unicodedata.normalize("NFD", text)) == index.search(text)
+
+
+def test_ranking_phrase_then_name_then_keywords_then_documents(procedures):
+    index = SearchIndex(procedures, synonyms={})
+    hits = index.search("dang ky khai sinh")
+    tiers = {h.code: h.rank[0] for h in hits}
+    assert tiers[code("1.001193")] == 0  # "Thủ tục đăng ký khai sinh": the phrase
+    assert tiers[code("1.004884")] == 1  # "đăng ký lại khai sinh": every word, not the phrase
+    assert tiers[code("1.004859")] == 3  # "khai sinh" only in its keywords
+    assert tiers[code("1.004222")] == 4  # "giấy khai sinh" only among its documents
+    assert [h.rank for h in hits] == sorted(h.rank for h in hits)
+    # Within the phrase tier, the shorter name first.
+    assert hits[0].code == code("1.001193")
+    # A keyword holding the whole query ranks before keywords holding its words.
+    keyword_hits = index.search("khai sinh cho con")
+    assert keyword_hits[0].code == code("1.001193") and keyword_hits[0].rank[0] == 2
+
+
+def test_rank_holds_name_length_and_code(index):
+    for hit in index.search("giay phep"):
+        assert isinstance(hit, Hit)
+        assert hit.rank[-1] == hit.code and hit.rank[-2] == len(hit.name)
+
+
+def test_results_are_deterministic(procedures):
+    shuffled = list(procedures)
+    random.Random(7).shuffle(shuffled)
+    first, second = SearchIndex(procedures), SearchIndex(shuffled)
+    for query in ("c", "dang ky", "so do", "cap lai giay", "khai sinnh", "tro cap xa hoi"):
+        assert first.search(query) == second.search(query) == first.search(query)
+
+
+def test_limit(index):
+    assert len(index.search("c", limit=5)) == 5
+    assert index.search("c", limit=5) == index.search("c")[:5]
+    assert index.search("khai sinh", limit=0) == []
+
+
+def test_synonyms_match_either_literally_or_expanded(procedures):
+    plain = SearchIndex(procedures, synonyms={})
+    assert all(h.rank[3] == 0 for h in plain.search("gpxd"))
+    with_synonyms = SearchIndex(procedures)
+    hits = with_synonyms.search("gpxd")
+    assert hits[0].code == code("1.009994") and hits[0].rank[3] == 1
+    # Procedures that only match literally are still found.
+    assert {h.code for h in plain.search("gpxd")} <= {h.code for h in hits}
+
+
+def test_synonyms_file(procedures):
+    synonyms = load_synonyms()
+    assert len(synonyms) >= 25 and "_note" not in synonyms
+    for phrase in ("so do", "so hong", "ho khau", "cmnd", "can cuoc", "cccd", "gpxd", "dkkd"):
+        assert phrase in synonyms
+    assert all(k == k.lower() and v for k, v in synonyms.items())
+    # Expansions are written in the words of procedure names: each finds some name.
+    names = [set(words(p.name)) for p in procedures]
+    for phrase, expansions in synonyms.items():
+        for expansion in expansions:
+            assert any(set(words(expansion)) <= name for name in names), (phrase, expansion)
+
+
+def test_len(index, procedures):
+    assert len(index) == len(procedures) == 172
+
+
+def test_naive_search(procedures):
+    texts = naive_texts(procedures)
+    found = naive_search(procedures, "Khai Sinh", texts=texts)
+    assert code("1.001193") in found
+    assert naive_search(procedures, "khai sinh", level="district", texts=texts) == naive_search(
+        procedures, "khai sinh", level="district")
+    assert naive_search(procedures, "  ") == []
