@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .api import BackendClient
+from .errors import BackendError
 from .outbox import Outbox, Replay
-from .store import LocalStore, parse_catalogue
+from .store import CatalogueError, LocalStore, parse_catalogue
+
+log = logging.getLogger("kiosk.client")
 
 
 @dataclass
@@ -41,3 +46,26 @@ async def sync_catalogue(client: BackendClient, store: LocalStore) -> CatalogueS
 async def sync_all(client: BackendClient, store: LocalStore, outbox: Outbox) -> tuple[CatalogueSync, Replay]:
     replay = await outbox.replay(client)
     return await sync_catalogue(client, store), replay
+
+
+async def keep_in_sync(
+    client: BackendClient,
+    store: LocalStore,
+    outbox: Outbox,
+    every: float = 300.0,
+    on_change: Callable[[CatalogueSync], None] | None = None,
+) -> None:
+    """The app's periodic sync, as an asyncio task beside the UI: every `every` seconds,
+    sooner again after a failure (never faster than every 15 s), until cancelled."""
+    wait = every
+    while True:
+        try:
+            catalogue, _ = await sync_all(client, store, outbox)
+        except (BackendError, CatalogueError) as error:
+            log.info("sync failed (%s); the kiosk keeps catalogue %s", type(error).__name__, store.version)
+            wait = min(every, max(15.0, wait / 2))
+        else:
+            wait = every
+            if catalogue.changed and on_change:
+                on_change(catalogue)
+        await asyncio.sleep(wait)

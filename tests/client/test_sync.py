@@ -306,3 +306,31 @@ def test_corrupt_outbox_is_moved_aside(tmp_path):
     outbox.add_rating(Rating("satisfied"))
     assert len(outbox) == 1 and list(tmp_path.glob("outbox.sqlite3.corrupt-*"))
     outbox.close()
+
+
+def test_periodic_sync_picks_up_a_new_catalogue(tmp_path):
+    from kiosk.client.sync import keep_in_sync
+
+    server = start_site(tmp_path / "site")
+    changes = []
+    try:
+        store = LocalStore(tmp_path / "kiosk" / "catalogue.sqlite3")
+        outbox = Outbox(tmp_path / "kiosk" / "outbox.sqlite3")
+
+        async def go():
+            async with BackendClient(url(server), server.token) as client:
+                task = asyncio.ensure_future(keep_in_sync(client, store, outbox, every=0.2, on_change=changes.append))
+                while len(changes) < 1:
+                    await asyncio.sleep(0.05)
+                await asyncio.to_thread(kiosk, "import-catalogue", FIXTURE, "--db", str(server.db))
+                while len(changes) < 2:
+                    await asyncio.sleep(0.05)
+                task.cancel()
+
+        run(asyncio.wait_for(go(), 60))
+        assert changes[0].procedures == 172 and changes[1].procedures > 172
+        assert store.version == changes[1].version
+        store.close()
+        outbox.close()
+    finally:
+        assert server.stop() == 0
