@@ -266,21 +266,22 @@ class TicketQueue:
             "SELECT issued_at FROM tickets WHERE service = ? AND day = ? AND number = ?", [letter, day, number]
         ).fetchone()[0]
 
-    def recall(self, number: int, now: dt.datetime) -> dict[str, Any]:
+    def _called_at_counter(self, number: int) -> dict[str, Any]:
         self._counter(number)
+        current = self._current(number)
+        if current is None:
+            raise RequestError(404, "no_current_ticket", f"Counter {number} has no ticket called.")
+        return current
+
+    def recall(self, number: int, now: dt.datetime) -> dict[str, Any]:
         with self.store.write():
-            current = self._current(number)
-            if current is None:
-                raise RequestError(404, "no_current_ticket", f"Counter {number} has no ticket called.")
+            current = self._called_at_counter(number)
             self.db.execute("UPDATE tickets SET recalls = recalls + 1 WHERE id = ?", [current["id"]])
-            return self._view({**current, "recalls": current["recalls"] + 1}, now)
+            return self._view(current, now)
 
     def no_show(self, number: int, now: dt.datetime) -> dict[str, Any]:
-        self._counter(number)
         with self.store.write():
-            current = self._current(number)
-            if current is None:
-                raise RequestError(404, "no_current_ticket", f"Counter {number} has no ticket called.")
+            current = self._called_at_counter(number)
             self.db.execute(
                 "UPDATE tickets SET status = 'no_show', finished_at = ? WHERE id = ?", [_time(now), current["id"]]
             )
