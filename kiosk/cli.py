@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import secrets
 import sys
 import tempfile
@@ -287,6 +288,54 @@ def cmd_search(args: argparse.Namespace) -> None:
         _print(f"{number:>3}. {hit.code}  {hit.name}")
 
 
+def cmd_parse_scan(args: argparse.Namespace) -> None:
+    from .domain.scan import parse_scan
+
+    # "unknown" is an answer, not a failure: exit 0 for every kind.
+    result = parse_scan(args.text)
+    _print(result.to_json() if args.json else result.describe())
+
+
+def cmd_card_reader(args: argparse.Namespace) -> None:
+    from .hardware.card_reader import probe
+
+    status = probe()
+    if args.json:
+        _print(json.dumps({"state": str(status.state), "readers": list(status.readers),
+                           "with_card": list(status.with_card), "message_vi": status.message_vi,
+                           "message_en": status.message_en}, ensure_ascii=False))
+    else:
+        _print(f"{status.message_vi} / {status.message_en}")
+        for reader in status.readers:
+            _print(f"  {reader}" + ("  [thẻ / card]" if reader in status.with_card else ""))
+    if status.health != "ok":
+        raise Failure(status.message_en)
+
+
+def cmd_print_test(args: argparse.Namespace) -> None:
+    from .domain.terminal import PrinterSettings
+    from .hardware.printer import PrinterError, SimulatedPrinter, open_printer, print_samples
+
+    if args.simulate:
+        printer = SimulatedPrinter(Path(args.simulate), profile=args.profile)
+    else:
+        settings = PrinterSettings(driver=args.driver, profile=args.profile, address=args.address)
+        try:
+            printer = open_printer(settings)
+        except PrinterError as error:
+            raise Failure(str(error)) from None
+        if printer is None:
+            raise Failure("no printer configured: give --driver and --address, or --simulate DIR")
+    try:
+        printed = print_samples(printer)
+    except PrinterError as error:
+        raise Failure(str(error)) from None
+    if args.json:
+        _print(json.dumps({"printer": printer.name, "printed": printed}, ensure_ascii=False))
+    else:
+        _print(f"Printed on {printer.name}: {', '.join(printed)}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kiosk", description="Self-service kiosk for one-stop public-service centres.")
     parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
@@ -341,6 +390,23 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--data", metavar="DIR", help="the kiosk's data folder (default: [kiosk] data_dir)")
     search.add_argument("--json", action="store_true", help="machine-readable output: ranked codes and names")
 
+    parse = command("parse-scan", cmd_parse_scan,
+                    "What a scanned text is: dossier code, citizen ID card, queue ticket, or unknown.")
+    parse.add_argument("text", metavar="TEXT")
+    parse.add_argument("--json", action="store_true", help='machine-readable: {"kind": ...}; never an ID number')
+
+    test_print = command("print-test", cmd_print_test, "Print a sample of each receipt layout.")
+    test_print.add_argument("--driver", default="none", choices=["none", "usb", "serial", "network", "file"],
+                            help="printer driver")
+    test_print.add_argument("--address", default="",
+                            help='USB "vendor:product", serial device, "host:port" or device file')
+    test_print.add_argument("--profile", default="TM-T20II", help="capability profile, e.g. TM-T20II, TM-T88V, POS-5890")
+    test_print.add_argument("--simulate", metavar="DIR", help="print to PNG and .bin files in DIR instead")
+    test_print.add_argument("--json", action="store_true", help="machine-readable output")
+
+    reader = command("card-reader", cmd_card_reader, "Show the card reader: service, readers, card.")
+    reader.add_argument("--json", action="store_true", help="machine-readable output")
+
     queue = command("queue", None, "The centre's queue.")
     queue_commands = queue.add_subparsers(dest="queue_command", metavar="ACTION", required=True)
     configure = queue_commands.add_parser(
@@ -362,6 +428,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Set before any library does it its way (python-escpos 3.1 calls basicConfig on import).
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", force=True)
     try:
         args.handler(args)
     except (Failure, ConfigError) as error:

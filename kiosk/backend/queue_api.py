@@ -10,11 +10,12 @@ from typing import Any
 
 from aiohttp import web
 
+from ..domain.scan import TICKET_ID_PATTERN
 from ..domain.serial import JsonMixin
 from .errors import RequestError
 from .http import CLOCK, QUEUE, STORE, idempotency_key, json_response, path_int, read_json, require_admin, terminal_id
 
-_PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{8,32}\Z")
+_PUBLIC_ID = re.compile(TICKET_ID_PATTERN + r"\Z")
 
 
 @dataclass

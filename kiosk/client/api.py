@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 
-from ..domain.dossier import Dossier, Timeliness
+from ..domain.dossier import Dossier, DossierReport, Timeliness
 from ..domain.queue import ServiceStatus, Ticket
 from ..domain.rating import Rating
 from ..domain.serial import DataShapeError
@@ -32,15 +32,6 @@ class CatalogueFetch:
     etag: str | None
     body: bytes | None
     bytes_on_wire: int
-
-
-@dataclass
-class DossierReport:
-    """A dossier as the backend shows it: the applicant's name masked, timeliness judged."""
-
-    dossier: Dossier
-    timeliness: Timeliness | None
-    working_days_left: int | None
 
 
 @dataclass

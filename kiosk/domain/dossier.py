@@ -127,6 +127,16 @@ class Dossier(JsonMixin):
         return timeliness(self.status, self.due_at, self.completed_at, now, calendar)
 
 
+@dataclass
+class DossierReport:
+    """A dossier as the backend shows it to a kiosk: the applicant's name masked,
+    timeliness judged by the backend's calendar."""
+
+    dossier: Dossier
+    timeliness: Timeliness | None
+    working_days_left: int | None
+
+
 def timeliness(
     status: int,
     due_at: dt.datetime | None,

@@ -1,0 +1,386 @@
+"""What the kiosk prints, drawn as pictures: queue ticket, procedure checklist, dossier slip.
+
+Thermal printers' code pages cannot print most Vietnamese letters, so every receipt is a
+1-bit picture at the printer's width, with the text drawn in the font shipped in assets/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import unicodedata
+from pathlib import Path
+
+import qrcode
+from PIL import Image, ImageDraw, ImageFont
+
+from ..domain.calendar import TIMEZONE, now
+from ..domain.dossier import DossierReport, Status, Timeliness
+from ..domain.procedure import Fee, Procedure
+from ..domain.queue import Ticket
+
+FONTS = Path(__file__).resolve().parent.parent.parent / "assets" / "fonts"
+
+# Text is drawn antialiased in grey, then cut at this level: a thermal head prints a dot
+# or nothing, and dithering the grey would spray loose dots around every letter. Cutting
+# well past the middle grey keeps strokes two dots wide, as thin ones print faint.
+INK_THRESHOLD = 170
+
+MARGIN = 10
+"""Dots of white on the left and right: the head's outermost dots print faintly."""
+
+SMALL, BODY, LARGE, TITLE = 20, 24, 28, 32
+"""Font sizes in dots (8 dots are 1 mm at 203 dpi): body text is about 3 mm high."""
+
+CHANNEL_NAMES = {"in_person": "Nộp trực tiếp", "online": "Nộp trực tuyến", "postal": "Nộp qua bưu chính"}
+
+
+@functools.lru_cache(maxsize=None)
+def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(FONTS / ("NotoSans-Bold.ttf" if bold else "NotoSans-Regular.ttf")), size)
+
+
+def wrap(text: str, face: ImageFont.FreeTypeFont, width: int) -> list[str]:
+    """`text` broken into lines no wider than `width` dots, at spaces where possible."""
+    lines: list[str] = []
+    for paragraph in unicodedata.normalize("NFC", text).splitlines() or [""]:
+        line = ""
+        for word in paragraph.split():
+            candidate = f"{line} {word}" if line else word
+            if face.getlength(candidate) <= width:
+                line = candidate
+                continue
+            if line:
+                lines.append(line)
+            # A word wider than the paper (a code, a web address) is cut where it must be.
+            while face.getlength(word) > width:
+                cut = len(word) - 1
+                while cut > 1 and face.getlength(word[:cut]) > width:
+                    cut -= 1
+                lines.append(word[:cut])
+                word = word[cut:]
+            line = word
+        lines.append(line)
+    return lines
+
+
+class Sheet:
+    """A receipt laid out from top to bottom in strips; `picture()` gives the 1-bit image."""
+
+    def __init__(self, width: int):
+        self.width = width
+        self.strips: list[Image.Image] = []
+
+    @property
+    def inner(self) -> int:
+        return self.width - 2 * MARGIN
+
+    def space(self, dots: int) -> None:
+        self.strips.append(Image.new("L", (self.width, dots), 255))
+
+    def text(self, text: str, size: int = BODY, *, bold: bool = False, center: bool = False,
+             indent: int = 0) -> None:
+        face = font(size, bold)
+        ascent, descent = face.getmetrics()
+        for line in wrap(text, face, self.inner - indent):
+            strip = Image.new("L", (self.width, ascent + descent), 255)
+            left = MARGIN + indent
+            if center:
+                left = (self.width - round(face.getlength(line))) // 2
+            ImageDraw.Draw(strip).text((left, 0), line, font=face, fill=0)
+            self.strips.append(strip)
+
+    def fitting(self, text: str, most: int, bold: bool = True, least: int = BODY) -> int:
+        """The largest size up to `most` at which `text` fits on one line (but at least `least`)."""
+        size = most
+        while size > least and font(size, bold).getlength(text) > self.inner:
+            size -= 2
+        return size
+
+    def heading(self, text: str, size: int = TITLE) -> None:
+        """A centred bold line kept whole: smaller on narrow paper rather than broken."""
+        self.text(text, self.fitting(text, size), bold=True, center=True)
+
+    def big(self, text: str, most: int = 200) -> None:
+        """One line as large as fits the paper, cropped to its ink: the ticket number."""
+        face = font(self.fitting(text, most), True)
+        left, top, right, bottom = face.getbbox(text)
+        strip = Image.new("L", (self.width, bottom - top), 255)
+        ImageDraw.Draw(strip).text(((self.width - (right - left)) // 2 - left, -top), text, font=face, fill=0)
+        self.strips.append(strip)
+
+    def banner(self, text: str, size: int = LARGE) -> None:
+        """White letters on a black band: a mark nobody overlooks."""
+        face = font(size, True)
+        ascent, descent = face.getmetrics()
+        for line in wrap(text, face, self.inner - 2 * MARGIN):
+            strip = Image.new("L", (self.width, ascent + descent + 8), 0)
+            left = (self.width - round(face.getlength(line))) // 2
+            ImageDraw.Draw(strip).text((left, 4), line, font=face, fill=255)
+            self.strips.append(strip)
+
+    def rule(self) -> None:
+        strip = Image.new("L", (self.width, 14), 255)
+        ImageDraw.Draw(strip).line((MARGIN, 6, self.width - MARGIN, 6), fill=0, width=2)
+        self.strips.append(strip)
+
+    def checkbox(self, text: str, size: int = BODY) -> None:
+        """An empty box to tick, then `text` with its following lines indented under it."""
+        face = font(size, True)
+        box = size * 3 // 4
+        first = len(self.strips)
+        self.text(text, size, bold=True, indent=box + 10)
+        ascent = face.getmetrics()[0]
+        ImageDraw.Draw(self.strips[first]).rectangle(
+            (MARGIN, ascent - box, MARGIN + box, ascent), outline=0, width=2)
+
+    def qr(self, data: str, dots: int = 216) -> None:
+        """A QR code about `dots` wide (27 mm at 203 dpi, easy for a phone), in whole dots per
+        module so that no module is blurred or uneven."""
+        code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+        code.add_data(data)
+        code.make(fit=True)
+        modules = code.modules_count + 2 * code.border
+        code.box_size = max(3, min(round(dots / modules), self.width // modules))
+        picture = code.make_image().get_image().convert("L")
+        strip = Image.new("L", (self.width, picture.height), 255)
+        strip.paste(picture, ((self.width - picture.width) // 2, 0))
+        self.strips.append(strip)
+
+    def picture(self) -> Image.Image:
+        sheet = Image.new("L", (self.width, sum(s.height for s in self.strips)), 255)
+        top = 0
+        for strip in self.strips:
+            sheet.paste(strip, (0, top))
+            top += strip.height
+        return sheet.point(lambda v: 255 if v > INK_THRESHOLD else 0, mode="1")
+
+
+def local(moment: dt.datetime) -> dt.datetime:
+    """Vietnam's time of an aware moment; a naive one is taken as already local."""
+    return moment.astimezone(TIMEZONE) if moment.tzinfo else moment
+
+
+def when(moment: dt.datetime) -> str:
+    return f"{local(moment):%H:%M ngày %d/%m/%Y}"
+
+
+def day(moment: dt.datetime) -> str:
+    return f"{local(moment):%d/%m/%Y}"
+
+
+def money(fee: Fee) -> str:
+    """"50.000 đồng" (Vietnamese groups thousands with dots), or "Miễn phí"."""
+    amount = "Miễn phí" if fee.amount_vnd == 0 else f"{fee.amount_vnd:,} đồng".replace(",", ".")
+    return f"{amount} ({fee.description})" if fee.description else amount
+
+
+def queue_ticket(ticket: Ticket, *, office_name: str, url: str, width: int, priority_name: str | None = None) -> Image.Image:
+    """A queue ticket: the number large, who is ahead, the wait, and a QR to follow the queue at `url`."""
+    sheet = Sheet(width)
+    sheet.space(8)
+    if office_name:
+        sheet.text(office_name.upper(), LARGE, bold=True, center=True)
+        sheet.rule()
+    sheet.heading("PHIẾU SỐ THỨ TỰ")
+    sheet.text("Queue ticket", SMALL, center=True)
+    sheet.space(8)
+    sheet.text(ticket.service.name, LARGE, center=True)
+    sheet.text(ticket.service.name_en, SMALL, center=True)
+    sheet.space(16)
+    sheet.big(ticket.display)
+    sheet.space(16)
+    if ticket.priority:
+        sheet.banner("ƯU TIÊN · PRIORITY")
+        if priority_name:
+            sheet.text(priority_name, LARGE, bold=True, center=True)
+        sheet.space(4)
+    sheet.rule()
+    if ticket.people_ahead > 0:
+        sheet.text(f"Trước bạn còn {ticket.people_ahead} người", LARGE, bold=True, center=True)
+        sheet.text(f"Chờ khoảng {ticket.estimated_wait_minutes} phút", LARGE, center=True)
+        sheet.text(f"{ticket.people_ahead} ahead of you, about {ticket.estimated_wait_minutes} min", SMALL, center=True)
+    else:
+        sheet.text("Bạn là người tiếp theo", LARGE, bold=True, center=True)
+        sheet.text("You are next", SMALL, center=True)
+    sheet.space(6)
+    sheet.text(f"Lấy số lúc {when(ticket.issued_at)}", BODY, center=True)
+    sheet.space(12)
+    sheet.qr(url)
+    sheet.text("Quét mã để xem lượt của bạn", BODY, center=True)
+    sheet.text("Scan to follow your turn", SMALL, center=True)
+    sheet.space(8)
+    sheet.text("Xin giữ phiếu, chờ gọi số.", BODY, center=True)
+    return sheet.picture()
+
+
+def procedure_checklist(procedure: Procedure, *, width: int, office_name: str = "",
+              printed_at: dt.datetime | None = None) -> Image.Image:
+    """What to bring for a procedure, per case, with times, fees and a QR to apply online."""
+    sheet = Sheet(width)
+    sheet.space(8)
+    if office_name:
+        sheet.text(office_name.upper(), BODY, bold=True, center=True)
+        sheet.rule()
+    sheet.heading("GIẤY TỜ CẦN CHUẨN BỊ")
+    sheet.text("Documents to bring", SMALL, center=True)
+    sheet.space(8)
+    sheet.text(procedure.name, LARGE, bold=True)
+    sheet.text(f"Mã thủ tục: {procedure.code}", SMALL)
+    for case in procedure.cases:
+        sheet.rule()
+        if case.name:
+            sheet.text(f"Trường hợp: {case.name}", BODY, bold=True)
+            sheet.space(4)
+        for document in case.documents:
+            sheet.checkbox(document.name)
+            copies = [f"{document.originals} bản chính" if document.originals else "",
+                      f"{document.copies} bản sao" if document.copies else ""]
+            if any(copies):
+                sheet.text(", ".join(c for c in copies if c), BODY, indent=34)
+            if document.form:
+                sheet.text(f"Mẫu: {document.form}", SMALL, indent=34)
+            if document.note:
+                sheet.text(f"Lưu ý: {document.note}", SMALL, indent=34)
+            sheet.space(6)
+    sheet.rule()
+    sheet.text("Thời hạn và phí, lệ phí", LARGE, bold=True)
+    for terms in procedure.channels:
+        sheet.space(4)
+        sheet.text(CHANNEL_NAMES.get(terms.channel, terms.channel), BODY, bold=True)
+        sheet.text(f"Thời hạn: {terms.time_text}", BODY, indent=16)
+        for fee in terms.fees or [Fee(0)]:
+            sheet.text(f"Phí: {money(fee)}", BODY, indent=16)
+    if procedure.agencies:
+        sheet.space(4)
+        sheet.text(f"Cơ quan thực hiện: {', '.join(procedure.agencies)}", BODY)
+    if procedure.online_url and procedure.online_level != "none":
+        sheet.rule()
+        whole = "toàn trình" if procedure.online_level == "full" else "một phần"
+        sheet.text(f"Có thể nộp trực tuyến ({whole})", BODY, bold=True, center=True)
+        sheet.space(6)
+        sheet.qr(procedure.online_url)
+        sheet.text("Quét mã để nộp hồ sơ trực tuyến", BODY, center=True)
+        sheet.text("Scan to apply online", SMALL, center=True)
+    sheet.space(8)
+    sheet.text(f"In lúc {when(printed_at or now())}", SMALL, center=True)
+    return sheet.picture()
+
+
+def dossier_slip(report: DossierReport, *, width: int, printed_at: dt.datetime | None = None) -> Image.Image:
+    """Where a dossier is: status, timeliness, who holds it, the appointment and where to collect.
+
+    The applicant's name is left off: the slip is about the dossier, and the simulator keeps
+    what it prints on disk."""
+    dossier = report.dossier
+    status = Status(dossier.status)
+    sheet = Sheet(width)
+    sheet.space(8)
+    sheet.heading("TÌNH TRẠNG HỒ SƠ")
+    sheet.text("Dossier status", SMALL, center=True)
+    sheet.space(8)
+    sheet.heading(dossier.code, LARGE)
+    sheet.text(dossier.procedure_name, BODY, center=True)
+    sheet.rule()
+    sheet.banner(status.label_vi)
+    sheet.text(status.label_en, SMALL, center=True)
+    if report.timeliness is not None:
+        sheet.space(4)
+        sheet.text(_standing(report.timeliness, report.working_days_left), LARGE, bold=True, center=True)
+        sheet.text(report.timeliness.label_en, SMALL, center=True)
+    sheet.rule()
+    sheet.text(f"Tiếp nhận: {when(dossier.received_at)}", BODY)
+    if dossier.due_at:
+        sheet.text(f"Hẹn trả kết quả: {day(dossier.due_at)}", BODY, bold=True)
+    if dossier.holder:
+        holder = dossier.holder
+        sheet.space(6)
+        sheet.text("Hồ sơ đang ở:", BODY, bold=True)
+        sheet.text(", ".join(x for x in (holder.department, holder.agency) if x), BODY, indent=16)
+        officer = " ".join(x for x in (holder.officer_title, holder.officer_name) if x)
+        if officer:
+            sheet.text(officer, BODY, indent=16)
+    if dossier.requested_documents:
+        sheet.space(6)
+        sheet.text("Cần bổ sung:", BODY, bold=True)
+        for name in dossier.requested_documents:
+            sheet.checkbox(name)
+    if dossier.fees_outstanding:
+        sheet.space(6)
+        sheet.text("Cần nộp:", BODY, bold=True)
+        for fee in dossier.fees_outstanding:
+            sheet.text(f"- {money(fee)}", BODY, indent=16)
+    if dossier.collection:
+        sheet.space(6)
+        sheet.text("Nơi nhận kết quả:", BODY, bold=True)
+        sheet.text(dossier.collection.place, BODY, indent=16)
+        if dossier.collection.available_from:
+            sheet.text(f"Từ ngày {day(dossier.collection.available_from)}", BODY, indent=16)
+        if dossier.collection.note:
+            sheet.text(dossier.collection.note, SMALL, indent=16)
+    if dossier.note:
+        sheet.space(6)
+        sheet.text(dossier.note, BODY)
+    sheet.space(12)
+    sheet.qr(dossier.code, dots=160)
+    sheet.text("Quét mã này ở máy tra cứu để xem lại", SMALL, center=True)
+    sheet.text(f"In lúc {when(printed_at or now())}", SMALL, center=True)
+    return sheet.picture()
+
+
+def _standing(timeliness: Timeliness, days_left: int | None) -> str:
+    if timeliness is Timeliness.NOT_YET_DUE and days_left is not None:
+        return f"{timeliness.label_vi}, còn {days_left} ngày làm việc" if days_left > 0 else "Đến hạn hôm nay"
+    if timeliness is Timeliness.OVERDUE and days_left is not None and days_left < 0:
+        return f"{timeliness.label_vi} {-days_left} ngày làm việc"
+    return timeliness.label_vi
+
+
+SAMPLE_URL = "https://example.org/t/in-thu"
+
+
+def samples(width: int) -> dict[str, Image.Image]:
+    """One receipt of each kind with made-up data, marked as a test print."""
+    from ..domain.dossier import Collection, Dossier, Holder
+    from ..domain.procedure import Case, ChannelTerms, Document
+    from ..domain.queue import TicketService
+
+    moment = now()
+    mark = "IN THỬ - DỮ LIỆU MẪU"
+    ticket = Ticket(
+        id="in-thu", service=TicketService("A", "Hộ tịch, chứng thực, tư pháp", "Civil status, certification, justice"),
+        number=12, display="A012", day=moment.date().isoformat(), priority="elderly", status="waiting",
+        people_ahead=3, estimated_wait_minutes=18, issued_at=moment,
+    )
+    procedure = Procedure(
+        code="1.001193.000.00.00.H08", name="Thủ tục đăng ký khai sinh", levels=["commune"], field="HOTICH",
+        agencies=["Ủy ban nhân dân cấp xã"],
+        channels=[
+            ChannelTerms("in_person", "Ngay trong ngày làm việc", 1, [Fee(0, "Miễn lệ phí đăng ký khai sinh đúng hạn")]),
+            ChannelTerms("online", "Ngay trong ngày làm việc", 1, [Fee(0)]),
+        ],
+        cases=[Case("", [
+            Document("Tờ khai đăng ký khai sinh", originals=1, form="Theo mẫu ban hành kèm Thông tư số 04/2024/TT-BTP"),
+            Document("Giấy chứng sinh", originals=1,
+                     note="Không có giấy chứng sinh thì nộp văn bản của người làm chứng xác nhận việc sinh"),
+            Document("Giấy tờ tùy thân của người đi đăng ký", copies=1),
+        ], [])],
+        results=["Giấy khai sinh (bản chính)"], legal_basis=[], online_level="full",
+        online_url="https://dichvucong.gov.vn/p/home/dvc-tthc-thu-tuc-hanh-chinh-chi-tiet.html?ma_thu_tuc=1.001193",
+    )
+    dossier = Dossier(
+        code=f"000.00.53.H08-{moment:%y%m%d}-0012", procedure_code=procedure.code, procedure_name=procedure.name,
+        applicant_name="", status=Status.PROCESSING, received_at=moment - dt.timedelta(days=1),
+        due_at=moment + dt.timedelta(days=2),
+        holder=Holder("commune", "Ủy ban nhân dân xã Ân Thạnh", "Công chức Tư pháp - Hộ tịch"),
+        fees_outstanding=[Fee(8000, "Cấp bản sao trích lục khai sinh")],
+        collection=Collection("Bộ phận Tiếp nhận và Trả kết quả - UBND xã Ân Thạnh", moment + dt.timedelta(days=2)),
+        note=mark,
+    )
+    return {
+        "queue_ticket": queue_ticket(ticket, office_name=mark, url=SAMPLE_URL, width=width,
+                                     priority_name="Người cao tuổi"),
+        "procedure_checklist": procedure_checklist(procedure, width=width, office_name=mark, printed_at=moment),
+        "dossier_slip": dossier_slip(DossierReport(dossier, Timeliness.NOT_YET_DUE, 2), width=width,
+                                     printed_at=moment),
+    }
