@@ -20,6 +20,7 @@ from ..domain.rating import Rating
 from ..domain.terminal import Health
 from .api import API, BackendClient
 from .errors import BackendError, NotFound, Rejected, Unauthorized
+from .files import move_aside
 
 log = logging.getLogger("kiosk.client")
 
@@ -39,10 +40,8 @@ class Outbox:
         try:
             self._open()
         except sqlite3.DatabaseError as error:
-            # Unreadable: what it held cannot be sent anyway; keep the file for staff, start anew.
-            aside = self.path.with_name(f"{self.path.name}.corrupt-{dt.datetime.now():%Y%m%d-%H%M%S}")
-            log.warning("outbox %s is unreadable (%s); moved to %s", self.path, error, aside.name)
-            self.path.replace(aside)
+            # What it held cannot be sent anyway: keep the file for staff and start anew.
+            move_aside(self.path, error)
             self._open()
 
     def _open(self) -> None:

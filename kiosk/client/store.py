@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-import logging
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,8 +15,8 @@ import sqlite_utils
 
 from ..domain.procedure import Field, Level, Procedure
 from ..domain.serial import DataShapeError
+from .files import move_aside
 
-log = logging.getLogger("kiosk.client")
 
 SNAPSHOT = Path(__file__).with_name("snapshot.json.gz")
 """The catalogue the kiosk starts with when it has never reached a backend."""
@@ -62,7 +61,7 @@ class LocalStore:
         try:
             self._open()
         except sqlite3.DatabaseError as error:
-            self.moved_aside = self._move_aside(error)
+            self.moved_aside = move_aside(self.path, error)
             self._open()
         if self.version is None and snapshot is not None and snapshot.exists():
             with gzip.open(snapshot, "rb") as handle:
@@ -85,15 +84,6 @@ class LocalStore:
         except sqlite3.DatabaseError:
             self.db.close()
             raise
-
-    def _move_aside(self, error: Exception) -> Path:
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-        log.warning("local store %s is unreadable (%s); moved to %s and rebuilt", self.path, error, aside.name)
-        self.path.replace(aside)
-        for suffix in ("-wal", "-shm"):
-            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-        return aside
 
     def close(self) -> None:
         self.db.close()
