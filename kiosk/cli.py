@@ -94,28 +94,79 @@ def cmd_backend(args: argparse.Namespace) -> None:
     _run_backend(store, calendar, host, port, banner, admin_token, limit)
 
 
+def _run_kiosk(settings, windowed: bool) -> None:
+    """The kiosk app against the backend in `settings`, until it is closed."""
+    from .client.api import BackendClient
+    from .client.outbox import Outbox
+    from .client.store import LocalStore
+
+    from .kivy_setup import prepare_kivy
+
+    prepare_kivy(windowed, settings.data_dir / "kivy")
+    from .app import KioskApp, KioskServices  # only now: Kivy reads its settings on import
+
+    async def main() -> None:
+        store = LocalStore(settings.data_dir / "catalogue.sqlite3")
+        outbox = Outbox(settings.data_dir / "outbox.sqlite3")
+        try:
+            async with BackendClient(settings.backend_url, settings.token, ca_file=settings.ca_file) as client:
+                office = store.head().get("site", {}).get("name", "")
+                app = KioskApp(KioskServices(store, outbox, client, office_name=office))
+                await app.async_run(async_lib="asyncio")
+        finally:
+            store.close()
+            outbox.close()
+
+    asyncio.run(main())
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from .backend.sample import load_sample_site
+    from .backend.server import BackgroundServer, make_app
+    from .backend.store import BackendStore
     from .backend.terminals import Terminals
+    from .config import KioskSettings
 
     config = load_config(args.config)
     calendar = working_calendar(config)
-    with tempfile.TemporaryDirectory(prefix="kiosk-demo-") as folder:
-        store = _open_store(Path(folder) / "backend.sqlite3")
+    with tempfile.TemporaryDirectory(prefix="kiosk-demo-") as name:
+        folder = Path(name)
+        db = folder / "backend.sqlite3"
+        store = _open_store(db)
         load_sample_site(store, calendar, today(), all_day=True)
         terminal, token = Terminals(store).add("Demo kiosk", now())
-        admin_token = secrets.token_urlsafe(24)
         codes = store.dossier_codes()
-        banner = [
-            "The kiosk app is not built yet: the demo is the reference backend with the sample site,",
-            "whose queue services take tickets around the clock here.",
+        store.close()
+        admin_token = secrets.token_urlsafe(24)
+        server = BackgroundServer(lambda: make_app(BackendStore(db), calendar, admin_token=admin_token),
+                                  args.host, args.port)
+        try:
+            url = server.start()
+        except RuntimeError as error:
+            raise Failure(f"cannot start the demo backend on {args.host}:{args.port}: {error}") from None
+        for line in (
+            f"Demo backend (the sample site) listening on {url}; data in {folder}",
             f"Terminal {terminal} token: {token}",
             f"Admin token: {admin_token}",
-            "Try: /api/v1/catalogue, /api/v1/queue/services, /api/v1/openapi.json, and with the terminal token",
-            f"     /api/v1/dossiers/{codes[0]}",
             "Sample dossier codes: " + ", ".join(codes[:5]) + ", ...",
-        ]
-        _run_backend(store, calendar, args.host, args.port, banner, admin_token)
+            "The kiosk app is starting" + (" in a window." if args.windowed else " full screen.")
+            + " Close it with Ctrl-C here.",
+        ):
+            _print(line)
+        try:
+            _run_kiosk(KioskSettings(url, token, terminal, None, folder / "kiosk"), args.windowed)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.stop()
+    _print("Demo stopped.")
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    settings = kiosk_settings(load_config(args.config), args.backend, args.token_file, args.data)
+    if not settings.token:
+        raise Failure("this kiosk has no terminal token: set [kiosk] token_file (from `kiosk terminal add`)")
+    _run_kiosk(settings, args.windowed)
 
 
 def cmd_import_catalogue(args: argparse.Namespace) -> None:
@@ -347,9 +398,16 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    demo = command("demo", cmd_demo, "Run the demo: the reference backend with the sample site, on this machine.")
-    demo.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    demo.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
+    demo = command("demo", cmd_demo, "Run the demo: the kiosk app against the sample site's backend, on this machine.")
+    demo.add_argument("--host", default="127.0.0.1", help="the backend's address (default 127.0.0.1)")
+    demo.add_argument("--port", type=int, default=8080, help="the backend's port (default 8080; 0 picks a free one)")
+    demo.add_argument("--windowed", action="store_true", help="a 1280x720 window instead of full screen")
+
+    run = command("run", cmd_run, "Run the kiosk app against the backend in the configuration.")
+    run.add_argument("--backend", metavar="URL", help="the backend (default: [kiosk] backend_url)")
+    run.add_argument("--token-file", metavar="PATH", help="file holding the terminal token")
+    run.add_argument("--data", metavar="DIR", help="the kiosk's data folder (default: [kiosk] data_dir)")
+    run.add_argument("--windowed", action="store_true", help="a window instead of full screen")
 
     backend = command("backend", cmd_backend, "Run the reference central backend.")
     backend.add_argument("--db", metavar="PATH", help="SQLite file (created if missing)")

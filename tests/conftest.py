@@ -1,7 +1,20 @@
-"""Shared fixtures."""
+"""Shared fixtures, and Kivy's environment for the UI tests: set here, before any test
+module imports Kivy, so that every test sees the same headless set-up."""
 
-import pytest
-from support import start_site
+import atexit
+import os
+import shutil
+import tempfile
+
+os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+if "KIVY_HOME" not in os.environ:
+    os.environ["KIVY_HOME"] = tempfile.mkdtemp(prefix="kivy-home-")
+    atexit.register(shutil.rmtree, os.environ["KIVY_HOME"], ignore_errors=True)
+
+import pytest  # noqa: E402
+from support import start_site  # noqa: E402
 
 
 @pytest.fixture(scope="session")

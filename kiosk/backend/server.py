@@ -7,6 +7,7 @@ import datetime as dt
 import gzip
 import re
 import signal
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,3 +168,49 @@ async def serve(app: web.Application, host: str, port: int, on_ready: Callable[[
         await stop.wait()
     finally:
         await runner.cleanup()
+
+
+class BackgroundServer:
+    """The backend on a thread of its own, for `kiosk demo`: the kiosk's UI loop never waits
+    on it. `make` builds the application inside that thread, where its SQLite file is opened."""
+
+    def __init__(self, make: Callable[[], web.Application], host: str = "127.0.0.1", port: int = 0):
+        self._make, self._host, self._port = make, host, port
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self.url = ""
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="backend", daemon=True)
+
+    def start(self, timeout: float = 30.0) -> str:
+        self._thread.start()
+        if not self._ready.wait(timeout) or self.error:
+            raise RuntimeError(f"the embedded backend did not start: {self.error}")
+        return self.url
+
+    def stop(self) -> None:
+        if self._loop and self._stop:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        async def main() -> None:
+            self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+            runner = web.AppRunner(self._make(), access_log=None)
+            await runner.setup()
+            site = web.TCPSite(runner, self._host, self._port)
+            await site.start()
+            port = site._server.sockets[0].getsockname()[1] if site._server else self._port
+            self.url = f"http://{self._host}:{port}"
+            self._ready.set()
+            try:
+                await self._stop.wait()
+            finally:
+                await runner.cleanup()
+
+        try:
+            asyncio.run(main())
+        except BaseException as error:  # reported to the thread that waits in start()
+            self.error = error
+            self._ready.set()

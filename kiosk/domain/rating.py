@@ -14,6 +14,16 @@ RATING_LEVELS = {
     "very_unsatisfied": ("Không hài lòng", "Dissatisfied"),
 }
 
+# Reasons a kiosk offers to tick, in English as the code's words (Vietnamese through the
+# catalogue); they are sent in Vietnamese, the words the centre's statistics show.
+RATING_REASONS = [
+    "Quick service",
+    "Helpful staff",
+    "Long wait",
+    "Unclear guidance",
+    "Asked for extra papers",
+]
+
 
 @dataclass
 class Rating(JsonMixin):

@@ -1,0 +1,27 @@
+"""Kivy's settings, which it reads when first imported: call `prepare_kivy` before anything
+imports Kivy (the app module does)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def prepare_kivy(windowed: bool, home: Path) -> None:
+    """No command line of Kivy's own; its logs go through Python's logging and never to a
+    file (they could hold what a citizen typed); Escape does not close the app; a mouse
+    does not emulate multitouch; full screen without a cursor unless `windowed`."""
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+    os.environ.setdefault("KIVY_HOME", str(home))
+    from kivy.config import Config
+
+    Config.set("kivy", "exit_on_escape", "0")
+    Config.set("kivy", "log_enable", "0")
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+    Config.set("graphics", "fullscreen", "0" if windowed else "auto")
+    Config.set("graphics", "show_cursor", "1" if windowed else "0")
+    if windowed:
+        Config.set("graphics", "width", "1280")
+        Config.set("graphics", "height", "720")

@@ -1,0 +1,58 @@
+"""Rate the service: four faces, optional reasons, linked to this session's ticket or dossier."""
+
+from __future__ import annotations
+
+import uuid
+
+from kivy.clock import Clock
+from kivy.properties import ListProperty, StringProperty
+
+from ..client.errors import BackendError
+from ..domain.rating import Rating
+from .base import KioskScreen, load_kv
+
+THANKS_SECONDS = 5
+
+
+class RatingScreen(KioskScreen):
+    journey = "rating"
+    level = StringProperty("")
+    """The face chosen: one of RATING_LEVELS, "" before a choice."""
+    reasons = ListProperty()
+    state = StringProperty("choosing")
+    """"choosing", "sending", "thanks"."""
+
+    def deactivate(self) -> None:
+        self.level, self.reasons, self.state = "", [], "choosing"
+
+    def toggle_reason(self, reason: str) -> None:
+        self.reasons = [r for r in self.reasons if r != reason] if reason in self.reasons else [*self.reasons, reason]
+
+    def send(self) -> None:
+        if not self.level or self.state != "choosing":
+            return
+        app = self.app
+        rating = Rating(
+            level=self.level,
+            # Sent in Vietnamese, the words the centre's staff read in the statistics.
+            reasons=[app._translate(r, "vi") for r in self.reasons],
+            ticket_id=app.session_ticket_id or None,
+            dossier_code=app.session_dossier_code or None,
+        )
+        self.state = "sending"
+        app.spawn(self._deliver(rating, uuid.uuid4().hex))
+
+    async def _deliver(self, rating: Rating, key: str) -> None:
+        services = self.app.services
+        try:
+            if services.client is None:
+                raise BackendError("no backend configured")
+            await services.client.rate(rating, key)
+        except BackendError:
+            # The same key later: the backend records it once however often it arrives.
+            services.outbox.add_rating(rating, key)
+        self.state = "thanks"
+        Clock.schedule_once(lambda _dt: self.app.end_session(), THANKS_SECONDS)
+
+
+load_kv(__file__)
