@@ -47,6 +47,8 @@ class KioskServices:
     store: LocalStore
     outbox: Outbox
     client: BackendClient | None = None
+    printer: Any = None
+    """A ReceiptPrinter (or the simulator), None when the kiosk has none."""
     office_name: str = ""
     idle_timeout: int = 90
 

@@ -94,7 +94,7 @@ def cmd_backend(args: argparse.Namespace) -> None:
     _run_backend(store, calendar, host, port, banner, admin_token, limit)
 
 
-def _run_kiosk(settings, windowed: bool) -> None:
+def _run_kiosk(settings, windowed: bool, printer) -> None:
     """The kiosk app against the backend in `settings`, until it is closed."""
     from .client.api import BackendClient
     from .client.outbox import Outbox
@@ -111,7 +111,7 @@ def _run_kiosk(settings, windowed: bool) -> None:
         try:
             async with BackendClient(settings.backend_url, settings.token, ca_file=settings.ca_file) as client:
                 office = store.head().get("site", {}).get("name", "")
-                app = KioskApp(KioskServices(store, outbox, client, office_name=office))
+                app = KioskApp(KioskServices(store, outbox, client, printer=printer, office_name=office))
                 await app.async_run(async_lib="asyncio")
         finally:
             store.close()
@@ -144,8 +144,12 @@ def cmd_demo(args: argparse.Namespace) -> None:
             url = server.start()
         except RuntimeError as error:
             raise Failure(f"cannot start the demo backend on {args.host}:{args.port}: {error}") from None
+        from .hardware.printer import SimulatedPrinter
+
+        printer = SimulatedPrinter(folder / "receipts")
         for line in (
             f"Demo backend (the sample site) listening on {url}; data in {folder}",
+            f"Simulated receipt printer: each ticket is written to {printer.folder} as PNG and ESC/POS .bin",
             f"Terminal {terminal} token: {token}",
             f"Admin token: {admin_token}",
             "Sample dossier codes: " + ", ".join(codes[:5]) + ", ...",
@@ -154,7 +158,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
         ):
             _print(line)
         try:
-            _run_kiosk(KioskSettings(url, token, terminal, None, folder / "kiosk"), args.windowed)
+            _run_kiosk(KioskSettings(url, token, terminal, None, folder / "kiosk"), args.windowed, printer)
         except KeyboardInterrupt:
             pass
         finally:
@@ -166,7 +170,17 @@ def cmd_run(args: argparse.Namespace) -> None:
     settings = kiosk_settings(load_config(args.config), args.backend, args.token_file, args.data)
     if not settings.token:
         raise Failure("this kiosk has no terminal token: set [kiosk] token_file (from `kiosk terminal add`)")
-    _run_kiosk(settings, args.windowed)
+    from .domain.terminal import PrinterSettings
+    from .hardware.printer import PrinterError, open_printer
+
+    config = load_config(args.config)
+    section = config["printer"] if config.has_section("printer") else {}
+    try:
+        printer = open_printer(PrinterSettings(section.get("driver", "none"), section.get("profile", "TM-T20II"),
+                                               section.get("address", "")))
+    except PrinterError as error:
+        raise Failure(f"[printer]: {error}") from None
+    _run_kiosk(settings, args.windowed, printer)
 
 
 def cmd_import_catalogue(args: argparse.Namespace) -> None:

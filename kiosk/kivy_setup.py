@@ -3,6 +3,7 @@ imports Kivy (the app module does)."""
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -15,10 +16,12 @@ def prepare_kivy(windowed: bool, home: Path) -> None:
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     os.environ.setdefault("KIVY_HOME", str(home))
+    logging.getLogger("kivy").setLevel(logging.WARNING)  # its start-up chatter is not news
     from kivy.config import Config
 
     Config.set("kivy", "exit_on_escape", "0")
     Config.set("kivy", "log_enable", "0")
+    logging.getLogger("kivy").setLevel(logging.WARNING)  # again: importing Kivy set its own level
     Config.set("input", "mouse", "mouse,disable_multitouch")
     Config.set("graphics", "fullscreen", "0" if windowed else "auto")
     Config.set("graphics", "show_cursor", "1" if windowed else "0")

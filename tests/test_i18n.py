@@ -9,6 +9,8 @@ from babel.messages.pofile import read_po
 from kiosk.domain.rating import RATING_LEVELS, RATING_REASONS
 from kiosk.i18n import LOCALE_DIR, Translator
 from kiosk.screens.home import JOURNEYS
+from kiosk.domain.queue import PRIORITY_GROUPS
+from kiosk.screens.queue import MESSAGES
 
 PACKAGE = Path(__file__).resolve().parent.parent / "kiosk"
 PO = LOCALE_DIR / "vi" / "LC_MESSAGES" / "kiosk.po"
@@ -27,6 +29,8 @@ def ui_messages():
         found.update(re.findall(r'app\.t\("((?:[^"\\]|\\.)*)"', path.read_text(encoding="utf-8")))
     found.update(label for _, label in JOURNEYS)
     found.update(RATING_REASONS)
+    found.update(MESSAGES)
+    found.update(label for _, label in PRIORITY_GROUPS)
     found.update(english for _, english in RATING_LEVELS.values())
     return found
 

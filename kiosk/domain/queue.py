@@ -9,6 +9,15 @@ from dataclasses import dataclass, field
 from .serial import JsonMixin
 
 POLICIES = ("strict", "interleaved")
+# The priority groups a kiosk asks about: the sample site's category codes, with English
+# words for the screen (Vietnamese through the catalogue).
+PRIORITY_GROUPS = [
+    ("elderly", "Elderly person"),
+    ("disability", "Person with a disability"),
+    ("pregnant", "Pregnant woman"),
+    ("small_child", "With a small child"),
+    ("merit", "Person with meritorious service"),
+]
 TICKET_STATES = ("waiting", "called", "served", "no_show", "void")
 
 

@@ -19,6 +19,7 @@ from kiosk.backend.store import BackendStore  # noqa: E402
 from kiosk.client.api import BackendClient  # noqa: E402
 from kiosk.client.outbox import Outbox  # noqa: E402
 from kiosk.client.store import LocalStore  # noqa: E402
+from kiosk.hardware.printer import SimulatedPrinter  # noqa: E402
 from support import start_site  # noqa: E402
 
 SHOTS = Path(os.environ.get("KIOSK_SCREENSHOTS") or tempfile.mkdtemp(prefix="kiosk-shots-"))
@@ -66,12 +67,24 @@ async def until(condition, timeout=20):
     raise AssertionError("timed out waiting")
 
 
-def ratings(db):
+def query(db, sql, *args):
     store = BackendStore(db)
     try:
-        return store.db.execute("SELECT level, reasons FROM ratings ORDER BY id").fetchall()
+        return store.db.execute(sql, args).fetchall()
     finally:
         store.close()
+
+
+def ratings(db):
+    return query(db, "SELECT level, reasons, ticket_id FROM ratings ORDER BY id")
+
+
+def ticket_status(db, public_id):
+    return query(db, "SELECT status FROM tickets WHERE public_id = ?", public_id)[0][0]
+
+
+def last_ticket(db, service):
+    return query(db, "SELECT status FROM tickets WHERE service = ? ORDER BY id DESC LIMIT 1", service)[0][0]
 
 
 def test_kiosk_app_journeys(tmp_path):
@@ -86,7 +99,9 @@ def test_kiosk_app_journeys(tmp_path):
 async def _journeys(server, data):
     store, outbox = LocalStore(data / "catalogue.sqlite3"), Outbox(data / "outbox.sqlite3")
     async with BackendClient(f"http://{server.host}:{server.port}", server.token, retries=1) as client:
-        app = KioskApp(KioskServices(store, outbox, client, office_name="Bộ phận Một cửa huyện Hoài Ân", idle_timeout=30))
+        printer = SimulatedPrinter(data / "prints")
+        app = KioskApp(KioskServices(store, outbox, client, printer=printer,
+                                     office_name="Bộ phận Một cửa huyện Hoài Ân", idle_timeout=30))
 
         async def drive():
             await until(lambda: app.root is not None and app.root.ids.screens.current == "attract")
@@ -113,9 +128,28 @@ async def _journeys(server, data):
             shot(app, "home-large")
             app.large_text = False
 
-            # Rating, online, linked to this session's ticket.
-            app.session_ticket_id = "AAAAAAAAAAAAAAAA"
-            tap(find(app.root, "HomeTile", screen="rating"))
+            # A queue number: service, priority question, a printed ticket, the number on screen.
+            tap(find(app.root, "HomeTile", screen="queue"))
+            await arrive(app, "queue")
+            queue = screens.current_screen
+            await until(lambda: queue.state == "services")
+            await frames()
+            shot(app, "queue-services")
+            tap(next(b for b in queue.ids.body.children[0].ids.services.children if b.text.startswith("A ·")))
+            await until(lambda: queue.state == "priority")
+            await frames()
+            shot(app, "queue-priority")
+            tap(find(queue, "PriorityButton", group="elderly"))
+            await until(lambda: queue.state == "done")
+            await frames()
+            shot(app, "queue-done")
+            ticket = queue.ticket
+            assert ticket.priority == "elderly" and ticket.display.startswith("A")
+            assert app.session_ticket_id == ticket.id and len(printer.printed) == 1
+            assert ticket_status(server.db, ticket.id) == "waiting"
+
+            # Rating from the end of that journey: linked to this session's ticket.
+            tap(find(queue, "KioskButton", text="Đánh giá"))
             await arrive(app, "rating")
             rating = screens.current_screen
             tap(find(rating, "Face", level="unsatisfied"))
@@ -127,7 +161,25 @@ async def _journeys(server, data):
             await until(lambda: rating.state == "thanks")
             await frames()
             shot(app, "rating-thanks")
-            assert ratings(server.db)[-1] == ("unsatisfied", '["Chờ đợi lâu"]')
+            assert ratings(server.db)[-1] == ("unsatisfied", '["Chờ đợi lâu"]', ticket.id)
+            await arrive(app, "attract")
+
+            # The printer runs out of paper: the number is voided, the citizen told what to do.
+            printer.state = "paper_out"
+            tap(screens.current_screen)
+            await arrive(app, "home")
+            tap(find(app.root, "HomeTile", screen="queue"))
+            await arrive(app, "queue")
+            await until(lambda: queue.state == "services")
+            tap(next(b for b in queue.ids.body.children[0].ids.services.children if b.text.startswith("B ·")))
+            await until(lambda: queue.state == "priority")
+            tap(find(queue, "KioskButton", text="Không, tôi không thuộc các đối tượng trên"))
+            await until(lambda: queue.state == "failed")
+            await frames()
+            shot(app, "queue-not-printed")
+            assert queue.ticket is None and app.session_ticket_id == ""
+            assert last_ticket(server.db, "B") == "void", "no ghost number"
+            tap(find(queue, "KioskButton", text="Xong"))
             await arrive(app, "attract")
             assert app.session_ticket_id == "" and rating.level == "" and rating.reasons == []
 
