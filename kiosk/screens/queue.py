@@ -36,6 +36,10 @@ class QueueScreen(KioskScreen):
     message = StringProperty("")
     """Why the journey could not go on, in English (translated on screen)."""
 
+    field = StringProperty("")
+    """A field (lĩnh vực) code given by the screen that sent the citizen here: its service is
+    chosen for them. Set before going to this screen; forgotten when leaving it."""
+
     def activate(self) -> None:
         self.state = "loading"
         self.app.spawn(self._load_services())
@@ -43,6 +47,7 @@ class QueueScreen(KioskScreen):
     def deactivate(self) -> None:
         self.app.unbind(language=self._build_buttons)
         self.state, self.services, self.service, self.ticket, self.message = "loading", [], None, None, ""
+        self.field = ""
 
     async def _load_services(self) -> None:
         client = self.app.services.client
@@ -54,7 +59,10 @@ class QueueScreen(KioskScreen):
             self._fail(NO_CONNECTION)
             return
         self.services = [s for s in services if s.issuing]
-        if self.services:
+        serving = [s for s in self.services if self.field and self.field in s.fields]
+        if serving:
+            self.choose(serving[0])
+        elif self.services:
             self.state = "services"
         else:
             self._fail(ALL_CLOSED)
