@@ -95,9 +95,10 @@ class KioskApp(App):
         # Noto Sans, as on the receipts: every Vietnamese letter, in regular and bold.
         fonts = ASSETS / "fonts"
         LabelBase.register("Roboto", str(fonts / "NotoSans-Regular.ttf"), fn_bold=str(fonts / "NotoSans-Bold.ttf"))
+        # The frame's rules first: the screens' kv files build on KioskButton and its kin.
+        Builder.load_file(str(Path(__file__).with_name("app.kv")))
         from .screens import SCREENS
 
-        Builder.load_file(str(Path(__file__).with_name("app.kv")))
         root = Factory.KioskRoot()
         manager: ScreenManager = root.ids.screens
         # No animation: Kivy's shader transitions draw a manager that is not at the window's

@@ -21,6 +21,7 @@ from kiosk.client.outbox import Outbox  # noqa: E402
 from kiosk.client.store import LocalStore  # noqa: E402
 from kiosk.hardware.printer import SimulatedPrinter  # noqa: E402
 from support import start_site  # noqa: E402
+from screens.journey_procedures import procedures_journey  # noqa: E402
 
 SHOTS = Path(os.environ.get("KIOSK_SCREENSHOTS") or tempfile.mkdtemp(prefix="kiosk-shots-"))
 
@@ -127,8 +128,10 @@ async def _journeys(server, data):
             await frames()
             shot(app, "home-large")
             app.large_text = False
+            await procedures_journey(app, screens, shot, tap, find, arrive, until, frames)
 
             # A queue number: service, priority question, a printed ticket, the number on screen.
+            printed_before = len(printer.printed)
             tap(find(app.root, "HomeTile", screen="queue"))
             await arrive(app, "queue")
             queue = screens.current_screen
@@ -145,7 +148,7 @@ async def _journeys(server, data):
             shot(app, "queue-done")
             ticket = queue.ticket
             assert ticket.priority == "elderly" and ticket.display.startswith("A")
-            assert app.session_ticket_id == ticket.id and len(printer.printed) == 1
+            assert app.session_ticket_id == ticket.id and len(printer.printed) == printed_before + 1
             assert ticket_status(server.db, ticket.id) == "waiting"
 
             # Rating from the end of that journey: linked to this session's ticket.

@@ -1,0 +1,161 @@
+"""Look up procedures: level -> field -> procedure, from the kiosk's local catalogue, so that it
+works without the connection. A search button at the top opens the search screen."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+
+from kivy.factory import Factory
+from kivy.properties import StringProperty
+
+from ..client.search import SearchIndex
+from ..client.store import LocalStore
+from ..domain.procedure import Field, Level, Procedure
+from .base import KioskScreen, load_kv
+
+
+@dataclass
+class Loaded:
+    """One version of the local catalogue, read once and shared by the procedure screens."""
+
+    version: str | None
+    levels: list[Level]
+    fields: dict[str, Field]
+    procedures: dict[str, Procedure]
+    index: SearchIndex
+
+
+_loaded: Loaded | None = None
+_lock: asyncio.Lock | None = None
+
+
+def _read(path: Path, known: Loaded | None) -> Loaded:
+    """Runs in a thread: SQLite blocks, and the search index takes a while to build. A
+    connection of its own, since SQLite connections stay in the thread that opened them."""
+    store = LocalStore(path, snapshot=None)
+    try:
+        version = store.version
+        if known is not None and known.version == version:
+            return known
+        procedures = store.procedures()
+        return Loaded(
+            version=version,
+            levels=sorted(store.levels(), key=lambda level: level.rank),
+            fields={field.code: field for field in store.fields()},
+            procedures={p.code: p for p in procedures},
+            index=SearchIndex(procedures),
+        )
+    finally:
+        store.close()
+
+
+async def load_catalogue(app) -> Loaded:
+    """The local catalogue and its search index, rebuilt only when the catalogue's version changed."""
+    global _loaded, _lock
+    if _lock is None:
+        _lock = asyncio.Lock()
+    async with _lock:  # two screens asking at once build it once
+        _loaded = await asyncio.to_thread(_read, app.services.store.path, _loaded)
+    return _loaded
+
+
+def open_procedure(app, code: str, back: str) -> None:
+    """Show one procedure; its "back" button returns to the screen `back`."""
+    screen = app.root.ids.screens.get_screen("procedure")
+    screen.code, screen.back = code, back
+    app.go("procedure")
+
+
+class CatalogueScreen(KioskScreen):
+    journey = "procedures"
+    level = StringProperty("")
+    """The level code chosen, "" before a choice."""
+    field = StringProperty("")
+    """The field code chosen, "" before a choice."""
+    resume = False
+    """True when coming back from a procedure opened here: the citizen stays where they were."""
+
+    def activate(self) -> None:
+        if not self.resume:
+            self.level, self.field = "", ""
+        self.resume = False
+        self._catalogue: Loaded | None = None
+        self.app.bind(language=self._build)
+        self.app.spawn(self._load())
+
+    def deactivate(self) -> None:
+        self.app.unbind(language=self._build)
+
+    async def _load(self) -> None:
+        self._catalogue = await load_catalogue(self.app)
+        self._build()
+
+    def on_level(self, *_args) -> None:
+        self._build()
+
+    def on_field(self, *_args) -> None:
+        self._build()
+
+    def back(self) -> None:
+        """One step up: from procedures to fields, from fields to levels, from levels home."""
+        if self.field:
+            self.field = ""
+        elif self.level:
+            self.level = ""
+        else:
+            self.app.go("home")
+
+    def name_of(self, thing: Level | Field) -> str:
+        return thing.name_en if self.app.language == "en" and thing.name_en else thing.name
+
+    def _build(self, *_args) -> None:
+        """The buttons of the step the citizen is at, each with how many procedures it holds."""
+        catalogue = getattr(self, "_catalogue", None)
+        if catalogue is None or not self.ids:
+            return
+        count = self.app.t("{} procedures")
+        grid = self.ids.grid
+        grid.clear_widgets()
+        grid.cols = 1 if self.field or self.width < self.height else 2  # names of procedures are long
+        here = [p for p in catalogue.procedures.values() if not self.level or self.level in p.levels]
+        if not self.level:
+            self.ids.prompt.text = self.app.t("Which level handles your matter?")
+            for level in catalogue.levels:
+                n = sum(1 for p in catalogue.procedures.values() if level.code in p.levels)
+                self._add("level", level.code, f"{self.name_of(level)}\n{count.format(n)}")
+        elif not self.field:
+            level = next((x for x in catalogue.levels if x.code == self.level), None)
+            self.ids.prompt.text = (self.name_of(level) if level else "") + " › " + self.app.t("Choose a field")
+            # Only fields with procedures at this level, the fullest first.
+            counts: dict[str, int] = {}
+            for p in here:
+                counts[p.field] = counts.get(p.field, 0) + 1
+            for code, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+                field = catalogue.fields.get(code)
+                self._add("field", code, f"{self.name_of(field) if field else code}\n{count.format(n)}")
+        else:
+            level = next((x for x in catalogue.levels if x.code == self.level), None)
+            field = catalogue.fields.get(self.field)
+            self.ids.prompt.text = f"{self.name_of(level) if level else ''} › {self.name_of(field) if field else ''}"
+            for p in sorted((p for p in here if p.field == self.field), key=lambda p: p.name):
+                self._add("procedure", p.code, p.name)
+        self.ids.scroll.scroll_y = 1
+
+    def _add(self, step: str, code: str, text: str) -> None:
+        button = Factory.CatalogueButton(text=text)
+        button.step, button.code = step, code  # kv properties: set after construction
+        button.bind(on_release=self._chosen)
+        self.ids.grid.add_widget(button)
+
+    def _chosen(self, button) -> None:
+        if button.step == "level":
+            self.level = button.code
+        elif button.step == "field":
+            self.field = button.code
+        else:
+            open_procedure(self.app, button.code, back="catalogue")
+
+
+load_kv(__file__)

@@ -1,0 +1,102 @@
+"""The procedures journey, driven inside test_app's one Kivy app: browse level -> field ->
+procedure, search with the on-screen keys, print the checklist, take a number for its field."""
+
+KHAI_SINH = "Thủ tục đăng ký khai sinh"
+
+
+async def procedures_journey(app, screens, shot, tap, find, arrive, until, frames):
+    printer = app.services.printer
+    tap(find(app.root, "HomeTile", screen="catalogue"))
+    await arrive(app, "catalogue")
+    catalogue = screens.current_screen
+    await until(lambda: len(catalogue.ids.grid.children) >= 2)
+    await frames()
+    shot(app, "procedures-levels")
+    levels = [b for b in catalogue.ids.grid.children if b.step == "level"]
+    assert len(levels) == 3 and all("thủ tục" in b.text for b in levels)
+
+    # Browse: commune level, civil status field, the first procedure.
+    tap(find(catalogue, "CatalogueButton", step="level", code="commune"))
+    await frames()
+    shot(app, "procedures-fields")
+    tap(find(catalogue, "CatalogueButton", step="field", code="HOTICH"))
+    await frames()
+    shot(app, "procedures-list")
+    listed = [b for b in catalogue.ids.grid.children if b.step == "procedure"]
+    assert listed
+    tap(listed[-1])  # the top one: Kivy keeps children last-added first
+    await arrive(app, "procedure")
+    procedure = screens.current_screen
+    await until(lambda: len(procedure.ids.body.children) > 5)
+    await frames()
+    shot(app, "procedure-browsed")
+    tap(find(procedure, "KioskButton", text="Quay lại"))
+    await arrive(app, "catalogue")
+    assert (catalogue.level, catalogue.field) == ("commune", "HOTICH"), "back to where the citizen was"
+    tap(find(catalogue, "KioskButton", text="Quay lại"))
+    await frames()
+    assert catalogue.field == "" and catalogue.level == "commune"
+
+    # Search, typed by touch only, without accents.
+    tap(catalogue.ids.search)
+    await arrive(app, "search")
+    search = screens.current_screen
+    for key in "khai sinh":
+        tap(find(search, "KeyButton", key=key))
+        await frames(1)
+    assert search.ids.query.text == "khai sinh"
+    await until(lambda: search.ids.results.children)
+    await frames()
+    shot(app, "search-results")
+    app.large_text = True
+    await frames()
+    shot(app, "search-large")
+    app.large_text = False
+    await frames()
+    first = search.ids.results.children[-1]
+    assert first.text.startswith(KHAI_SINH + "\n")
+    tap(first)
+    await arrive(app, "procedure")
+    await until(lambda: procedure.procedure is not None and len(procedure.ids.body.children) > 5)
+    await frames()
+    texts = [label.text for label in procedure.ids.body.children]
+    assert procedure.procedure.name == KHAI_SINH and "Giấy tờ cần mang theo" in texts
+    assert any("bản chính" in text for text in texts)
+    shot(app, "procedure-khai-sinh")
+    app.language = "en"
+    await frames()
+    shot(app, "procedure-en")
+    assert "Documents to bring" in [label.text for label in procedure.ids.body.children]
+    app.language = "vi"
+    await frames()
+    assert search.ids.query.text == "", "the search forgot what was typed"
+
+    # Print the checklist on the (simulated) printer.
+    printed = len(printer.printed)
+    tap(procedure.ids.print)
+    await until(lambda: len(printer.printed) == printed + 1 and not procedure.printing)
+    await frames()
+    assert procedure.message == "Đã in xong. Mời bạn nhận danh sách."
+    shot(app, "procedure-printed")
+    # Out of paper: the citizen is told, the screen goes on.
+    printer.state = "paper_out"
+    tap(procedure.ids.print)
+    await until(lambda: "hết giấy" in procedure.message and not procedure.printing)
+    await frames()
+    shot(app, "procedure-paper-out")
+    assert len(printer.printed) == printed + 1
+    printer.state = "ok"
+
+    # A queue number: the service of this procedure's field is chosen for the citizen.
+    tap(procedure.ids.take_number)
+    await arrive(app, "queue")
+    queue = screens.current_screen
+    await until(lambda: queue.state == "priority")
+    assert "HOTICH" in queue.service.fields
+    await frames()
+    shot(app, "procedure-queue")
+    tap(find(app.root, "KioskButton", text="Làm lại từ đầu"))
+    await arrive(app, "attract")
+    assert procedure.code == "" and procedure.procedure is None
+    tap(screens.current_screen)
+    await arrive(app, "home")
