@@ -2,6 +2,7 @@
 
 from .attract import AttractScreen
 from .catalogue import CatalogueScreen
+from .dossier import DossierScreen
 from .home import HomeScreen
 from .procedure import ProcedureScreen
 from .queue import QueueScreen
@@ -15,6 +16,7 @@ SCREENS = [
     ("catalogue", CatalogueScreen),
     ("search", SearchScreen),
     ("procedure", ProcedureScreen),
+    ("dossier", DossierScreen),
     ("queue", QueueScreen),
     ("rating", RatingScreen),
 ]

@@ -21,6 +21,7 @@ from kiosk.client.outbox import Outbox  # noqa: E402
 from kiosk.client.store import LocalStore  # noqa: E402
 from kiosk.hardware.printer import SimulatedPrinter  # noqa: E402
 from support import start_site  # noqa: E402
+from screens.journey_dossier import dossier_journey  # noqa: E402
 from screens.journey_procedures import procedures_journey  # noqa: E402
 
 SHOTS = Path(os.environ.get("KIOSK_SCREENSHOTS") or tempfile.mkdtemp(prefix="kiosk-shots-"))
@@ -129,6 +130,7 @@ async def _journeys(server, data):
             shot(app, "home-large")
             app.large_text = False
             await procedures_journey(app, screens, shot, tap, find, arrive, until, frames)
+            await dossier_journey(app, screens, shot, tap, find, arrive, until, frames, server)
 
             # A queue number: service, priority question, a printed ticket, the number on screen.
             printed_before = len(printer.printed)

@@ -1,0 +1,353 @@
+"""Where is my dossier? Scan the receipt (or the citizen ID card), or type the code on a
+keypad, and see the dossier's status card: step, holder, appointment, timeliness, timeline,
+fees, documents asked for, where to collect the result.
+
+Scans are read here only while this screen is shown. A card's identity is used for one
+request and kept nowhere: not on the screen, not on the app, not in logs."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+
+from kivy.animation import Animation
+from kivy.factory import Factory
+from kivy.properties import ListProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.widget import Widget
+
+from ..client.errors import BackendError, NotFound, Offline, Timeout
+from ..client.store import LocalStore
+from ..domain.codes import parse_dossier_code
+from ..domain.dossier import DossierReport, Status, Timeliness
+from ..domain.scan import parse_scan
+from ..hardware.scanners import Scan
+from ..hardware.wedge_kivy import WedgeCapture
+from .base import KioskScreen, load_kv
+
+log = logging.getLogger(__name__)
+
+# Why the journey could not go on, in English (Vietnamese through the catalogue).
+NOT_FOUND = "No dossier was found with this code. Please check the code on your receipt, or ask at the counter."
+NO_CONNECTION = "Looking up a dossier needs the connection to the system. Please try again later or ask at the counter."
+BAD_CODE = "This is not a dossier code. It looks like 000.00.53.H48-220921-0099: please check it on your receipt."
+UNKNOWN_SCAN = "This code is not a dossier receipt or a citizen ID card. Please scan the code on your receipt."
+NO_DOSSIERS = "No dossier was found for this ID card. Please ask at the counter."
+TROUBLE = "Something went wrong reaching the system. Please try again later or ask at the counter."
+MESSAGES = (NOT_FOUND, NO_CONNECTION, BAD_CODE, UNKNOWN_SCAN, NO_DOSSIERS, TROUBLE)
+
+# The keys of the keypad: what dossier codes are made of (agency tags are a letter and two
+# digits, mostly H for provinces, G for ministries). "<" deletes one, "C" clears.
+KEYS = ["1", "2", "3", ".", "4", "5", "6", "-", "7", "8", "9", "H", "C", "0", "<", "G"]
+MAX_CODE_LENGTH = 32
+
+# On the card, the colour of the standing: theme names.
+STANDING_COLOURS = {
+    Timeliness.EARLY: "ok", Timeliness.ON_TIME: "ok", Timeliness.NOT_YET_DUE: "ok",
+    Timeliness.LATE: "danger", Timeliness.OVERDUE: "danger",
+}
+SOON_DAYS = 1
+"""Not yet due, but this few working days left or fewer: shown orange."""
+
+
+def _read_levels(path) -> list:
+    """Runs in a thread, with a connection of its own: SQLite connections stay in their thread."""
+    store = LocalStore(path, snapshot=None)
+    try:
+        return store.levels()
+    finally:
+        store.close()
+
+
+def when(moment: dt.datetime | None) -> str:
+    """A date and time as Vietnamese centres write them: 28/09/2022 16:30."""
+    return f"{moment:%d/%m/%Y %H:%M}" if moment else "—"
+
+
+def money(amount_vnd: int) -> str:
+    return f"{amount_vnd:,}".replace(",", ".") + " đ"
+
+
+class DossierPanel(BoxLayout):
+    """A panel of the dossier screen. `screen` rebinds, so that kv rules such as
+    `root.screen.typed` follow the screen once it is set after construction."""
+
+    screen = ObjectProperty(None, allownone=True, rebind=True)
+
+
+class ScanHint(Widget):
+    """A receipt with a scanning line sweeping its QR code and an arrow nudging down to the
+    scanner: shows, without reading, what to do. Drawn in dossier.kv from `phase` (0..1)."""
+
+    phase = NumericProperty(0)
+
+    def on_parent(self, _widget, parent) -> None:
+        # Panels come and go with the state: the animation lives only while this one is shown.
+        Animation.cancel_all(self, "phase")
+        if parent is not None:
+            sweep = Animation(phase=1, duration=1.1, t="in_out_sine") + Animation(phase=0, duration=1.1, t="in_out_sine")
+            sweep.repeat = True
+            sweep.start(self)
+
+
+class DossierScreen(KioskScreen):
+    journey = "dossier"
+    state = StringProperty("ask")
+    """"ask", "loading", "list" (a citizen's dossiers), "card", "failed"."""
+    typed = StringProperty("")
+    """The code typed on the keypad so far."""
+    report = ObjectProperty(None, allownone=True)
+    dossiers = ListProperty()
+    """The CitizenDossiers of the card just scanned (names masked by the backend)."""
+    message = StringProperty("")
+    """Why the journey could not go on, in English (translated on screen)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._capture: WedgeCapture | None = None
+        self._levels: dict[str, tuple[str, str]] = {}
+
+    # -- showing and leaving ---------------------------------------------------------
+
+    def activate(self) -> None:
+        self.state = "ask"
+        self.on_state()  # the panel, even when the state did not change
+        self.app.bind(language=self._refill)
+        # The window exists by now, so the capture sees the scanner's keys first.
+        self._capture = WedgeCapture(self.on_scan)
+        self._capture.start()
+
+    def deactivate(self) -> None:
+        if self._capture is not None:
+            self._capture.stop()
+            self._capture = None
+        self.app.unbind(language=self._refill)
+        self.typed, self.report, self.dossiers, self.message = "", None, [], ""
+        self.state = "ask"
+
+    # -- input: keypad and scanner ---------------------------------------------------
+
+    def press(self, key: str) -> None:
+        if key == "<":
+            self.typed = self.typed[:-1]
+        elif key == "C":
+            self.typed = ""
+        elif len(self.typed) < MAX_CODE_LENGTH:
+            self.typed += key
+
+    def look_up_typed(self) -> None:
+        code = parse_dossier_code(self.typed)
+        if code is None:
+            self._fail(BAD_CODE)
+        else:
+            self.look_up(code)
+
+    def on_scan(self, scan: Scan) -> None:
+        """A scan from the wedge scanner, on the UI thread."""
+        if self.state == "loading":
+            return  # one question at a time
+        result = parse_scan(scan.text)
+        if result.kind == "dossier":
+            self.look_up(result.dossier_code)
+        elif result.kind == "identity" and result.identity is not None:
+            # Only the number leaves this function, for one request; the card is not kept.
+            self.state = "loading"
+            self.app.spawn(self._citizen(result.identity.id_number))
+        else:
+            self._fail(UNKNOWN_SCAN)
+
+    def look_up(self, code: str) -> None:
+        self.state = "loading"
+        self.app.spawn(self._dossier(code))
+
+    # -- the backend -----------------------------------------------------------------
+
+    async def _dossier(self, code: str) -> None:
+        client = self.app.services.client
+        try:
+            if client is None:
+                raise Offline("no backend")
+            report = await client.dossier(code)
+        except BackendError as error:
+            if self.state == "loading":  # not if the citizen left meanwhile
+                self._fail(self._why(error))
+            return
+        await self._load_levels()
+        if self.state != "loading":
+            return  # the citizen left meanwhile
+        self.report = report
+        self.app.session_dossier_code = report.dossier.code
+        self.state = "card"
+
+    async def _citizen(self, id_number: str) -> None:
+        client = self.app.services.client
+        try:
+            if client is None:
+                raise Offline("no backend")
+            found = await client.dossiers_of_citizen(id_number, "qr")
+        except BackendError as error:
+            if self.state == "loading":
+                self._fail(self._why(error, NO_DOSSIERS))
+            return
+        if self.state != "loading":
+            return
+        if not found:
+            self._fail(NO_DOSSIERS)
+        elif len(found) == 1:
+            self.look_up(found[0].code)
+        else:
+            self.dossiers = found
+            self.state = "list"
+
+    async def _load_levels(self) -> None:
+        """Names of the administrative levels, from the catalogue: levels are data."""
+        if self._levels:
+            return
+        try:
+            levels = await asyncio.to_thread(_read_levels, self.app.services.store.path)
+        except Exception:  # an empty or broken local store: the codes are shown instead
+            log.warning("no administrative levels in the local store", exc_info=True)
+            return
+        self._levels = {level.code: (level.name, level.name_en) for level in levels}
+
+    @staticmethod
+    def _why(error: BackendError, not_found: str = NOT_FOUND) -> str:
+        if isinstance(error, NotFound):
+            return not_found
+        if isinstance(error, (Offline, Timeout)):
+            return NO_CONNECTION
+        return TROUBLE
+
+    def _fail(self, message: str) -> None:
+        self.message = message
+        self.state = "failed"
+
+    def again(self) -> None:
+        """Back to the question, for another dossier."""
+        self.typed, self.report, self.dossiers, self.message = "", None, [], ""
+        self.state = "ask"
+
+    # -- panels ----------------------------------------------------------------------
+
+    def on_state(self, *_args) -> None:
+        """Show the panel of the state, as the queue screen does."""
+        kind = {"ask": "DossierAskPanel", "list": "DossierListPanel", "card": "DossierCardPanel",
+                "failed": "DossierMessagePanel", "loading": "DossierMessagePanel"}[self.state]
+        body = self.ids.body
+        body.clear_widgets()
+        panel = getattr(Factory, kind)()
+        panel.screen = self  # a kv property: set after construction
+        body.add_widget(panel)
+        self._panel = panel
+        self._refill()
+
+    def _refill(self, *_args) -> None:
+        """Build the rows that depend on the data and the language."""
+        panel = getattr(self, "_panel", None)
+        if panel is None or panel.parent is None:
+            return
+        if self.state == "ask":
+            self._fill_keypad(panel.ids.keypad)
+        elif self.state == "list":
+            self._fill_list(panel.ids.rows)
+        elif self.state == "card" and self.report is not None:
+            self._fill_card(panel.ids.rows, self.report)
+
+    def _fill_keypad(self, keypad) -> None:
+        keypad.clear_widgets()
+        words = {"<": self.app.t("Delete"), "C": self.app.t("Clear")}
+        for key in KEYS:
+            button = Factory.DossierKey(text=words.get(key, key))
+            button.key = key  # a kv property: set after construction
+            button.bind(on_release=lambda _button, pressed=key: self.press(pressed))
+            keypad.add_widget(button)
+
+    def _fill_list(self, rows) -> None:
+        rows.clear_widgets()
+        english = self.app.language == "en"
+        for item in self.dossiers:
+            status = Status(item.status)
+            button = Factory.DossierChoice(
+                text=f"{item.applicant_name} · {item.procedure_name}\n"
+                     f"{status.label_en if english else status.label_vi} · {item.code}")
+            button.bind(on_release=lambda _button, code=item.code: self.look_up(code))
+            rows.add_widget(button)
+
+    def _fill_card(self, rows, report: DossierReport) -> None:
+        t, theme, english = self.app.t, self.app.theme, self.app.language == "en"
+        dossier = report.dossier
+        rows.clear_widgets()
+
+        def heading(text: str) -> None:
+            rows.add_widget(Factory.CardHeading(text=text))
+
+        def line(text: str, colour: str = "text", bold: bool = False) -> None:
+            rows.add_widget(Factory.CardLine(text=text, color=theme[colour], bold=bold))
+
+        status = Status(dossier.status)
+        rows.add_widget(Factory.CardStatus(text=status.label_en if english else status.label_vi))
+        line(dossier.procedure_name, bold=True)
+        line(f"{t('Dossier')}: {dossier.code} · {t('Applicant')}: {dossier.applicant_name}")
+
+        standing = report.timeliness
+        if standing is not None:
+            colour = STANDING_COLOURS.get(standing, "text")
+            words = standing.label_en if english else standing.label_vi
+            days = report.working_days_left
+            if standing == Timeliness.NOT_YET_DUE and days is not None:
+                if days <= SOON_DAYS:
+                    colour = "warning"
+                words += " · " + t("working days left: {}").format(days)
+            elif standing == Timeliness.OVERDUE and days is not None:
+                words += " · " + t("working days late: {}").format(-days)
+            line(words, colour, bold=True)
+        line(f"{t('Appointment to return the result')}: {when(dossier.due_at)}")
+
+        if dossier.holder is not None:
+            heading(t("Who has your dossier now"))
+            line(self._holder(dossier.holder))
+
+        if dossier.requested_documents:
+            heading(t("Documents you are asked to bring"))
+            for document in dossier.requested_documents:
+                line(f"• {document}", "danger")
+        if dossier.fees_outstanding:
+            heading(t("Fees to pay"))
+            for fee in dossier.fees_outstanding:
+                line(f"• {money(fee.amount_vnd)} {fee.description}".rstrip(), "danger")
+        if dossier.collection is not None:
+            heading(t("Where and when to collect the result"))
+            line(dossier.collection.place)
+            if dossier.collection.available_from:
+                line(f"{t('From')}: {when(dossier.collection.available_from)}")
+            if dossier.collection.note:
+                line(dossier.collection.note)
+        if dossier.note:
+            line(dossier.note, "muted")
+
+        heading(t("The steps of your dossier"))
+        for number, step in enumerate(dossier.timeline, 1):
+            done = step.finished_at is not None
+            current = step.started_at is not None and not done
+            # Words, not symbols: clearer to most, and every glyph is in the font.
+            mark = t("done") if done else (t("now here") if current else t("not yet"))
+            line(f"{number}. {step.name} ({mark})", "ok" if done else ("brand" if current else "muted"), bold=current)
+            line(self._holder(step.holder), "muted")
+            times = [f"{t('Started')}: {when(step.started_at)}"]
+            if done:
+                times.append(f"{t('Finished')}: {when(step.finished_at)}")
+            if step.due_at:
+                times.append(f"{t('Due')}: {when(step.due_at)}")
+            line("   " + " · ".join(times), "muted")
+
+    def _holder(self, holder) -> str:
+        """Two lines: the level and agency; the department and the officer."""
+        names = self._levels.get(holder.level)
+        level = (names[1] if self.app.language == "en" else names[0]) if names else holder.level
+        officer = ": ".join(part for part in (holder.officer_title, holder.officer_name) if part)
+        return "\n".join(" · ".join(p for p in parts if p) for parts in
+                         ((level, holder.agency), (holder.department, officer)))
+
+
+load_kv(__file__)

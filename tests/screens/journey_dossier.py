@@ -1,0 +1,171 @@
+"""The dossier journey, driven by test_app.py (one Kivy App per process): keypad, card,
+a wedge scan of a receipt, a citizen ID card's list, an unknown code, the end of the session.
+Starts and ends on the home screen."""
+
+from kivy.core.window import Window
+
+from kiosk.backend.store import BackendStore
+
+CARD = "052090000001||Nguyễn Văn An|01011990|Nam|Thôn 1, xã Ân Hảo Đông, huyện Hoài Ân, Bình Định|15082021"
+CARD_DOSSIERS = 3
+"""The sample site's dossiers of that citizen."""
+
+
+def wedge(text):
+    """Keys on the window as a wedge scanner sends them: a burst within a few ms, then Enter."""
+    for char in text:
+        key = ord(char.lower()) if char.isascii() else 0
+        shifted = char.isupper() or char in "|_:"
+        Window.dispatch("on_key_down", key, 4, char, ["shift"] if shifted else [])
+        Window.dispatch("on_textinput", char)
+        Window.dispatch("on_key_up", key, 4)
+    Window.dispatch("on_key_down", 13, 40, None, [])
+    Window.dispatch("on_key_up", 13, 40)
+
+
+def sample_dossier(db, sequence):
+    store = BackendStore(db)
+    try:
+        code = next(c for c in store.dossier_codes() if c.endswith(f"-{sequence:04d}"))
+        return code, store.dossier(code)
+    finally:
+        store.close()
+
+
+def texts(widget):
+    return [w.text for w in widget.walk() if hasattr(w, "text") and isinstance(w.text, str)]
+
+
+async def dossier_journey(app, screens, shot, tap, find, arrive, until, frames, server):
+    code, stored = sample_dossier(server.db, 22)  # being processed at the district: a holder, a deadline
+    assert stored.holder is not None and stored.status == 4
+
+    tap(find(app.root, "HomeTile", screen="dossier"))
+    await arrive(app, "dossier")
+    dossier = screens.current_screen
+    assert dossier.state == "ask"
+    await frames(10)  # the scanning line has moved
+    shot(app, "dossier-ask")
+    app.large_text = True
+    await frames(10)
+    shot(app, "dossier-ask-large")
+    app.large_text = False
+    await frames(10)
+
+    # The keypad: a typo, deleted, then the whole code.
+    tap(find(dossier, "DossierKey", key="9"))
+    tap(find(dossier, "DossierKey", key="<"))
+    for key in code:
+        tap(find(dossier, "DossierKey", key=key))
+    await frames()
+    assert dossier.typed == code
+    assert dossier._panel.ids.code.text == code
+    shot(app, "dossier-typed")
+    tap(find(dossier, "KioskButton", text=app.t("Look up")))
+    await until(lambda: dossier.state in ("card", "failed"))
+    assert dossier.state == "card", dossier.message
+    await frames()
+    shot(app, "dossier-card")
+    shown = texts(dossier)
+    assert find(dossier, "CardStatus").text == "Đang xử lý"
+    assert any(stored.holder.officer_name in t and stored.holder.agency in t for t in shown), shown
+    assert any(code in t for t in shown)
+    assert app.session_dossier_code == code
+    card = find(dossier, "ScrollView")
+    card.scroll_y = 0  # the end of the card: the timeline
+    await frames(10)
+    shot(app, "dossier-card-timeline")
+    app.large_text = True
+    await frames(10)
+    shot(app, "dossier-card-large")
+    app.large_text = False
+    app.language = "en"
+    await frames(10)
+    assert find(dossier, "CardStatus").text == "Being processed"
+    shot(app, "dossier-card-en")
+    app.language = "vi"
+    await frames(10)
+
+    # Back, then a receipt's QR (a URL with the code) through the wedge scanner.
+    tap(find(dossier, "KioskButton", text=app.t("Another dossier")))
+    await until(lambda: dossier.state == "ask")
+    await frames(10)  # the keypad laid out (nested layouts take a few frames) before it is tapped
+    assert dossier.typed == "" and app.session_dossier_code == code  # the session keeps it for a rating
+    other, _ = sample_dossier(server.db, 31)  # more documents requested
+    wedge(f"https://dichvucong.binhdinh.gov.vn/tra-cuu?ma={other}")
+    await until(lambda: dossier.state == "card")
+    await frames()
+    shot(app, "dossier-card-scanned")
+    assert find(dossier, "CardStatus").text == "Yêu cầu bổ sung giấy tờ"
+    assert app.session_dossier_code == other
+
+    # A citizen ID card, scanned while a card is shown: that citizen's dossiers, names masked.
+    wedge(CARD)
+    await until(lambda: dossier.state == "list")
+    await frames()
+    shot(app, "dossier-list")
+    choices = [w for w in dossier.walk() if type(w).__name__ == "DossierChoice"]
+    assert len(choices) == CARD_DOSSIERS
+    assert all("Nguyễn Văn An" not in c.text and "052090000001" not in c.text for c in choices)
+    assert all(c.text.startswith("Nguyễn V") for c in choices), [c.text for c in choices]
+    assert not any("052090000001" in t or "Nguyễn Văn An" in t for t in texts(app.root))
+    codes = {d.code for d in dossier.dossiers}
+    await frames()
+    tap(choices[0])
+    await until(lambda: dossier.state == "card")
+    await frames(10)  # laid out before "Another dossier" is tapped
+    assert dossier.report.dossier.code in codes
+
+    # A code no dossier has, then a scan that is nothing of ours.
+    tap(find(dossier, "KioskButton", text=app.t("Another dossier")))
+    await until(lambda: dossier.state == "ask")
+    await frames(10)  # the keypad laid out (nested layouts take a few frames) before it is tapped
+    for key in "000.00.53.H08-200101-9999":
+        tap(find(dossier, "DossierKey", key=key))
+    tap(find(dossier, "KioskButton", text=app.t("Look up")))
+    await until(lambda: dossier.state == "failed")
+    await frames(10)
+    shot(app, "dossier-not-found")
+    assert dossier.message.startswith("No dossier was found with this code")
+    assert find(dossier, "Label", text=app.t(dossier.message)) is not None
+    tap(find(dossier, "KioskButton", text=app.t("Try again")))
+    await until(lambda: dossier.state == "ask")
+    await frames(10)  # the keypad laid out (nested layouts take a few frames) before it is tapped
+    for key in "12-3":
+        tap(find(dossier, "DossierKey", key=key))
+    tap(find(dossier, "KioskButton", text=app.t("Look up")))
+    await until(lambda: dossier.state == "failed")
+    await frames(10)
+    shot(app, "dossier-bad-code")
+    assert dossier.message.startswith("This is not a dossier code")
+    tap(find(dossier, "KioskButton", text=app.t("Try again")))
+    await until(lambda: dossier.state == "ask")
+    await frames(10)  # the keypad laid out (nested layouts take a few frames) before it is tapped
+    wedge("HELLO-WORLD-1234")
+    await until(lambda: dossier.state == "failed")
+    assert dossier.message.startswith("This code is not a dossier receipt")
+    await frames(10)
+
+    # No backend to ask (as when it cannot be reached): a clear message and a way back.
+    client, app.services.client = app.services.client, None
+    try:
+        tap(find(dossier, "KioskButton", text=app.t("Try again")))
+        await until(lambda: dossier.state == "ask")
+        await frames(10)
+        for key in code:
+            tap(find(dossier, "DossierKey", key=key))
+        tap(find(dossier, "KioskButton", text=app.t("Look up")))
+        await until(lambda: dossier.state == "failed")
+        await frames(10)
+        shot(app, "dossier-no-connection")
+        assert dossier.message.startswith("Looking up a dossier needs the connection")
+    finally:
+        app.services.client = client
+
+    # The end: everything forgotten, the scanner no longer read here.
+    app.end_session()
+    await arrive(app, "attract")
+    assert app.session_dossier_code == "" and dossier.typed == "" and dossier.report is None
+    assert dossier.dossiers == [] and dossier._capture is None
+    tap(screens.current_screen)
+    await arrive(app, "home")
