@@ -412,15 +412,20 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
+    def kiosk_options(sub: argparse.ArgumentParser, backend: bool = True) -> None:
+        """Where a kiosk's backend, token and data are, over its [kiosk] configuration."""
+        if backend:
+            sub.add_argument("--backend", metavar="URL", help="the backend (default: [kiosk] backend_url)")
+            sub.add_argument("--token-file", metavar="PATH", help="file holding the terminal token")
+        sub.add_argument("--data", metavar="DIR", help="the kiosk's data folder (default: [kiosk] data_dir)")
+
     demo = command("demo", cmd_demo, "Run the demo: the kiosk app against the sample site's backend, on this machine.")
     demo.add_argument("--host", default="127.0.0.1", help="the backend's address (default 127.0.0.1)")
     demo.add_argument("--port", type=int, default=8080, help="the backend's port (default 8080; 0 picks a free one)")
     demo.add_argument("--windowed", action="store_true", help="a 1280x720 window instead of full screen")
 
     run = command("run", cmd_run, "Run the kiosk app against the backend in the configuration.")
-    run.add_argument("--backend", metavar="URL", help="the backend (default: [kiosk] backend_url)")
-    run.add_argument("--token-file", metavar="PATH", help="file holding the terminal token")
-    run.add_argument("--data", metavar="DIR", help="the kiosk's data folder (default: [kiosk] data_dir)")
+    kiosk_options(run)
     run.add_argument("--windowed", action="store_true", help="a window instead of full screen")
 
     backend = command("backend", cmd_backend, "Run the reference central backend.")
@@ -449,9 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--json", action="store_true", help="machine-readable output")
 
     sync = command("sync", cmd_sync, "Bring this kiosk's catalogue up to date and send its outbox.")
-    sync.add_argument("--backend", metavar="URL", help="the backend (default: [kiosk] backend_url)")
-    sync.add_argument("--token-file", metavar="PATH", help="file holding the terminal token")
-    sync.add_argument("--data", metavar="DIR", help="the kiosk's data folder (default: [kiosk] data_dir)")
+    kiosk_options(sync)
     sync.add_argument("--json", action="store_true", help="machine-readable output")
 
     search = command("search", cmd_search, "Search the kiosk's catalogue as a citizen would.")
@@ -459,7 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--level", help="only procedures of this level code (province, district, commune...)")
     search.add_argument("--field", help="only procedures of this field code (HOTICH, DATDAI...)")
     search.add_argument("--limit", type=int, default=20, help="how many results (default 20)")
-    search.add_argument("--data", metavar="DIR", help="the kiosk's data folder (default: [kiosk] data_dir)")
+    kiosk_options(search, backend=False)
     search.add_argument("--json", action="store_true", help="machine-readable output: ranked codes and names")
 
     parse = command("parse-scan", cmd_parse_scan,
