@@ -25,6 +25,9 @@ from .client.api import BackendClient
 from .client.outbox import Outbox
 from .client.store import LocalStore
 from .client.sync import keep_in_sync
+from .domain.scan import parse_scan
+from .hardware.scanners import Scan
+from .hardware.wedge_kivy import WedgeCapture
 from .i18n import Translator
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -118,6 +121,9 @@ class KioskApp(App):
         return key in (ESCAPE, F1)  # True: handled here, so Kivy does nothing with it
 
     def on_start(self) -> None:
+        # One wedge scanner for the whole app: a scan on any screen does the right thing.
+        self._scanner = WedgeCapture(self.on_scan)
+        self._scanner.start()
         self._last_activity = Clock.get_time()
         Clock.schedule_interval(self._check_idle, 1)
         self.root.ids.screens.current_screen.activate()
@@ -127,8 +133,20 @@ class KioskApp(App):
             self._tasks.append(asyncio.ensure_future(keep_in_sync(client, self.services.store, self.services.outbox)))
 
     def on_stop(self) -> None:
+        self._scanner.stop()
         for task in self._tasks:
             task.cancel()
+
+    def on_scan(self, scan: Scan) -> None:
+        """A screen that reads scans gets them all; elsewhere a receipt or an ID card opens
+        the dossier screen, and anything else is ignored."""
+        self._note_activity()
+        screen = self.root.ids.screens.current_screen
+        if hasattr(screen, "on_scan"):
+            screen.on_scan(scan)
+        elif parse_scan(scan.text).kind in ("dossier", "identity"):
+            self.go("dossier")
+            self.root.ids.screens.current_screen.on_scan(scan)
 
     # -- navigation and the session ----------------------------------------------------------
 

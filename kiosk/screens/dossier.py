@@ -23,7 +23,6 @@ from ..domain.codes import parse_dossier_code
 from ..domain.dossier import DossierReport, Status, Timeliness
 from ..domain.scan import parse_scan
 from ..hardware.scanners import Scan
-from ..hardware.wedge_kivy import WedgeCapture
 from .base import KioskScreen, load_kv
 
 log = logging.getLogger(__name__)
@@ -105,7 +104,6 @@ class DossierScreen(KioskScreen):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._capture: WedgeCapture | None = None
         self._levels: dict[str, tuple[str, str]] = {}
 
     # -- showing and leaving ---------------------------------------------------------
@@ -114,14 +112,8 @@ class DossierScreen(KioskScreen):
         self.state = "ask"
         self.on_state()  # the panel, even when the state did not change
         self.app.bind(language=self._refill)
-        # The window exists by now, so the capture sees the scanner's keys first.
-        self._capture = WedgeCapture(self.on_scan)
-        self._capture.start()
 
     def deactivate(self) -> None:
-        if self._capture is not None:
-            self._capture.stop()
-            self._capture = None
         self.app.unbind(language=self._refill)
         self.typed, self.report, self.dossiers, self.message = "", None, [], ""
         self.state = "ask"
@@ -144,7 +136,8 @@ class DossierScreen(KioskScreen):
             self.look_up(code)
 
     def on_scan(self, scan: Scan) -> None:
-        """A scan from the wedge scanner, on the UI thread."""
+        """A scan, on the UI thread: the app hands this screen every scan while it is shown,
+        and the receipts and ID cards scanned on other screens."""
         if self.state == "loading":
             return  # one question at a time
         result = parse_scan(scan.text)

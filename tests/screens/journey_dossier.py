@@ -162,10 +162,18 @@ async def dossier_journey(app, screens, shot, tap, find, arrive, until, frames, 
     finally:
         app.services.client = client
 
-    # The end: everything forgotten, the scanner no longer read here.
+    # The end: everything forgotten.
     app.end_session()
     await arrive(app, "attract")
     assert app.session_dossier_code == "" and dossier.typed == "" and dossier.report is None
-    assert dossier.dossiers == [] and dossier._capture is None
+    assert dossier.dossiers == []
+
+    # A receipt scanned on the attract screen opens its dossier straight away.
+    wedge(f"https://dichvucong.binhdinh.gov.vn/tra-cuu?ma={other}")
+    await arrive(app, "dossier")
+    await until(lambda: dossier.state == "card")
+    assert dossier.report.dossier.code == other
+    app.end_session()
+    await arrive(app, "attract")
     tap(screens.current_screen)
     await arrive(app, "home")
