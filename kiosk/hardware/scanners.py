@@ -94,7 +94,29 @@ class WedgeDecoder:
 # -- serial / USB-CDC ---------------------------------------------------------------
 
 
-class SerialScanner:
+class _ScannerThread:
+    """A scanner that reads on a thread of its own (its `_run`, which watches `_stop`):
+    `start()`, and `stop()` that ends it promptly."""
+
+    thread_name = "scanner"
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+
+class SerialScanner(_ScannerThread):
     """A scanner on a serial port or USB-CDC (/dev/ttyACM0): one code per line, CR or LF.
 
     Reads on its own thread; when the scanner is unplugged it tries the port again every
@@ -110,8 +132,8 @@ class SerialScanner:
         self.on_scan = on_scan
         self.baudrate = baudrate
         self.retry_every = retry_every
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.thread_name = f"serial-scanner {port}"
+        super().__init__()
         self._connected = threading.Event()
 
     @property
@@ -120,17 +142,6 @@ class SerialScanner:
 
     def wait_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=f"serial-scanner {self.port}", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
     def _run(self) -> None:
         import serial
@@ -185,12 +196,14 @@ Frame = Any
 """A PIL image or a numpy array (grayscale, or BGR as a camera gives it)."""
 
 
-class CameraScanner:
+class CameraScanner(_ScannerThread):
     """Decodes frames from `frames()` on a worker thread, at most one every `interval` seconds.
 
     `frames` returns a frame, or None when there is none yet. A code held in front of
     the camera is reported once, and again only after `repeat_after` seconds without it.
     """
+
+    thread_name = "camera-scanner"
 
     def __init__(self, frames: Callable[[], Frame | None], on_scan: ScanCallback, decoder: Any = None,
                  interval: float = 0.2, repeat_after: float = 3.0, clock: Callable[[], float] = time.monotonic) -> None:
@@ -205,19 +218,7 @@ class CameraScanner:
         self.repeat_after = repeat_after
         self.clock = clock
         self._last_seen: dict[str, float] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="camera-scanner", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        super().__init__()
 
     def _run(self) -> None:
         while not self._stop.is_set():

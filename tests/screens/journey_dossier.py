@@ -43,6 +43,11 @@ async def dossier_journey(app, screens, shot, tap, find, arrive, until, frames, 
     tap(find(app.root, "HomeTile", screen="dossier"))
     await arrive(app, "dossier")
     dossier = screens.current_screen
+
+    def look_up_on_keypad(keys):
+        for key in keys:
+            tap(find(dossier, "DossierKey", key=key))
+        tap(find(dossier, "KioskButton", text=app.t("Look up")))
     assert dossier.state == "ask"
     await frames(10)  # the scanning line has moved
     shot(app, "dossier-ask")
@@ -120,9 +125,7 @@ async def dossier_journey(app, screens, shot, tap, find, arrive, until, frames, 
     tap(find(dossier, "KioskButton", text=app.t("Another dossier")))
     await until(lambda: dossier.state == "ask")
     await frames(10)  # the keypad laid out (nested layouts take a few frames) before it is tapped
-    for key in "000.00.53.H08-200101-9999":
-        tap(find(dossier, "DossierKey", key=key))
-    tap(find(dossier, "KioskButton", text=app.t("Look up")))
+    look_up_on_keypad("000.00.53.H08-200101-9999")
     await until(lambda: dossier.state == "failed")
     await frames(10)
     shot(app, "dossier-not-found")
@@ -131,9 +134,7 @@ async def dossier_journey(app, screens, shot, tap, find, arrive, until, frames, 
     tap(find(dossier, "KioskButton", text=app.t("Try again")))
     await until(lambda: dossier.state == "ask")
     await frames(10)  # the keypad laid out (nested layouts take a few frames) before it is tapped
-    for key in "12-3":
-        tap(find(dossier, "DossierKey", key=key))
-    tap(find(dossier, "KioskButton", text=app.t("Look up")))
+    look_up_on_keypad("12-3")
     await until(lambda: dossier.state == "failed")
     await frames(10)
     shot(app, "dossier-bad-code")
@@ -152,9 +153,7 @@ async def dossier_journey(app, screens, shot, tap, find, arrive, until, frames, 
         tap(find(dossier, "KioskButton", text=app.t("Try again")))
         await until(lambda: dossier.state == "ask")
         await frames(10)
-        for key in code:
-            tap(find(dossier, "DossierKey", key=key))
-        tap(find(dossier, "KioskButton", text=app.t("Look up")))
+        look_up_on_keypad(code)
         await until(lambda: dossier.state == "failed")
         await frames(10)
         shot(app, "dossier-no-connection")
