@@ -6,6 +6,7 @@ Kivy reads its settings when first imported: call `kivy_setup.prepare_kivy` firs
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,16 +22,18 @@ from kivy.metrics import dp, sp
 from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from . import ASSETS
 from .client.api import BackendClient
 from .client.outbox import Outbox
 from .client.store import LocalStore
 from .client.sync import keep_in_sync
 from .domain.scan import parse_scan
-from .hardware.scanners import Scan
+from .hardware.scanners import Scan, ScannerError, ScannerSettings, open_scanner
 from .hardware.wedge_kivy import WedgeCapture
 from .i18n import Translator
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+log = logging.getLogger(__name__)
+
 COUNTDOWN_SECONDS = 15
 """How long "are you still there?" is shown before the session is wiped."""
 LARGE_TEXT = 1.3
@@ -52,6 +55,8 @@ class KioskServices:
     client: BackendClient | None = None
     printer: Any = None
     """A ReceiptPrinter (or the simulator), None when the kiosk has none."""
+    scanner: ScannerSettings | None = None
+    """A serial or camera scanner to read besides the keyboard-wedge one, which is always read."""
     office_name: str = ""
     idle_timeout: int = 90
 
@@ -122,8 +127,16 @@ class KioskApp(App):
 
     def on_start(self) -> None:
         # One wedge scanner for the whole app: a scan on any screen does the right thing.
-        self._scanner = WedgeCapture(self.on_scan)
-        self._scanner.start()
+        self._scanners = [WedgeCapture(self.on_scan)]
+        if self.services.scanner is not None:
+            try:
+                extra = open_scanner(self.services.scanner, self._scanned_elsewhere)
+            except ScannerError as error:
+                log.error("the %s scanner cannot start: %s", self.services.scanner.kind, error)
+            else:
+                self._scanners += [extra] if extra else []
+        for scanner in self._scanners:
+            scanner.start()
         self._last_activity = Clock.get_time()
         Clock.schedule_interval(self._check_idle, 1)
         self.root.ids.screens.current_screen.activate()
@@ -133,7 +146,8 @@ class KioskApp(App):
             self._tasks.append(asyncio.ensure_future(keep_in_sync(client, self.services.store, self.services.outbox)))
 
     def on_stop(self) -> None:
-        self._scanner.stop()
+        for scanner in self._scanners:
+            scanner.stop()
         for task in self._tasks:
             task.cancel()
 
@@ -147,6 +161,10 @@ class KioskApp(App):
         elif parse_scan(scan.text).kind in ("dossier", "identity"):
             self.go("dossier")
             self.root.ids.screens.current_screen.on_scan(scan)
+
+    def _scanned_elsewhere(self, scan: Scan) -> None:
+        """A serial or camera scanner reads on its own thread: the scan goes on in Kivy's."""
+        Clock.schedule_once(lambda _dt: self.on_scan(scan))
 
     # -- navigation and the session ----------------------------------------------------------
 
@@ -174,7 +192,7 @@ class KioskApp(App):
             self._still_there.open()
         elif not seconds and self._still_there is not None:
             view, self._still_there = self._still_there, None
-            view.dismiss()
+            view.dismiss(animation=False)  # gone at once: the next touch is for the screen
 
     def _note_activity(self, *_args: Any) -> bool:
         self._last_activity = Clock.get_time()

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from . import __version__
-from .config import ConfigError, kiosk_settings, load_config, working_calendar
+from .config import ConfigError, kiosk_settings, load_config, scanner_settings, working_calendar
 from .domain.calendar import now, today
 
 
@@ -94,8 +94,9 @@ def cmd_backend(args: argparse.Namespace) -> None:
     _run_backend(store, calendar, host, port, banner, admin_token, limit)
 
 
-def _run_kiosk(settings, windowed: bool, printer) -> None:
-    """The kiosk app against the backend in `settings`, until it is closed."""
+def _run_kiosk(settings, windowed: bool, printer, scanner=None) -> None:
+    """The kiosk app against the backend in `settings`, until it is closed; `scanner`: the
+    ScannerSettings of a serial or camera scanner beside the keyboard-wedge one."""
     from .client.api import BackendClient
     from .client.outbox import Outbox
     from .client.store import LocalStore
@@ -111,7 +112,8 @@ def _run_kiosk(settings, windowed: bool, printer) -> None:
         try:
             async with BackendClient(settings.backend_url, settings.token, ca_file=settings.ca_file) as client:
                 office = store.head().get("site", {}).get("name", "")
-                app = KioskApp(KioskServices(store, outbox, client, printer=printer, office_name=office))
+                app = KioskApp(KioskServices(store, outbox, client, printer=printer, scanner=scanner,
+                                             office_name=office, idle_timeout=settings.idle_timeout))
                 await app.async_run(async_lib="asyncio")
         finally:
             store.close()
@@ -158,7 +160,9 @@ def cmd_demo(args: argparse.Namespace) -> None:
         ):
             _print(line)
         try:
-            _run_kiosk(KioskSettings(url, token, terminal, None, folder / "kiosk"), args.windowed, printer)
+            settings = KioskSettings(url, token, terminal, None, folder / "kiosk",
+                                     idle_timeout=kiosk_settings(config).idle_timeout)
+            _run_kiosk(settings, args.windowed, printer, scanner_settings(config))
         except KeyboardInterrupt:
             pass
         finally:
@@ -167,20 +171,20 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> None:
-    settings = kiosk_settings(load_config(args.config), args.backend, args.token_file, args.data)
+    config = load_config(args.config)
+    settings = kiosk_settings(config, args.backend, args.token_file, args.data)
     if not settings.token:
         raise Failure("this kiosk has no terminal token: set [kiosk] token_file (from `kiosk terminal add`)")
     from .domain.terminal import PrinterSettings
     from .hardware.printer import PrinterError, open_printer
 
-    config = load_config(args.config)
     section = config["printer"] if config.has_section("printer") else {}
     try:
         printer = open_printer(PrinterSettings(section.get("driver", "none"), section.get("profile", "TM-T20II"),
                                                section.get("address", "")))
     except PrinterError as error:
         raise Failure(f"[printer]: {error}") from None
-    _run_kiosk(settings, args.windowed, printer)
+    _run_kiosk(settings, args.windowed, printer, scanner_settings(config))
 
 
 def cmd_import_catalogue(args: argparse.Namespace) -> None:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .domain.calendar import WorkingCalendar
+from .domain.terminal import IDLE_TIMEOUTS
+from .hardware.scanners import SCANNER_KINDS, ScannerSettings
 
 # The package is installed from its source tree, so the example config sits beside it.
 EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "config" / "kiosk.ini"
@@ -49,6 +51,8 @@ class KioskSettings:
     terminal_id: int | None
     ca_file: str | None
     data_dir: Path
+    idle_timeout: int = 90
+    """Seconds without a touch before "are you still there?" and then the attract screen."""
 
 
 def kiosk_settings(
@@ -71,10 +75,42 @@ def kiosk_settings(
         terminal_id = int(terminal) if terminal else None
     except ValueError:
         raise ConfigError(f"[kiosk] terminal_id must be a number, not {terminal!r}") from None
+    idle = section.get("idle_timeout", "").strip()
+    try:
+        idle_timeout = int(idle) if idle else 90
+    except ValueError:
+        idle_timeout = 0
+    if not IDLE_TIMEOUTS[0] <= idle_timeout <= IDLE_TIMEOUTS[1]:
+        raise ConfigError(f"[kiosk] idle_timeout must be whole seconds from {IDLE_TIMEOUTS[0]} to {IDLE_TIMEOUTS[1]}, not {idle!r}")
     return KioskSettings(
         backend_url=backend_url or section.get("backend_url", "http://127.0.0.1:8080"),
         token=token,
         terminal_id=terminal_id,
         ca_file=section.get("ca_file") or None,
         data_dir=Path(data_dir or section.get("data_dir", "~/.local/share/tthc-kiosk")).expanduser(),
+        idle_timeout=idle_timeout,
     )
+
+
+def scanner_settings(config: configparser.ConfigParser) -> ScannerSettings:
+    """The [scanner] section: the scanner to start besides the keyboard wedge, which is always read."""
+    section = config["scanner"] if config.has_section("scanner") else {}
+    kind_text = section.get("kind", "")
+    kind = kind_text.strip().lower() or "wedge"
+    if kind not in SCANNER_KINDS:
+        raise ConfigError(f"[scanner] kind must be one of {', '.join(SCANNER_KINDS)}, not {kind_text!r}")
+    port = section.get("port", "").strip()
+    if kind == "serial" and not port:
+        raise ConfigError("[scanner] port is needed with kind = serial: the scanner's device, such as /dev/ttyACM0")
+    baud_text = section.get("baudrate", "").strip()
+    try:
+        baudrate = int(baud_text) if baud_text else 9600
+    except ValueError:
+        baudrate = 0
+    if baudrate <= 0:
+        raise ConfigError(f"[scanner] baudrate must be a positive whole number, such as 9600, not {baud_text!r}")
+    # A camera: a number is its index, anything else its device path; none given, the first.
+    device: int | str = section.get("device", "").strip() or 0
+    if isinstance(device, str) and device.isascii() and device.isdigit():
+        device = int(device)
+    return ScannerSettings(kind=kind, port=port, baudrate=baudrate, device=device)

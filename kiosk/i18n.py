@@ -11,7 +11,9 @@ from __future__ import annotations
 import gettext
 from pathlib import Path
 
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "assets" / "locale"
+from . import ASSETS
+
+LOCALE_DIR = ASSETS / "locale"
 DOMAIN = "kiosk"
 LANGUAGES = ("vi", "en")
 

@@ -1,6 +1,7 @@
 """The Vietnamese catalogue covers every message of the UI, and its compiled .mo is current."""
 
 import gettext
+import json
 import re
 from pathlib import Path
 
@@ -10,7 +11,9 @@ from kiosk.domain.rating import RATING_LEVELS, RATING_REASONS
 from kiosk.i18n import LOCALE_DIR, Translator
 from kiosk.screens.home import JOURNEYS
 from kiosk.domain.queue import PRIORITY_GROUPS
-from kiosk.screens.queue import MESSAGES
+from kiosk.screens.dossier import MESSAGES as DOSSIER_MESSAGES
+from kiosk.screens.queue import MESSAGES as QUEUE_MESSAGES
+from kiosk.screens.search import KEYBOARD
 
 PACKAGE = Path(__file__).resolve().parent.parent / "kiosk"
 PO = LOCALE_DIR / "vi" / "LC_MESSAGES" / "kiosk.po"
@@ -29,10 +32,19 @@ def ui_messages():
         found.update(re.findall(r'app\.t\("((?:[^"\\]|\\.)*)"', path.read_text(encoding="utf-8")))
     found.update(label for _, label in JOURNEYS)
     found.update(RATING_REASONS)
-    found.update(MESSAGES)
+    found.update(QUEUE_MESSAGES)
+    found.update(DOSSIER_MESSAGES)
+    found.update(keyboard_words())
     found.update(label for _, label in PRIORITY_GROUPS)
     found.update(english for _, english in RATING_LEVELS.values())
     return found
+
+
+def keyboard_words():
+    """The on-screen keyboard's words (Space, Delete, ...): keys with a keycode, but not the tones."""
+    layout = json.loads(KEYBOARD.read_text(encoding="utf-8"))
+    return {key[0] for name, row in layout.items() if name.startswith("normal_")
+            for key in row if key[2] and not key[2].startswith("tone_")}
 
 
 def test_every_ui_message_has_a_vietnamese_translation():

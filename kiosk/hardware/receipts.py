@@ -9,17 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import unicodedata
-from pathlib import Path
 
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
+from .. import ASSETS
 from ..domain.calendar import TIMEZONE, now
 from ..domain.dossier import DossierReport, Status, Timeliness
 from ..domain.procedure import Fee, Procedure
 from ..domain.queue import Ticket
 
-FONTS = Path(__file__).resolve().parent.parent.parent / "assets" / "fonts"
+FONTS = ASSETS / "fonts"
 
 # Text is drawn antialiased in grey, then cut at this level: a thermal head prints a dot
 # or nothing, and dithering the grey would spray loose dots around every letter. Cutting

@@ -267,3 +267,58 @@ def opencv_camera(device: int | str = 0, width: int = 1280, height: int = 720) -
         return frame
 
     return read
+
+
+# -- the configured scanner ---------------------------------------------------------
+
+
+SCANNER_KINDS = ("wedge", "serial", "camera", "none")
+
+
+class ScannerError(Exception):
+    """A scanner that cannot be built from its settings; the message says why, in one line."""
+
+
+@dataclass(frozen=True)
+class ScannerSettings:
+    """The scanner a kiosk starts besides the keyboard wedge, which it reads whatever these say.
+
+    Here rather than in kiosk.config so that hardware needs nothing of the config file:
+    the config module reads them from [scanner] and imports them from here.
+    """
+
+    kind: str = "wedge"
+    """One of SCANNER_KINDS: the extra scanner to start. "wedge" and "none" start none."""
+    port: str = ""
+    """serial: the device, such as /dev/ttyACM0, or a udev symlink to it."""
+    baudrate: int = 9600
+    """serial: the line speed; USB-CDC scanners ignore it."""
+    device: int | str = 0
+    """camera: an index (0 is the first camera) or a device path."""
+
+
+def open_scanner(settings: ScannerSettings, on_scan: ScanCallback) -> SerialScanner | CameraScanner | None:
+    """The extra scanner of `settings`, built but not started; None for "wedge" and "none".
+
+    The caller starts and stops it. `on_scan` is called on the scanner's own thread. A
+    serial port that is not there yet is not an error: once started, the scanner waits
+    for it. ScannerError when the settings cannot make a scanner.
+    """
+    if settings.kind in ("wedge", "none"):
+        return None
+    if settings.kind == "serial":
+        if not settings.port:
+            raise ScannerError("a serial scanner needs a port")
+        if not isinstance(settings.baudrate, int) or settings.baudrate <= 0:
+            raise ScannerError(f"a serial scanner's baudrate must be a positive whole number, not {settings.baudrate!r}")
+        return SerialScanner(settings.port, on_scan, baudrate=settings.baudrate)
+    if settings.kind == "camera":
+        try:
+            frames = opencv_camera(settings.device)
+        except ImportError as error:
+            raise ScannerError(f"a camera scanner needs OpenCV (opencv-python-headless, the `camera` extra): {error}") from None
+        try:
+            return CameraScanner(frames, on_scan)
+        except ImportError as error:
+            raise ScannerError(f"a camera scanner needs zxing-cpp or pyzbar to decode: {error}") from None
+    raise ScannerError(f"unknown scanner kind {settings.kind!r}: one of {', '.join(SCANNER_KINDS)}")

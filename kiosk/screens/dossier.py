@@ -17,7 +17,7 @@ from kivy.properties import ListProperty, NumericProperty, ObjectProperty, Strin
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
-from ..client.errors import BackendError, NotFound, Offline, Timeout
+from ..client.errors import BackendError, NotFound, Offline, Rejected, Timeout
 from ..client.store import LocalStore
 from ..domain.codes import parse_dossier_code
 from ..domain.dossier import DossierReport, Status, Timeliness
@@ -34,7 +34,8 @@ BAD_CODE = "This is not a dossier code. It looks like 000.00.53.H48-220921-0099:
 UNKNOWN_SCAN = "This code is not a dossier receipt or a citizen ID card. Please scan the code on your receipt."
 NO_DOSSIERS = "No dossier was found for this ID card. Please ask at the counter."
 TROUBLE = "Something went wrong reaching the system. Please try again later or ask at the counter."
-MESSAGES = (NOT_FOUND, NO_CONNECTION, BAD_CODE, UNKNOWN_SCAN, NO_DOSSIERS, TROUBLE)
+TOO_MANY = "This kiosk has looked up many ID cards in the last minute. Please wait a minute and scan again."
+MESSAGES = (NOT_FOUND, NO_CONNECTION, BAD_CODE, UNKNOWN_SCAN, NO_DOSSIERS, TROUBLE, TOO_MANY)
 
 # The keys of the keypad: what dossier codes are made of (agency tags are a letter and two
 # digits, mostly H for provinces, G for ministries). "<" deletes one, "C" clears.
@@ -210,6 +211,8 @@ class DossierScreen(KioskScreen):
             return not_found
         if isinstance(error, (Offline, Timeout)):
             return NO_CONNECTION
+        if isinstance(error, Rejected) and error.status == 429:
+            return TOO_MANY  # the backend's guard against harvesting ID numbers
         return TROUBLE
 
     def _fail(self, message: str) -> None:

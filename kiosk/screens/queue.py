@@ -16,7 +16,6 @@ from ..hardware.printer import PrinterError
 from ..hardware.receipts import queue_ticket
 from .base import KioskScreen, load_kv
 
-
 # Why the journey could not go on, in English (Vietnamese through the catalogue).
 NO_CONNECTION = "Queue numbers need the connection to the system. Please ask at the information desk."
 ALL_CLOSED = "No service is giving out numbers now. Please come back during opening hours."
@@ -42,6 +41,7 @@ class QueueScreen(KioskScreen):
 
     def activate(self) -> None:
         self.state = "loading"
+        self.app.bind(language=self._build_buttons)
         self.app.spawn(self._load_services())
 
     def deactivate(self) -> None:
@@ -80,9 +80,6 @@ class QueueScreen(KioskScreen):
             if kind == "QueueServicesPanel":
                 self._services_grid = panel.ids.services
                 self._build_buttons()
-
-    def on_services(self, *_args) -> None:
-        self.app.bind(language=self._build_buttons)
 
     def _build_buttons(self, *_args) -> None:
         grid = getattr(self, "_services_grid", None)

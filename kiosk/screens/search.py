@@ -1,11 +1,18 @@
 """Search procedures by name: results follow every key, typed on the screen's own keyboard or on
-a physical one. Search folds diacritics, so "khai sinh" finds "khai sinh" with or without accents."""
+a physical one, in Telex or with the keys for ă â đ ê ô ơ ư and the tones. Search folds diacritics, so "khai sinh" finds "khai sinh" with or without accents."""
 
 from __future__ import annotations
 
+import json
+
 from kivy.clock import Clock
 from kivy.factory import Factory
+from kivy.uix.textinput import TextInput
+from kivy.uix.vkeyboard import VKeyboard
 from kivy.utils import escape_markup
+
+from .. import ASSETS
+from ..domain.telex import TelexTyping
 
 from .base import KioskScreen, load_kv
 from .catalogue import Loaded, load_catalogue, open_procedure
@@ -13,21 +20,76 @@ from .catalogue import Loaded, load_catalogue, open_procedure
 RESULTS = 30
 """More than a citizen will scroll through; the best come first."""
 
-# The on-screen keyboard, in the order of the Vietnamese alphabet that citizens learnt at
-# school, with its own keys for ă â đ ê ô ơ ư; f j w z last (foreign names).
-KEY_ROWS = [
-    "a ă â b c d đ e ê g".split(),
-    "h i k l m n o ô ơ p".split(),
-    "q r s t u ư v x y f".split(),
-    "j w z".split(),
-]
+KEYBOARD = ASSETS / "keyboards" / "vietnamese.json"
+
+
+class QueryInput(TextInput):
+    """The search box: every letter, from the screen's keys or a physical keyboard, goes
+    through Telex, so "ddaang kys" becomes "đăng ký" as on a citizen's phone."""
+
+    def __init__(self, **kwargs):
+        self.typing = TelexTyping()
+        super().__init__(**kwargs)
+
+    def insert_text(self, substring: str, from_undo: bool = False) -> None:
+        if from_undo or len(substring) != 1 or self.cursor_index() != len(self.text):
+            self.typing.forget()
+            super().insert_text(substring, from_undo)
+            return
+        self.text = self.typing.key(self.text, substring)
+        self.cursor = (len(self.text), 0)
+
+    def put_tone(self, tone: str) -> None:
+        self.text = self.typing.tone(self.text, tone)
+        self.cursor = (len(self.text), 0)
+
+    def do_backspace(self, from_undo: bool = False, mode: str = "bkspc") -> None:
+        self.typing.forget()
+        super().do_backspace(from_undo, mode)
+
+    def on_text(self, _input, text: str) -> None:
+        if not text:
+            self.typing.forget()
+
+
+class VietKeyboard(VKeyboard):
+    """Kivy's on-screen keyboard with our layout (assets/keyboards), held still in the
+    screen's layout: it cannot be dragged, turned or scaled, and a long press types once."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.do_translation = self.do_rotation = self.do_scale = False
+        self._layout = json.loads(KEYBOARD.read_text(encoding="utf-8"))
+        redraw = Clock.create_trigger(lambda _dt: self.refresh(True))
+        self.fbind("size", redraw)
+        self.fbind("font_size", redraw)  # larger text
+
+    def setup_mode_free(self) -> None:
+        pass  # Kivy's free mode lets a touch move and turn the keyboard
+
+    def _start_repeat_key(self, *_args) -> None:
+        pass  # an elderly finger rests on a key: one letter, not a row of them
+
+    def use_words(self, t) -> None:
+        """The grey keys' words (Space, Delete, ...) in the language `t` translates to."""
+        def word(key: list) -> str:
+            keycode = key[2] or ""
+            return t(key[0]) if keycode and not keycode.startswith("tone_") else key[0]
+
+        layout = {name: [[word(key), *key[1:]] for key in row] if name.startswith("normal_") else row
+                  for name, row in self._layout.items()}
+        name = "vietnamese-" + t("Space")
+        self.available_layouts[name] = layout
+        if self.layout == name:
+            self.refresh(True)
+        self.layout = name
 
 
 class SearchScreen(KioskScreen):
     def activate(self) -> None:
         self._catalogue: Loaded | None = None
         self.app.bind(language=self._relabel, large_text=self._relabel)
-        self._build_keys()
+        self._use_words()
         self.app.spawn(self._load())
         # Focus for a physical keyboard; after this frame, when the screen is on the window.
         Clock.schedule_once(self._focus)
@@ -47,28 +109,23 @@ class SearchScreen(KioskScreen):
         self._show()
 
     def _relabel(self, *_args) -> None:
-        self._build_keys()
+        self._use_words()
         self._show()
 
-    def _build_keys(self) -> None:
-        self.ids.keyboard.clear_widgets()
-        rows = [[(letter, letter, 1) for letter in row] for row in KEY_ROWS]
-        # The last row's other keys: space, delete one letter, clear all (wider, in grey).
-        rows[-1] += [(" ", self.app.t("Space"), 3), ("backspace", self.app.t("Delete"), 2), ("clear", self.app.t("Clear all"), 2)]
-        for row in rows:
-            line = Factory.KeyRow()
-            for key_name, text, width in row:
-                key = Factory.KeyButton(text=text, size_hint_x=width)
-                key.key = key_name  # a kv property: set after construction
-                if len(key_name) != 1 or key_name == " ":
-                    key.background_color = self.app.theme["muted"]
-                    key.font_size = self.app.sp_text(24)
-                key.bind(on_release=lambda button: self.type(button.key))
-                line.add_widget(key)
-            self.ids.keyboard.add_widget(line)
+    def _use_words(self) -> None:
+        self.ids.keyboard.use_words(self.app.t)
+
+    def key_up(self, keycode: str | None, text: str | None) -> None:
+        """A key of the on-screen keyboard, when the finger lifts."""
+        if keycode and keycode.startswith("tone_"):
+            self.ids.query.put_tone(keycode.removeprefix("tone_"))
+        elif keycode in ("backspace", "clear"):
+            self.type(keycode)
+        elif text:
+            self.type(text)
 
     def type(self, key: str) -> None:
-        """A key of the on-screen keyboard."""
+        """One key: a letter or a space, "backspace" or "clear"."""
         query = self.ids.query
         if key == "backspace":
             query.do_backspace()

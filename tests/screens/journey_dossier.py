@@ -1,14 +1,27 @@
 """The dossier journey, driven by test_app.py (one Kivy App per process): keypad, card,
-a wedge scan of a receipt, a citizen ID card's list, an unknown code, the end of the session.
+a wedge scan of a receipt, one for each timeliness, fees to pay, a citizen ID card's list,
+too many ID cards in a minute, an unknown code, the end of the session.
 Starts and ends on the home screen."""
+
+import os
+import unicodedata
+from pathlib import Path
 
 from kivy.core.window import Window
 
 from kiosk.backend.store import BackendStore
+from kiosk.client.errors import Rejected
+from kiosk.domain.dossier import Timeliness
+
+from screens.kit import arrive, find, frames, shot, tap, until
 
 CARD = "052090000001||Nguyễn Văn An|01011990|Nam|Thôn 1, xã Ân Hảo Đông, huyện Hoài Ân, Bình Định|15082021"
+PERSONAL = CARD.split("|")[0:1] + CARD.split("|")[2:4] + ["Thôn 1, xã Ân Hảo Đông"]
+"""What the card gives that must never be kept: ID number, name, birth date, address."""
 CARD_DOSSIERS = 3
 """The sample site's dossiers of that citizen."""
+LOOKUPS_PER_MINUTE = 10
+"""The backend's default limit of ID-card lookups per terminal."""
 
 
 def wedge(text):
@@ -32,11 +45,53 @@ def sample_dossier(db, sequence):
         store.close()
 
 
+def one_dossier_per_timeliness(server):
+    """A sample dossier's code for each timeliness, as the backend judges it today."""
+    store = BackendStore(server.db)
+    try:
+        codes = store.dossier_codes()
+    finally:
+        store.close()
+    found = {}
+    for code in codes:
+        standing = server.get(f"/api/v1/dossiers/{code}").json()["timeliness"]
+        if standing:
+            found.setdefault(Timeliness(standing["code"]), code)
+    assert set(found) == set(Timeliness), found
+    return found
+
+
+def find_text(root, kind, text):
+    for widget in root.walk():
+        if type(widget).__name__ == kind and widget.text.startswith(text):
+            return widget
+    raise AssertionError(f"no {kind} saying {text!r}")
+
+
+def assert_forgotten(app, data, codes):
+    """Nothing of the citizen in the app's state, on any screen, or in any file the kiosk wrote
+    (its data folder and Kivy's home)."""
+    assert app.session_dossier_code == "" and app.session_ticket_id == ""
+    shown = [text for screen in app.root.ids.screens.screens for text in texts(screen)]
+    for secret in (*PERSONAL, *codes):
+        assert not any(secret in text for text in shown), f"{secret} still on a screen"
+    dossier = app.root.ids.screens.get_screen("dossier")
+    assert dossier.report is None and dossier.dossiers == [] and dossier.typed == ""
+    written = [path for folder in (data, Path(os.environ["KIVY_HOME"])) for path in folder.rglob("*") if path.is_file()]
+    assert any(path.name.startswith("catalogue.sqlite3") for path in written)  # the search was in the right place
+    for path in written:
+        content = path.read_bytes()
+        for secret in PERSONAL:
+            for form in {unicodedata.normalize("NFC", secret), unicodedata.normalize("NFD", secret)}:
+                assert form.encode() not in content and form.encode("utf-16-le") not in content, f"{secret} in {path}"
+
+
 def texts(widget):
     return [w.text for w in widget.walk() if hasattr(w, "text") and isinstance(w.text, str)]
 
 
-async def dossier_journey(app, screens, shot, tap, find, arrive, until, frames, server):
+async def dossier_journey(app, server, data):
+    screens = app.root.ids.screens
     code, stored = sample_dossier(server.db, 22)  # being processed at the district: a holder, a deadline
     assert stored.holder is not None and stored.status == 4
 
@@ -50,10 +105,10 @@ async def dossier_journey(app, screens, shot, tap, find, arrive, until, frames, 
         tap(find(dossier, "KioskButton", text=app.t("Look up")))
     assert dossier.state == "ask"
     await frames(10)  # the scanning line has moved
-    shot(app, "dossier-ask")
+    await shot(app, "dossier-ask")
     app.large_text = True
     await frames(10)
-    shot(app, "dossier-ask-large")
+    await shot(app, "dossier-ask-large")
     app.large_text = False
     await frames(10)
 
@@ -65,12 +120,12 @@ async def dossier_journey(app, screens, shot, tap, find, arrive, until, frames, 
     await frames()
     assert dossier.typed == code
     assert dossier._panel.ids.code.text == code
-    shot(app, "dossier-typed")
+    await shot(app, "dossier-typed")
     tap(find(dossier, "KioskButton", text=app.t("Look up")))
     await until(lambda: dossier.state in ("card", "failed"))
     assert dossier.state == "card", dossier.message
     await frames()
-    shot(app, "dossier-card")
+    await shot(app, "dossier-card")
     shown = texts(dossier)
     assert find(dossier, "CardStatus").text == "Đang xử lý"
     assert any(stored.holder.officer_name in t and stored.holder.agency in t for t in shown), shown
@@ -79,15 +134,15 @@ async def dossier_journey(app, screens, shot, tap, find, arrive, until, frames, 
     card = find(dossier, "ScrollView")
     card.scroll_y = 0  # the end of the card: the timeline
     await frames(10)
-    shot(app, "dossier-card-timeline")
+    await shot(app, "dossier-card-timeline")
     app.large_text = True
     await frames(10)
-    shot(app, "dossier-card-large")
+    await shot(app, "dossier-card-large")
     app.large_text = False
     app.language = "en"
     await frames(10)
     assert find(dossier, "CardStatus").text == "Being processed"
-    shot(app, "dossier-card-en")
+    await shot(app, "dossier-card-en")
     app.language = "vi"
     await frames(10)
 
@@ -100,15 +155,38 @@ async def dossier_journey(app, screens, shot, tap, find, arrive, until, frames, 
     wedge(f"https://dichvucong.binhdinh.gov.vn/tra-cuu?ma={other}")
     await until(lambda: dossier.state == "card")
     await frames()
-    shot(app, "dossier-card-scanned")
+    await shot(app, "dossier-card-scanned")
     assert find(dossier, "CardStatus").text == "Yêu cầu bổ sung giấy tờ"
     assert app.session_dossier_code == other
+
+    # A receipt for each timeliness: the card says it in words, in green or red.
+    for standing, scanned in one_dossier_per_timeliness(server).items():
+        wedge(scanned)
+        await until(lambda: dossier.state == "card" and dossier.report.dossier.code == scanned)
+        await frames()
+        said = find_text(dossier, "CardLine", standing.label_vi)
+        good = standing in (Timeliness.EARLY, Timeliness.ON_TIME, Timeliness.NOT_YET_DUE)
+        colours = [app.theme["ok"], app.theme["warning"]] if good else [app.theme["danger"]]
+        assert tuple(said.color) in [tuple(colour) for colour in colours], (standing, said.color)
+        await shot(app, f"dossier-{standing.value}")
+
+    # Fees to pay: each amount and what it is for.
+    fees, stored_fees = sample_dossier(server.db, 33)
+    wedge(fees)
+    await until(lambda: dossier.state == "card" and dossier.report.dossier.code == fees)
+    await frames()
+    await shot(app, "dossier-fees")
+    assert find(dossier, "CardStatus").text == "Yêu cầu thực hiện nghĩa vụ tài chính"
+    find_text(dossier, "CardHeading", "Phí, lệ phí cần nộp")
+    for fee in stored_fees.fees_outstanding:
+        amount = f"{fee.amount_vnd:,}".replace(",", ".")  # Vietnamese thousands: 1.250.000 đ
+        find_text(dossier, "CardLine", f"• {amount} đ {fee.description}")
 
     # A citizen ID card, scanned while a card is shown: that citizen's dossiers, names masked.
     wedge(CARD)
     await until(lambda: dossier.state == "list")
     await frames()
-    shot(app, "dossier-list")
+    await shot(app, "dossier-list")
     choices = [w for w in dossier.walk() if type(w).__name__ == "DossierChoice"]
     assert len(choices) == CARD_DOSSIERS
     assert all("Nguyễn Văn An" not in c.text and "052090000001" not in c.text for c in choices)
@@ -121,14 +199,28 @@ async def dossier_journey(app, screens, shot, tap, find, arrive, until, frames, 
     await frames(10)  # laid out before "Another dossier" is tapped
     assert dossier.report.dossier.code in codes
 
+    # The citizen walks away: "are you still there?", then everything they gave is forgotten.
+    app.language = "en"
+    app._last_activity -= app.services.idle_timeout - 10  # untouched until 10 s before the end
+    await until(lambda: app.countdown > 0, timeout=5)
+    await frames()
+    await shot(app, "countdown", popups=True)
+    assert "Starting again in" in app._still_there.ids.seconds.text
+    app._last_activity -= 15
+    await arrive(app, "attract")
+    assert app.language == "vi" and app.countdown == 0
+    assert_forgotten(app, data, codes)
+    tap(screens.current_screen)
+    await arrive(app, "home")
+    tap(find(app.root, "HomeTile", screen="dossier"))
+    await arrive(app, "dossier")
+    await frames(10)
+
     # A code no dossier has, then a scan that is nothing of ours.
-    tap(find(dossier, "KioskButton", text=app.t("Another dossier")))
-    await until(lambda: dossier.state == "ask")
-    await frames(10)  # the keypad laid out (nested layouts take a few frames) before it is tapped
     look_up_on_keypad("000.00.53.H08-200101-9999")
     await until(lambda: dossier.state == "failed")
     await frames(10)
-    shot(app, "dossier-not-found")
+    await shot(app, "dossier-not-found")
     assert dossier.message.startswith("No dossier was found with this code")
     assert find(dossier, "Label", text=app.t(dossier.message)) is not None
     tap(find(dossier, "KioskButton", text=app.t("Try again")))
@@ -137,7 +229,7 @@ async def dossier_journey(app, screens, shot, tap, find, arrive, until, frames, 
     look_up_on_keypad("12-3")
     await until(lambda: dossier.state == "failed")
     await frames(10)
-    shot(app, "dossier-bad-code")
+    await shot(app, "dossier-bad-code")
     assert dossier.message.startswith("This is not a dossier code")
     tap(find(dossier, "KioskButton", text=app.t("Try again")))
     await until(lambda: dossier.state == "ask")
@@ -146,6 +238,22 @@ async def dossier_journey(app, screens, shot, tap, find, arrive, until, frames, 
     await until(lambda: dossier.state == "failed")
     assert dossier.message.startswith("This code is not a dossier receipt")
     await frames(10)
+
+    # Many ID cards in a minute (someone harvesting ID numbers?): the backend says no, and
+    # the citizen is told to wait.
+    for _ in range(LOOKUPS_PER_MINUTE):
+        try:
+            await app.services.client.dossiers_of_citizen("052090000099", "qr")
+        except Rejected as error:
+            assert error.status == 429
+            break
+    else:
+        raise AssertionError("no limit on ID-card lookups")
+    wedge(CARD)
+    await until(lambda: dossier.state == "failed")
+    await frames(10)
+    await shot(app, "dossier-too-many")
+    assert dossier.message.startswith("This kiosk has looked up many ID cards")
 
     # No backend to ask (as when it cannot be reached): a clear message and a way back.
     client, app.services.client = app.services.client, None
@@ -156,7 +264,7 @@ async def dossier_journey(app, screens, shot, tap, find, arrive, until, frames, 
         look_up_on_keypad(code)
         await until(lambda: dossier.state == "failed")
         await frames(10)
-        shot(app, "dossier-no-connection")
+        await shot(app, "dossier-no-connection")
         assert dossier.message.startswith("Looking up a dossier needs the connection")
     finally:
         app.services.client = client

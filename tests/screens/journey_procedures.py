@@ -1,27 +1,34 @@
 """The procedures journey, driven inside test_app's one Kivy app: browse level -> field ->
-procedure, search with the on-screen keys, print the checklist, take a number for its field."""
+procedure, search with the on-screen keys (letters, Telex, tone keys) and a physical keyboard, print the checklist, take a number for its field."""
+
+import asyncio
+
+from kivy.core.window import Window
+
+from screens.kit import arrive, find, frames, press_key, shot, tap, until
 
 KHAI_SINH = "Thủ tục đăng ký khai sinh"
 
 
-async def procedures_journey(app, screens, shot, tap, find, arrive, until, frames):
+async def procedures_journey(app):
+    screens = app.root.ids.screens
     printer = app.services.printer
     tap(find(app.root, "HomeTile", screen="catalogue"))
     await arrive(app, "catalogue")
     catalogue = screens.current_screen
     await until(lambda: len(catalogue.ids.grid.children) >= 2)
     await frames()
-    shot(app, "procedures-levels")
+    await shot(app, "procedures-levels")
     levels = [b for b in catalogue.ids.grid.children if b.step == "level"]
     assert len(levels) == 3 and all("thủ tục" in b.text for b in levels)
 
     # Browse: commune level, civil status field, the first procedure.
     tap(find(catalogue, "CatalogueButton", step="level", code="commune"))
     await frames()
-    shot(app, "procedures-fields")
+    await shot(app, "procedures-fields")
     tap(find(catalogue, "CatalogueButton", step="field", code="HOTICH"))
     await frames()
-    shot(app, "procedures-list")
+    await shot(app, "procedures-list")
     listed = [b for b in catalogue.ids.grid.children if b.step == "procedure"]
     assert listed
     tap(listed[-1])  # the top one: Kivy keeps children last-added first
@@ -29,7 +36,7 @@ async def procedures_journey(app, screens, shot, tap, find, arrive, until, frame
     procedure = screens.current_screen
     await until(lambda: len(procedure.ids.body.children) > 5)
     await frames()
-    shot(app, "procedure-browsed")
+    await shot(app, "procedure-browsed")
     tap(find(procedure, "KioskButton", text="Quay lại"))
     await arrive(app, "catalogue")
     assert (catalogue.level, catalogue.field) == ("commune", "HOTICH"), "back to where the citizen was"
@@ -37,20 +44,38 @@ async def procedures_journey(app, screens, shot, tap, find, arrive, until, frame
     await frames()
     assert catalogue.field == "" and catalogue.level == "commune"
 
-    # Search, typed by touch only, without accents.
+    # Search, typed by touch only, without accents; then in Telex, then with the tone keys.
     tap(catalogue.ids.search)
     await arrive(app, "search")
     search = screens.current_screen
-    for key in "khai sinh":
-        tap(find(search, "KeyButton", key=key))
-        await frames(1)
+    keyboard = search.ids.keyboard
+
+    async def press(*labels):
+        for label in labels:
+            press_key(keyboard, label)
+            await frames(1)
+
+    await press(*"khai", "Dấu cách", *"sinh")
     assert search.ids.query.text == "khai sinh"
     await until(lambda: search.ids.results.children)
     await frames()
-    shot(app, "search-results")
+    await shot(app, "search-results")
+    await press("Xóa hết", *"ddawng", "Dấu cách", *"kys")
+    assert search.ids.query.text == "đăng ký"
+    await press("Xóa hết", *"giây", "á", "Dấu cách", *"khai", "Xóa")
+    assert search.ids.query.text == "giấy kha"
+    # A physical keyboard, typed at a person's pace (a scanner's burst would be a scan).
+    await press("Xóa hết")
+    for key in "khai sinhf":
+        Window.dispatch("on_textinput", key)
+        await asyncio.sleep(0.15)
+    await until(lambda: search.ids.query.text == "khai sình")
+    await press("Xóa", "Xóa", "Xóa", *"inh")
+    assert search.ids.query.text == "khai sinh"
+    await until(lambda: search.ids.results.children)
     app.large_text = True
     await frames()
-    shot(app, "search-large")
+    await shot(app, "search-large")
     app.large_text = False
     await frames()
     first = search.ids.results.children[-1]
@@ -62,10 +87,10 @@ async def procedures_journey(app, screens, shot, tap, find, arrive, until, frame
     texts = [label.text for label in procedure.ids.body.children]
     assert procedure.procedure.name == KHAI_SINH and "Giấy tờ cần mang theo" in texts
     assert any("bản chính" in text for text in texts)
-    shot(app, "procedure-khai-sinh")
+    await shot(app, "procedure-khai-sinh")
     app.language = "en"
     await frames()
-    shot(app, "procedure-en")
+    await shot(app, "procedure-en")
     assert "Documents to bring" in [label.text for label in procedure.ids.body.children]
     app.language = "vi"
     await frames()
@@ -77,13 +102,13 @@ async def procedures_journey(app, screens, shot, tap, find, arrive, until, frame
     await until(lambda: len(printer.printed) == printed + 1 and not procedure.printing)
     await frames()
     assert procedure.message == "Đã in xong. Mời bạn nhận danh sách."
-    shot(app, "procedure-printed")
+    await shot(app, "procedure-printed")
     # Out of paper: the citizen is told, the screen goes on.
     printer.state = "paper_out"
     tap(procedure.ids.print)
     await until(lambda: "hết giấy" in procedure.message and not procedure.printing)
     await frames()
-    shot(app, "procedure-paper-out")
+    await shot(app, "procedure-paper-out")
     assert len(printer.printed) == printed + 1
     printer.state = "ok"
 
@@ -94,7 +119,7 @@ async def procedures_journey(app, screens, shot, tap, find, arrive, until, frame
     await until(lambda: queue.state == "priority")
     assert "HOTICH" in queue.service.fields
     await frames()
-    shot(app, "procedure-queue")
+    await shot(app, "procedure-queue")
     tap(find(app.root, "KioskButton", text="Làm lại từ đầu"))
     await arrive(app, "attract")
     assert procedure.code == "" and procedure.procedure is None

@@ -1,0 +1,112 @@
+"""Every screen on a 21.5" kiosk screen of 1920x1080, on its side and upright: touch targets
+of at least 15 mm, nothing cut off the screen, a screenshot of each in both languages.
+Driven by test_app.py; starts and ends on the home screen, at the window's first size."""
+
+from kivy.core.window import Window
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.vkeyboard import VKeyboard
+
+from screens.kit import arrive, find, frames, shot, tap, until
+
+MIN_TOUCH = 61
+"""15 mm in dots on a 21.5" 1920x1080 screen (0.248 mm a dot), where Kivy's density is 1."""
+SIZES = {"landscape": (1920, 1080), "portrait": (1080, 1920)}
+
+
+def too_small(root):
+    """Touch targets under MIN_TOUCH dots in either direction, as (what, width, height)."""
+    found = []
+    for widget in root.walk():
+        if isinstance(widget, ButtonBehavior) and widget.opacity > 0 and not widget.disabled:
+            if min(widget.size) < MIN_TOUCH:
+                found.append((getattr(widget, "text", type(widget).__name__), *widget.size))
+        if isinstance(widget, VKeyboard):
+            for line in range(1, widget.available_layouts[widget.layout]["rows"] + 1):
+                found += [(f"key in line {line}", *size) for _pos, size in widget.layout_geometry[f"LINE_{line}"]
+                          if min(size) < MIN_TOUCH]
+    return found
+
+
+def off_screen(root):
+    """Buttons outside the window that no scrolling brings in."""
+    found = []
+    for widget in root.walk():
+        if isinstance(widget, ButtonBehavior) and widget.opacity > 0 and not _scrolls(widget):
+            left, bottom = widget.to_window(widget.x, widget.y)
+            if left < 0 or bottom < 0 or left + widget.width > Window.width + 1 or bottom + widget.height > Window.height + 1:
+                found.append(getattr(widget, "text", type(widget).__name__))
+    return found
+
+
+def _scrolls(widget):
+    while widget.parent is not None and widget.parent is not widget:
+        widget = widget.parent
+        if type(widget).__name__ == "ScrollView":
+            return True
+    return False
+
+
+async def check(app, name):
+    assert not too_small(app.root), f"{name}: touch targets under 15 mm: {too_small(app.root)}"
+    assert not off_screen(app.root), f"{name}: off the screen: {off_screen(app.root)}"
+    await shot(app, name)
+
+
+async def layouts_journey(app, dossier_code):
+    screens = app.root.ids.screens
+    first_size = Window.size
+    for orientation, size in SIZES.items():
+        Window.size = size
+        await frames(5)
+        await check(app, f"{orientation}-home")
+
+        tap(find(app.root, "HomeTile", screen="catalogue"))
+        await arrive(app, "catalogue")
+        catalogue = screens.current_screen
+        await until(lambda: len(catalogue.ids.grid.children) >= 2)
+        tap(find(catalogue, "CatalogueButton", step="level", code="district"))
+        await frames(5)
+        await check(app, f"{orientation}-catalogue")
+
+        tap(catalogue.ids.search)
+        await arrive(app, "search")
+        search = screens.current_screen
+        for key in "khai sinh":
+            search.type(key)
+        await until(lambda: search.ids.results.children)
+        await frames(5)
+        await check(app, f"{orientation}-search")
+
+        tap(search.ids.results.children[-1])
+        await arrive(app, "procedure")
+        procedure = screens.current_screen
+        await until(lambda: procedure.procedure is not None)
+        await frames(5)
+        await check(app, f"{orientation}-procedure")
+
+        app.go("dossier")
+        dossier = screens.current_screen
+        await frames(10)
+        await check(app, f"{orientation}-dossier-ask")
+        dossier.look_up(dossier_code)
+        await until(lambda: dossier.state == "card")
+        await frames(10)
+        await check(app, f"{orientation}-dossier-card")
+
+        app.go("queue")
+        queue = screens.current_screen
+        await until(lambda: queue.state == "services")
+        await frames(5)
+        await check(app, f"{orientation}-queue-services")
+        queue.choose(queue.services[0])
+        await frames(5)
+        await check(app, f"{orientation}-queue-priority")
+
+        app.go("rating")
+        tap(find(screens.current_screen, "Face", level="satisfied"))
+        await frames(5)
+        await check(app, f"{orientation}-rating")
+        app.go("home")
+        await frames(3)
+    Window.size = first_size
+    await frames(5)

@@ -1,0 +1,104 @@
+"""What the app's journeys are driven with: touches, waits, lookups, and screenshots that
+are checked not to be blank. Kivy runs one App per process: test_app.py starts it, the
+journey modules drive it."""
+
+import asyncio
+import os
+import tempfile
+from pathlib import Path
+
+import numpy
+from kivy.core.window import Window
+from kivy.tests.common import UnitTestTouch
+from PIL import Image
+
+SHOTS = Path(os.environ.get("KIOSK_SCREENSHOTS") or tempfile.mkdtemp(prefix="kiosk-shots-"))
+"""Where the screenshots go: $KIOSK_SCREENSHOTS, or a new temporary folder."""
+LANGUAGES = ("vi", "en")
+MIN_CONTENT = 0.03
+"""Of the screen above the bottom bar, the share that must differ from the background."""
+
+
+def tap(widget):
+    x, y = widget.to_window(*widget.center)
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    touch.touch_up()
+
+
+def find(root, kind, **attributes):
+    for widget in root.walk():
+        if type(widget).__name__ == kind and all(getattr(widget, k, None) == v for k, v in attributes.items()):
+            return widget
+    raise LookupError(f"no {kind} with {attributes}")
+
+
+def press_key(keyboard, label):
+    """Touch the key of the on-screen keyboard that shows `label`."""
+    layout = keyboard.available_layouts[keyboard.layout]
+    for line in range(1, layout["rows"] + 1):
+        for index, key in enumerate(layout[f"{keyboard.layout_mode}_{line}"]):
+            if key[0] == label:
+                (x, y), (width, height) = keyboard.layout_geometry[f"LINE_{line}"][index]
+                touch = UnitTestTouch(*keyboard.to_window(x + width / 2, y + height / 2))
+                touch.touch_down()
+                touch.touch_up()
+                return
+    raise LookupError(f"no key {label!r} on the keyboard")
+
+
+async def frames(count=3):
+    for _ in range(count):
+        await asyncio.sleep(1 / 30)
+
+
+async def until(condition, timeout=20):
+    for _ in range(int(timeout * 30)):
+        if condition():
+            return
+        await asyncio.sleep(1 / 30)
+    raise AssertionError("timed out waiting")
+
+
+async def arrive(app, name):
+    """Wait until `name` is the screen shown and its transition has ended."""
+    screens = app.root.ids.screens
+    try:
+        await until(lambda: screens.current == name and not screens.transition.is_active)
+    except AssertionError:
+        raise AssertionError(f"wanted {name}, at {screens.current}, transition active {screens.transition.is_active}")
+    await frames()
+
+
+async def shot(app, name, popups=False):
+    """The app in each language, as `name-vi.png` and `name-en.png`; fails when the screen
+    above the bottom bar is (almost) empty. With `popups`, the window as shown, pop-ups
+    included (Window.screenshot); without, the app drawn off screen at its own size, which
+    stays right after the window is resized (the headless window's buffer does not)."""
+    spoken = app.language
+    try:
+        for language in LANGUAGES:
+            app.language = language
+            await frames(2)
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            path = SHOTS / f"{name}-{language}.png"
+            if popups:
+                os.replace(Window.screenshot(str(SHOTS / "window.png")), path)
+            else:
+                app.root.export_to_png(str(path))
+            share = content_share(path, app.root.ids.screens)
+            assert share >= MIN_CONTENT, f"{path.name} is mostly empty: {share:.1%} of it differs from the background"
+    finally:
+        app.language = spoken
+        await frames(2)
+
+
+def content_share(path, area):
+    """The share of `area` (a widget) in the screenshot at `path` that is not background."""
+    with Image.open(path) as image:
+        left, bottom = area.to_window(area.x, area.y)
+        box = (int(left), int(image.height - bottom - area.height), int(left + area.width), int(image.height - bottom))
+        pixels = numpy.asarray(image.convert("RGB").crop(box).resize((192, 108)), dtype=int).reshape(-1, 3)
+    colours, counts = numpy.unique(pixels, axis=0, return_counts=True)
+    background = colours[counts.argmax()]
+    return float((numpy.abs(pixels - background).max(axis=1) > 24).mean())

@@ -1,0 +1,42 @@
+"""The [kiosk] section: the backend, the token, the data folder and the idle timeout."""
+
+import configparser
+
+import pytest
+
+from kiosk.config import EXAMPLE_CONFIG, ConfigError, kiosk_settings, load_config
+
+
+def section(**values):
+    config = configparser.ConfigParser()
+    config["kiosk"] = values
+    return config
+
+
+def test_the_example_configuration():
+    settings = kiosk_settings(load_config(EXAMPLE_CONFIG))
+    assert settings.idle_timeout == 90 and settings.token is None
+    assert settings.backend_url == "http://127.0.0.1:8080"
+
+
+def test_command_line_values_win(tmp_path):
+    token = tmp_path / "token"
+    token.write_text("secret-token\n", encoding="utf-8")
+    settings = kiosk_settings(section(backend_url="http://a:1"), "http://b:2", str(token), str(tmp_path))
+    assert (settings.backend_url, settings.token, settings.data_dir) == ("http://b:2", "secret-token", tmp_path)
+
+
+@pytest.mark.parametrize("given, seconds", [("", 90), ("30", 30), (" 120 ", 120), ("600", 600)])
+def test_idle_timeout(given, seconds):
+    assert kiosk_settings(section(idle_timeout=given)).idle_timeout == seconds
+
+
+@pytest.mark.parametrize("given", ["29", "601", "0", "-5", "1.5", "ninety"])
+def test_an_idle_timeout_out_of_range_is_refused_with_the_reason(given):
+    with pytest.raises(ConfigError, match=r"^\[kiosk\] idle_timeout must be whole seconds from 30 to 600, not "):
+        kiosk_settings(section(idle_timeout=given))
+
+
+def test_an_unreadable_token_file_is_named(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read the terminal token file"):
+        kiosk_settings(section(token_file=str(tmp_path / "missing")))
