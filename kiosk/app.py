@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from dataclasses import dataclass
+import shutil
+from collections import deque
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +21,21 @@ from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.metrics import dp, sp
-from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, DictProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from . import ASSETS
+from . import ASSETS, __version__
 from .client.api import BackendClient
 from .client.outbox import Outbox
+from .client.pin import StaffPin
 from .client.store import LocalStore
-from .client.sync import keep_in_sync
+from .client.sync import keep_heartbeat, keep_in_sync
 from .domain.scan import parse_scan
+from .domain.terminal import Health, PrinterSettings, TerminalConfig
+from .hardware.printer import PrinterError, open_printer
 from .hardware.scanners import Scan, ScannerError, ScannerSettings, open_scanner
 from .hardware.wedge_kivy import WedgeCapture
+from .config import KioskPreferences
 from .i18n import Translator
 
 log = logging.getLogger(__name__)
@@ -37,6 +43,11 @@ log = logging.getLogger(__name__)
 COUNTDOWN_SECONDS = 15
 """How long "are you still there?" is shown before the session is wiped."""
 LARGE_TEXT = 1.3
+STAFF_TAPS, STAFF_TAP_SECONDS, STAFF_CORNER = 5, 3.0, 96
+"""Staff mode's door: five taps within three seconds in the top right corner (dp square)."""
+EXIT_TO_DESKTOP = 3
+"""`kiosk run`'s exit status when staff leave for the desktop: the service unit does not
+restart the app for it (any other status, it does)."""
 ESCAPE, F1 = 27, 282
 
 THEME = {
@@ -59,6 +70,18 @@ class KioskServices:
     """A serial or camera scanner to read besides the keyboard-wedge one, which is always read."""
     office_name: str = ""
     idle_timeout: int = 90
+    terminal_id: int | None = None
+    """This kiosk's id at the backend: with it, heartbeats go out and the centre's
+    configuration comes back."""
+    heartbeat_every: float = 60.0
+    preferences: KioskPreferences = field(default_factory=KioskPreferences)
+    """What staff set in [kiosk]: language and text size a session starts with, services."""
+    config_path: Path | None = None
+    """The configuration file staff mode edits; None: staff mode cannot save settings."""
+    pin: StaffPin | None = None
+    """The staff PIN that opens staff mode; None: no staff mode on this kiosk."""
+    needs_setup: bool = False
+    """No terminal token yet: the app starts with the setup wizard."""
 
 
 class KioskApp(App):
@@ -73,11 +96,29 @@ class KioskApp(App):
     # The citizen's session: wiped on idle timeout and after each journey.
     session_ticket_id = StringProperty("")
     session_dossier_code = StringProperty("")
+    # What a session starts with: the centre may change them.
+    default_language = StringProperty("vi")
+    default_large_text = BooleanProperty(False)
+    offered_services = ListProperty()
+    """Letters of the queue services this kiosk gives numbers for; empty: all."""
+    centre_version = NumericProperty(0)
+    """The version of the configuration the centre's staff last saved for this kiosk; 0: none."""
+    centre_config = ObjectProperty(None, allownone=True)
+    """That configuration (TerminalConfig), for staff mode to show "set by the centre"."""
 
     def __init__(self, services: KioskServices, **kwargs: Any):
         super().__init__(**kwargs)
         self.services = services
-        self.office_name = services.office_name
+        preferences = services.preferences
+        self.office_name = preferences.office_name or services.office_name
+        self.default_language = self.language = preferences.default_language
+        self.default_large_text = self.large_text = preferences.large_text
+        self.offered_services = list(preferences.services)
+        self.exit_status = 0
+        self.recent_log = RecentLog()
+        self._corner_taps: list[float] = []
+        self.pin_pad = None
+        """The staff PIN pad while it is open."""
         self.use_kivy_settings = False
         self._translate = Translator()
         self._last_activity = 0.0
@@ -116,6 +157,7 @@ class KioskApp(App):
             manager.add_widget(kind(name=name))
         Window.bind(on_request_close=lambda *_args, **_kwargs: True, on_keyboard=self._on_keyboard)
         Window.bind(on_touch_down=self._note_activity, on_key_down=self._note_activity)
+        Window.bind(on_touch_down=self._staff_door)
         Window.clearcolor = THEME["background"]
         return root
 
@@ -126,6 +168,10 @@ class KioskApp(App):
         return key in (ESCAPE, F1)  # True: handled here, so Kivy does nothing with it
 
     def on_start(self) -> None:
+        kiosk_log = logging.getLogger("kiosk")
+        kiosk_log.addHandler(self.recent_log)
+        if kiosk_log.level == logging.NOTSET:
+            kiosk_log.setLevel(logging.INFO)  # the service's journal and the diagnostics get INFO
         # One wedge scanner for the whole app: a scan on any screen does the right thing.
         self._scanners = [WedgeCapture(self.on_scan)]
         if self.services.scanner is not None:
@@ -139,13 +185,57 @@ class KioskApp(App):
             scanner.start()
         self._last_activity = Clock.get_time()
         Clock.schedule_interval(self._check_idle, 1)
+        if self.services.needs_setup:
+            self.root.ids.screens.current = "setup"
         self.root.ids.screens.current_screen.activate()
         client = self.services.client
         if client is not None:
             client.connectivity.subscribe(lambda state, _since: setattr(self, "link", state))
             self._tasks.append(asyncio.ensure_future(keep_in_sync(client, self.services.store, self.services.outbox)))
+            if self.services.terminal_id is not None:
+                self._tasks.append(asyncio.ensure_future(keep_heartbeat(
+                    client, self.services.terminal_id, self.health, self.apply_centre_config, self.services.heartbeat_every)))
+
+    # -- the centre ----------------------------------------------------------------
+
+    async def health(self) -> Health:
+        """How this kiosk is, for the heartbeat: nothing of any citizen in it."""
+        services = self.services
+        printer = "unknown" if services.printer is None else await asyncio.to_thread(services.printer.status)
+        extra = [scanner for scanner in self._scanners if hasattr(scanner, "connected")]
+        scanner = ("ok" if extra[0].connected else "offline") if extra else "unknown"
+        free = await asyncio.to_thread(shutil.disk_usage, services.store.path.parent)
+        return Health(app_version=__version__, catalogue_version=services.store.version or "", printer=printer,
+                      scanner=scanner, free_disk_mb=free.free // 2**20, outbox_size=len(services.outbox))
+
+    def apply_centre_config(self, version: int, config: TerminalConfig) -> None:
+        """What the centre's staff saved for this kiosk, in force at once, without a restart.
+        Version 1 is the backend's default, which nobody chose: the kiosk's own settings stand.
+        An empty office name, and a printer driver "none", leave the kiosk's own."""
+        if version <= max(1, self.centre_version):
+            return
+        self.centre_version, self.centre_config = version, config
+        self.services.idle_timeout = config.idle_timeout_seconds
+        if config.office_name:
+            self.office_name = config.office_name
+        self.default_language, self.default_large_text = config.default_language, config.large_text
+        self.offered_services = list(config.services)
+        if self.root.ids.screens.current == "attract":  # nobody is in the middle of something
+            self.language, self.large_text = self.default_language, self.default_large_text
+        if config.printer.driver != "none":
+            self.spawn(self._use_printer(config.printer))
+        log.info("configuration %d from the centre applied", version)
+
+    async def _use_printer(self, settings: PrinterSettings) -> None:
+        try:
+            printer = await asyncio.to_thread(open_printer, settings)
+        except PrinterError as error:
+            log.error("the centre's printer settings do not work here (%s); the old printer stays", error)
+            return
+        self.services.printer = printer
 
     def on_stop(self) -> None:
+        logging.getLogger("kiosk").removeHandler(self.recent_log)
         for scanner in self._scanners:
             scanner.stop()
         for task in self._tasks:
@@ -166,6 +256,39 @@ class KioskApp(App):
         """A serial or camera scanner reads on its own thread: the scan goes on in Kivy's."""
         Clock.schedule_once(lambda _dt: self.on_scan(scan))
 
+    # -- staff mode ------------------------------------------------------------------
+
+    def _staff_door(self, _window: Any, touch: Any) -> bool:
+        corner = dp(STAFF_CORNER)
+        if touch.x < Window.width - corner or touch.y < Window.height - corner:
+            return False
+        now = Clock.get_time()
+        self._corner_taps = [t for t in self._corner_taps if now - t < STAFF_TAP_SECONDS] + [now]
+        if len(self._corner_taps) >= STAFF_TAPS:
+            self._corner_taps = []
+            self.open_pin_pad()
+        return False  # the touch goes on: citizens see nothing happen
+
+    def open_pin_pad(self) -> None:
+        if self.services.pin is None or self.pin_pad is not None:
+            return
+        self.pin_pad = Factory.PinPad()
+        self.pin_pad.bind(on_dismiss=lambda *_args: setattr(self, "pin_pad", None))
+        self.pin_pad.open()
+
+    def restart(self) -> None:
+        """Close the app for the service manager to start it again."""
+        self._leave(0)
+
+    def exit_to_desktop(self) -> None:
+        """Close the app and stay closed, for maintenance (EXIT_TO_DESKTOP)."""
+        self._leave(EXIT_TO_DESKTOP)
+
+    def _leave(self, status: int) -> None:
+        log.warning("staff closed the app (exit status %d)", status)
+        self.exit_status = status
+        self.stop()
+
     # -- navigation and the session ----------------------------------------------------------
 
     def go(self, name: str) -> None:
@@ -177,13 +300,16 @@ class KioskApp(App):
         manager.current_screen.activate()
 
     def end_session(self) -> None:
-        """Forget the citizen: everything they gave, then back to the attract screen."""
-        self.go("attract")
+        """Forget the citizen: everything they gave, then back to the attract screen. Staff
+        mode ends too: staff who walk away must not leave it open to the next citizen."""
+        if self.pin_pad is not None:
+            self.pin_pad.dismiss(animation=False)
+        self.go("setup" if self.services.needs_setup else "attract")
         self.session_ticket_id = ""
         self.session_dossier_code = ""
         self.countdown = 0
-        self.large_text = False
-        self.language = "vi"
+        self.large_text = self.default_large_text
+        self.language = self.default_language
 
     def on_countdown(self, _app: Any, seconds: float) -> None:
         if seconds and self._still_there is None:
@@ -200,7 +326,7 @@ class KioskApp(App):
         return False  # let the touch or key go on to the widgets
 
     def _check_idle(self, _dt: float) -> None:
-        if self.root.ids.screens.current == "attract":
+        if self.root.ids.screens.current in ("attract", "setup"):
             return
         idle = Clock.get_time() - self._last_activity
         left = self.services.idle_timeout - idle
@@ -217,3 +343,16 @@ class KioskApp(App):
         self._tasks.append(task)
         task.add_done_callback(self._tasks.remove)
         return task
+
+
+class RecentLog(logging.Handler):
+    """The last lines of the kiosk's log, for staff mode's diagnostics. The log never holds
+    what a citizen typed, scanned or inserted."""
+
+    def __init__(self, lines: int = 40):
+        super().__init__(logging.INFO)
+        self.lines: deque[str] = deque(maxlen=lines)
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))

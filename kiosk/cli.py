@@ -7,13 +7,19 @@ import asyncio
 import json
 import logging
 import secrets
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 from . import __version__
-from .config import ConfigError, kiosk_settings, load_config, scanner_settings, working_calendar
+from .config import (ConfigError, config_path, kiosk_settings, load_config, printer_settings, scanner_settings,
+                     working_calendar)
 from .domain.calendar import now, today
+
+
+DEMO_PIN = "1234"
+"""The demo's staff PIN, printed when it starts: never a real kiosk's."""
 
 
 class Failure(Exception):
@@ -51,7 +57,7 @@ def _admin_token(args: argparse.Namespace, config) -> str:
 
 
 def _run_backend(store, calendar, host: str, port: int, banner: list[str], admin_token: str = "",
-                 citizen_lookups_per_minute: int = 10) -> None:
+                 citizen_lookups_per_minute: int = 10, trust_forwarded: bool = False) -> None:
     from .backend.server import make_app, serve
 
     def ready(address: str) -> None:
@@ -62,7 +68,7 @@ def _run_backend(store, calendar, host: str, port: int, banner: list[str], admin
 
     try:
         app = make_app(store, calendar, admin_token=admin_token,
-                       citizen_lookups_per_minute=citizen_lookups_per_minute)
+                       citizen_lookups_per_minute=citizen_lookups_per_minute, trust_forwarded=trust_forwarded)
         asyncio.run(serve(app, host, port, ready))
     except OSError as error:
         raise Failure(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
@@ -91,35 +97,42 @@ def cmd_backend(args: argparse.Namespace) -> None:
     host = args.host or config.get("backend", "host", fallback="127.0.0.1")
     port = args.port if args.port is not None else config.getint("backend", "port", fallback=8080)
     limit = config.getint("backend", "citizen_lookups_per_minute", fallback=10)
-    _run_backend(store, calendar, host, port, banner, admin_token, limit)
+    trust_forwarded = config.getboolean("backend", "trust_forwarded_headers", fallback=False)
+    _run_backend(store, calendar, host, port, banner, admin_token, limit, trust_forwarded)
 
 
-def _run_kiosk(settings, windowed: bool, printer, scanner=None) -> None:
-    """The kiosk app against the backend in `settings`, until it is closed; `scanner`: the
-    ScannerSettings of a serial or camera scanner beside the keyboard-wedge one."""
+def _run_kiosk(settings, windowed: bool, printer, config, path: Path | None) -> int:
+    """The kiosk app against the backend in `settings`, until it is closed: its exit status.
+    `config`: the configuration read from `path`, which staff mode edits."""
     from .client.api import BackendClient
     from .client.outbox import Outbox
+    from .client.pin import StaffPin
     from .client.store import LocalStore
+    from .config import kiosk_preferences
 
     from .kivy_setup import prepare_kivy
 
     prepare_kivy(windowed, settings.data_dir / "kivy")
     from .app import KioskApp, KioskServices  # only now: Kivy reads its settings on import
 
-    async def main() -> None:
+    async def main() -> int:
         store = LocalStore(settings.data_dir / "catalogue.sqlite3")
         outbox = Outbox(settings.data_dir / "outbox.sqlite3")
         try:
             async with BackendClient(settings.backend_url, settings.token, ca_file=settings.ca_file) as client:
-                office = store.head().get("site", {}).get("name", "")
-                app = KioskApp(KioskServices(store, outbox, client, printer=printer, scanner=scanner,
-                                             office_name=office, idle_timeout=settings.idle_timeout))
+                app = KioskApp(KioskServices(
+                    store, outbox, client if settings.token else None, printer=printer,
+                    scanner=scanner_settings(config), office_name=store.head().get("site", {}).get("name", ""),
+                    idle_timeout=settings.idle_timeout, terminal_id=settings.terminal_id,
+                    preferences=kiosk_preferences(config), config_path=path,
+                    pin=StaffPin(settings.data_dir / "staff-pin.json"), needs_setup=not settings.token))
                 await app.async_run(async_lib="asyncio")
+                return app.exit_status
         finally:
             store.close()
             outbox.close()
 
-    asyncio.run(main())
+    return asyncio.run(main())
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -149,12 +162,19 @@ def cmd_demo(args: argparse.Namespace) -> None:
         from .hardware.printer import SimulatedPrinter
 
         printer = SimulatedPrinter(folder / "receipts")
+        # Staff mode edits a copy of the configuration, not the file the demo was given.
+        demo_config = folder / "kiosk.ini"
+        shutil.copyfile(config_path(args.config), demo_config)
+        from .client.pin import StaffPin
+
+        StaffPin(folder / "kiosk" / "staff-pin.json").set(DEMO_PIN)
         for line in (
             f"Demo backend (the sample site) listening on {url}; data in {folder}",
             f"Simulated receipt printer: each ticket is written to {printer.folder} as PNG and ESC/POS .bin",
             f"Terminal {terminal} token: {token}",
             f"Admin token: {admin_token}",
             "Sample dossier codes: " + ", ".join(codes[:5]) + ", ...",
+            f"Staff mode: five taps within three seconds in the top right corner, then the PIN {DEMO_PIN}",
             "The kiosk app is starting" + (" in a window." if args.windowed else " full screen.")
             + " Close it with Ctrl-C here.",
         ):
@@ -162,7 +182,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
         try:
             settings = KioskSettings(url, token, terminal, None, folder / "kiosk",
                                      idle_timeout=kiosk_settings(config).idle_timeout)
-            _run_kiosk(settings, args.windowed, printer, scanner_settings(config))
+            _run_kiosk(settings, args.windowed, printer, config, demo_config)
         except KeyboardInterrupt:
             pass
         finally:
@@ -170,21 +190,18 @@ def cmd_demo(args: argparse.Namespace) -> None:
     _print("Demo stopped.")
 
 
-def cmd_run(args: argparse.Namespace) -> None:
-    config = load_config(args.config)
+def cmd_run(args: argparse.Namespace) -> int:
+    path = config_path(args.config)
+    config = load_config(path)
     settings = kiosk_settings(config, args.backend, args.token_file, args.data)
-    if not settings.token:
-        raise Failure("this kiosk has no terminal token: set [kiosk] token_file (from `kiosk terminal add`)")
-    from .domain.terminal import PrinterSettings
     from .hardware.printer import PrinterError, open_printer
 
-    section = config["printer"] if config.has_section("printer") else {}
     try:
-        printer = open_printer(PrinterSettings(section.get("driver", "none"), section.get("profile", "TM-T20II"),
-                                               section.get("address", "")))
+        printer = open_printer(printer_settings(config))
     except PrinterError as error:
         raise Failure(f"[printer]: {error}") from None
-    _run_kiosk(settings, args.windowed, printer, scanner_settings(config))
+    # Without a terminal token the app starts with its setup wizard.
+    return _run_kiosk(settings, args.windowed, printer, config, path)
 
 
 def cmd_import_catalogue(args: argparse.Namespace) -> None:
@@ -222,20 +239,62 @@ def cmd_import_catalogue(args: argparse.Namespace) -> None:
         _print(f"Skipped record {p['index']} ({p['code'] or 'no code'}): {p['reason']}")
 
 
+def _backend_part(args: argparse.Namespace, kind):
+    """The backend's store of --db, and `kind` (Terminals, Accounts...) over it."""
+    store = _open_store(_backend_db(args, load_config(args.config)))
+    return store, kind(store)
+
+
 def _terminals(args: argparse.Namespace):
     from .backend.terminals import Terminals
 
-    store = _open_store(_backend_db(args, load_config(args.config)))
-    return store, Terminals(store)
+    return _backend_part(args, Terminals)
+
+
+def _list(args: argparse.Namespace, part, line) -> None:
+    """A `list` subcommand: the rows of `part(args)`'s list(), as JSON with --json, else
+    `line(row)` for each row."""
+    store, found = part(args)
+    try:
+        rows = found.list()
+    finally:
+        store.close()
+    if args.json:
+        _print(json.dumps(rows, ensure_ascii=False))
+        return
+    for row in rows:
+        _print(line(row))
+
+
+def _cli_actor() -> str:
+    """Who the audit log says made a change from the command line."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no login name in this environment
+        return "cli"
 
 
 def cmd_terminal_add(args: argparse.Namespace) -> None:
     store, terminals = _terminals(args)
     try:
-        terminal, token = terminals.add(args.name, now())
+        if args.enrol:
+            code, expires = terminals.add_enrolment(args.name, now())
+            store.audit(_cli_actor(), "enrolment_code_issued", args.name, {"expires_at": expires.isoformat()}, now())
+        else:
+            terminal, token = terminals.add(args.name, now())
+            store.audit(_cli_actor(), "terminal_added", f"terminal {terminal}", {"name": args.name}, now())
     finally:
         store.close()
-    if args.json:
+    if args.enrol:
+        when = expires.isoformat(timespec="minutes")
+        if args.json:
+            _print(json.dumps({"name": args.name, "code": code, "expires_at": when}, ensure_ascii=False))
+        else:
+            _print(f"Enrolment code for {args.name} (shown only now; type it on the kiosk's set-up screen, "
+                   f"once, before {when}): {code}")
+    elif args.json:
         _print(json.dumps({"id": terminal, "token": token}))
     else:
         _print(f"Terminal {terminal} ({args.name}) registered.")
@@ -243,17 +302,11 @@ def cmd_terminal_add(args: argparse.Namespace) -> None:
 
 
 def cmd_terminal_list(args: argparse.Namespace) -> None:
-    store, terminals = _terminals(args)
-    try:
-        rows = terminals.list()
-    finally:
-        store.close()
-    if args.json:
-        _print(json.dumps(rows, ensure_ascii=False))
-        return
-    for row in rows:
+    def line(row: dict) -> str:
         state = f"revoked {row['revoked_at']}" if row["revoked_at"] else f"last seen {row['last_seen'] or 'never'}"
-        _print(f"{row['id']:>4}  {row['name']}  ({state})")
+        return f"{row['id']:>4}  {row['name']}  ({state})"
+
+    _list(args, _terminals, line)
 
 
 def cmd_terminal_revoke(args: argparse.Namespace) -> None:
@@ -265,6 +318,78 @@ def cmd_terminal_revoke(args: argparse.Namespace) -> None:
     if not revoked:
         raise Failure(f"no live terminal has the id {args.id}")
     _print(f"Terminal {args.id} revoked: its token no longer works.")
+
+
+def _secret(path: str | None, what: str, option: str) -> str:
+    """From the file at `path`, or asked twice on the terminal: never on the command line,
+    where other users and the shell's history would see it."""
+    import getpass
+
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as error:
+            raise Failure(f"cannot read the {what} file {path}: {error}") from None
+    if not sys.stdin.isatty():
+        raise Failure(f"no terminal to ask the {what} on: give {option}")
+    secret = getpass.getpass(f"{what.capitalize()}: ")
+    if getpass.getpass(f"The same {what} again: ") != secret:
+        raise Failure(f"the two {what}s differ; nothing was changed")
+    return secret
+
+
+def _new_password(args: argparse.Namespace) -> str:
+    from .backend.accounts import password_problems
+
+    password = _secret(args.password_file, "password", "--password-file")
+    problems = password_problems(password)
+    if problems:
+        raise Failure(problems[0])
+    return password
+
+
+def cmd_staff_pin(args: argparse.Namespace) -> None:
+    from .client.pin import StaffPin
+
+    settings = kiosk_settings(load_config(args.config), data_dir=args.data)
+    pin = _secret(args.pin_file, "staff PIN", "--pin-file")
+    try:
+        StaffPin(settings.data_dir / "staff-pin.json").set(pin)
+    except ValueError as error:
+        raise Failure(str(error)) from None
+    except OSError as error:
+        raise Failure(f"cannot write the staff PIN in {settings.data_dir}: {error}") from None
+    _print(f"The staff PIN of the kiosk with data in {settings.data_dir} is set; a lockout is lifted.")
+
+
+def _accounts(args: argparse.Namespace):
+    from .backend.accounts import Accounts
+
+    return _backend_part(args, Accounts)
+
+
+def cmd_admin_add(args: argparse.Namespace) -> None:
+    password = _new_password(args)
+    store, accounts = _accounts(args)
+    try:
+        accounts.add(args.user, password, now())
+        store.audit(_cli_actor(), "admin_added", args.user, {}, now())
+    except ValueError as error:
+        raise Failure(str(error)) from None
+    finally:
+        store.close()
+    if args.json:
+        _print(json.dumps({"username": args.user}))
+    else:
+        _print(f"Admin account {args.user} added: log in at /admin on the backend.")
+
+
+def cmd_admin_list(args: argparse.Namespace) -> None:
+    def line(row: dict) -> str:
+        locked = f", locked until {row['locked_until']}" if row["locked_until"] else ""
+        return f"{row['username']}  (since {row['created_at']}{locked})"
+
+    _list(args, _accounts, line)
 
 
 def cmd_queue_configure(args: argparse.Namespace) -> None:
@@ -442,7 +567,8 @@ def build_parser() -> argparse.ArgumentParser:
     terminal = command("terminal", None, "Register, list and revoke the kiosks that may use the backend.")
     terminal_commands = terminal.add_subparsers(dest="terminal_command", metavar="ACTION", required=True)
     for name, handler, text in (
-        ("add", cmd_terminal_add, "Register a terminal and print its token, once."),
+        ("add", cmd_terminal_add, "Register a terminal and print its token, once (or with --enrol a one-time "
+                                  "code for the kiosk's set-up screen)."),
         ("list", cmd_terminal_list, "List the terminals."),
         ("revoke", cmd_terminal_revoke, "Revoke a terminal's token."),
     ):
@@ -452,14 +578,35 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         if name == "add":
             sub.add_argument("name", metavar="NAME")
+            sub.add_argument("--enrol", action="store_true",
+                             help="print a one-time enrolment code for the kiosk's set-up screen instead of a token")
         if name == "revoke":
             sub.add_argument("id", metavar="ID", type=int)
         if name != "revoke":
             sub.add_argument("--json", action="store_true", help="machine-readable output")
 
+    admin = command("admin", None, "The staff accounts of the backend's /admin pages.")
+    admin_commands = admin.add_subparsers(dest="admin_command", metavar="ACTION", required=True)
+    for name, handler, text in (
+        ("add", cmd_admin_add, "Add a staff account; the password is asked twice (10 characters or more)."),
+        ("list", cmd_admin_list, "List the staff accounts."),
+    ):
+        sub = admin_commands.add_parser(name, help=text, description=text)
+        sub.add_argument("--db", metavar="PATH", help="the backend's SQLite file")
+        sub.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="configuration file")
+        sub.add_argument("--json", action="store_true", help="machine-readable output")
+        sub.set_defaults(handler=handler)
+        if name == "add":
+            sub.add_argument("user", metavar="USER", help="the username: 1 to 40 of a-z 0-9 . _ -")
+            sub.add_argument("--password-file", metavar="PATH", help="read the password from this file instead")
+
     sync = command("sync", cmd_sync, "Bring this kiosk's catalogue up to date and send its outbox.")
     kiosk_options(sync)
     sync.add_argument("--json", action="store_true", help="machine-readable output")
+
+    staff_pin = command("staff-pin", cmd_staff_pin, "Set the staff PIN that opens the kiosk's staff mode.")
+    kiosk_options(staff_pin, backend=False)
+    staff_pin.add_argument("--pin-file", metavar="PATH", help="read the PIN from this file instead of asking twice")
 
     search = command("search", cmd_search, "Search the kiosk's catalogue as a citizen would.")
     search.add_argument("query", metavar="QUERY")
@@ -510,13 +657,13 @@ def main(argv: list[str] | None = None) -> int:
     # Set before any library does it its way (python-escpos 3.1 calls basicConfig on import).
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", force=True)
     try:
-        args.handler(args)
+        status = args.handler(args)
     except (Failure, ConfigError) as error:
         print(f"kiosk {args.command}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
-    return 0
+    return status if isinstance(status, int) else 0  # `kiosk run`: the app's (3: staff left for the desktop)
 
 
 if __name__ == "__main__":

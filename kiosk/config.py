@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import configparser
 import os
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from .client.files import write_atomically
 from .domain.calendar import WorkingCalendar
-from .domain.terminal import IDLE_TIMEOUTS
+from .domain.terminal import IDLE_TIMEOUTS, LANGUAGES, PRINTER_DRIVERS, PrinterSettings
 from .hardware.scanners import SCANNER_KINDS, ScannerSettings
 
 # The package is installed from its source tree, so the example config sits beside it.
@@ -19,9 +23,15 @@ class ConfigError(Exception):
     """A configuration file that cannot be used, with the reason."""
 
 
+def config_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """The configuration file in use: `path`, else $KIOSK_CONFIG, else the example config
+    shipped with the source."""
+    return Path(path or os.environ.get("KIOSK_CONFIG") or EXAMPLE_CONFIG)
+
+
 def load_config(path: str | os.PathLike[str] | None = None) -> configparser.ConfigParser:
-    """Read `path`, else $KIOSK_CONFIG, else the example config shipped with the source."""
-    chosen = Path(path or os.environ.get("KIOSK_CONFIG") or EXAMPLE_CONFIG)
+    """Read the configuration file (config_path)."""
+    chosen = config_path(path)
     config = configparser.ConfigParser(inline_comment_prefixes=None)
     try:
         with open(chosen, encoding="utf-8") as handle:
@@ -114,3 +124,207 @@ def scanner_settings(config: configparser.ConfigParser) -> ScannerSettings:
     if isinstance(device, str) and device.isascii() and device.isdigit():
         device = int(device)
     return ScannerSettings(kind=kind, port=port, baudrate=baudrate, device=device)
+
+
+# -- what staff set on the kiosk ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KioskPreferences:
+    """How the kiosk presents itself, as staff set it in [kiosk]."""
+
+    office_name: str = ""
+    """The office's name as citizens see it; empty: the site's name from the catalogue."""
+    default_language: str = "vi"
+    """One of LANGUAGES: the language each session starts in."""
+    large_text: bool = False
+    """Each session starts with large text."""
+    services: tuple[str, ...] = ()
+    """Letters of the queue services this kiosk gives tickets for; empty offers all."""
+
+
+def kiosk_preferences(config: configparser.ConfigParser) -> KioskPreferences:
+    """The office name, language, text size and services of the [kiosk] section."""
+    section = config["kiosk"] if config.has_section("kiosk") else {}
+    office_name = section.get("office_name", "").strip()
+    if len(office_name) > 200:  # the limit TerminalConfig puts on the same name
+        raise ConfigError(f"[kiosk] office_name must be at most 200 characters, not {len(office_name)}")
+    language_text = section.get("default_language", "")
+    language = language_text.strip().lower() or "vi"
+    if language not in LANGUAGES:
+        raise ConfigError(f"[kiosk] default_language must be one of {', '.join(LANGUAGES)}, not {language_text!r}")
+    large_text = section.get("large_text", "").strip().lower() or "false"
+    if large_text not in configparser.ConfigParser.BOOLEAN_STATES:
+        raise ConfigError(f"[kiosk] large_text must be true or false, not {large_text!r}")
+    services_text = section.get("services", "")
+    services = tuple(services_text.replace(",", " ").split())
+    if any(not re.fullmatch("[A-Z]", letter) for letter in services) or len(set(services)) != len(services):
+        raise ConfigError("[kiosk] services must be the letters A to Z of the queue services, each once, "
+                          f'separated by spaces or commas, such as "A B C", not {services_text!r}')
+    return KioskPreferences(office_name, language, configparser.ConfigParser.BOOLEAN_STATES[large_text], services)
+
+
+def printer_settings(config: configparser.ConfigParser) -> PrinterSettings:
+    """The [printer] section, its address checked for its driver without reaching the printer."""
+    section = config["printer"] if config.has_section("printer") else {}
+    driver = section.get("driver", "").strip() or "none"
+    profile = section.get("profile", "").strip() or "TM-T20II"
+    address = section.get("address", "").strip()
+    if driver not in PRINTER_DRIVERS:
+        raise ConfigError(f"[printer] driver must be one of {', '.join(PRINTER_DRIVERS)}, not {driver!r}")
+    settings = PrinterSettings(driver, profile, address)
+    if driver == "none":
+        return settings
+    # Loaded only here: python-escpos reads its list of printers at import.
+    from escpos.capabilities import get_profile
+
+    try:
+        get_profile(profile)
+    except KeyError:
+        raise ConfigError(f"[printer] profile {profile!r} is not a printer python-escpos knows, such as TM-T20II") from None
+    examples = {"usb": '"vendor:product" in hex, such as 04b8:0202', "serial": "a device, such as /dev/ttyUSB0",
+                "network": '"host:port", such as 192.168.1.50:9100', "file": "a device file, such as /dev/usb/lp0"}
+    if not address:
+        raise ConfigError(f"[printer] address is needed with driver = {driver}: {examples[driver]}")
+    # The same forms as the printer module reads (kiosk.hardware.printer._device).
+    # usb: "04b8:0202", or with the in and out endpoints "04b8:0202:81:02"; serial: a device,
+    # or "device:baud"; network: "host" (port 9100) or "host:port".
+    head, _, number = address.rpartition(":")
+    if driver == "usb":
+        good = re.fullmatch(r"[0-9a-fA-F]{1,4}:[0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,2}:[0-9a-fA-F]{1,2})?", address)
+    elif driver == "serial" and number.isdigit():
+        good = head and int(number) > 0
+    elif driver == "network":
+        good = head and number.isdigit() and 0 < int(number) < 65536 if head else ":" not in address
+    else:
+        good = True
+    if not good:
+        raise ConfigError(f"[printer] address must be {examples[driver]}, not {address!r}")
+    return settings
+
+
+def check_config(config: configparser.ConfigParser) -> None:
+    """Read the whole configuration as `kiosk run` would, without the network or the devices:
+    ConfigError with a one-line reason for the first value that is wrong."""
+    # Every value, so that a stray "%" (interpolation) anywhere is caught here, not at start-up.
+    for name in config.sections():
+        for key in config[name]:
+            try:
+                config[name][key]
+            except configparser.Error as error:
+                raise ConfigError(f"[{name}] {key} cannot be read: {_first_line(error)}") from None
+    settings = kiosk_settings(config)
+    url = urlsplit(settings.backend_url)
+    try:
+        url.port  # a bad port number raises here
+    except ValueError:
+        url = urlsplit("")
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise ConfigError("[kiosk] backend_url must be an http:// or https:// address, such as "
+                          f"https://motcua.example.vn, not {settings.backend_url!r}")
+    kiosk_preferences(config)
+    printer_settings(config)
+    scanner_settings(config)
+    working_calendar(config)
+
+
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
+"""Section and key names staff mode may write: what the kiosk reads, and nothing that could
+break the file's syntax."""
+
+
+def save_config(path: str | os.PathLike[str], changes: dict[str, dict[str, str]]) -> None:
+    """Apply `changes` (section -> key -> value) to the configuration file and save it, or
+    change nothing.
+
+    The file keeps its comments, order and layout: a value is replaced where it stands, a
+    new key goes after the last key of its section, a new section at the end. The values
+    are text as the kiosk should read it back (a "%" is written as the "%%" the reader
+    wants). The result is checked as a whole (check_config); ConfigError with a one-line
+    reason naming the section and key when anything is wrong, and then the file is left
+    byte for byte as it was. Otherwise it is written atomically (write_atomically), keeping
+    its mode. Whether the backend answers is not checked here.
+    """
+    from configupdater import ConfigUpdater
+
+    path = Path(path)
+    try:
+        old = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read configuration {path}: {error}") from None
+    # configupdater glues a new section onto a last line that has no line end.
+    updater = ConfigUpdater()  # its defaults parse as load_config's ConfigParser does
+    try:
+        updater.read_string(old if not old or old.endswith("\n") else old + "\n")
+    except configparser.Error as error:
+        raise ConfigError(f"cannot read configuration {path}: {_first_line(error)}") from None
+    for name, values in changes.items():
+        if not _NAME.fullmatch(name):
+            raise ConfigError(f"[{name}] is not a section name: small letters, digits and _")
+        if not updater.has_section(name):
+            _append_section(updater, name)
+        section = updater[name]
+        for key, value in values.items():
+            if not _NAME.fullmatch(key):
+                raise ConfigError(f"[{name}] {key!r} is not a key name: small letters, digits and _")
+            if not isinstance(value, str):
+                raise TypeError(f"[{name}] {key}: the value must be a str, not {type(value).__name__}")
+            # A line end would start a new key or section; other control characters have no use.
+            if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in value):
+                raise ConfigError(f"[{name}] {key} must be one line of text, without control characters")
+            value = unicodedata.normalize("NFC", value.strip()).replace("%", "%%")
+            if section.has_option(key):
+                section[key].value = value
+            else:
+                _append_option(section, key, value)
+    new = str(updater)
+    config = configparser.ConfigParser(inline_comment_prefixes=None)
+    try:
+        config.read_string(new, source=str(path))
+    except configparser.Error as error:
+        raise ConfigError(f"the changed configuration cannot be read: {_first_line(error)}") from None
+    check_config(config)
+    if new == old:
+        return
+    try:
+        write_atomically(path, new.encode("utf-8"))
+    except OSError as error:
+        raise ConfigError(f"cannot write configuration {path}: {error}") from None
+
+
+def _append_option(section, key: str, value: str) -> None:
+    """After the section's last key, so that the new key stays before the blank line and any
+    comment that belongs to the next section."""
+    from configupdater import Option
+
+    options = [block for block in section.iter_blocks() if isinstance(block, Option)]
+    if options:
+        options[-1].add_after.option(key, value)
+    elif section.first_block is not None:
+        section.first_block.add_before.option(key, value)
+    else:
+        section.set(key, value)
+
+
+def _append_section(updater, name: str) -> None:
+    """At the end of the file, after a blank line."""
+    from configupdater import Section, Space
+
+    last = updater.last_block
+    if last is None:
+        updater.add_section(name)
+        return
+    # A file's blank lines at the end belong to its last section.
+    tail = (last.last_block or last) if isinstance(last, Section) else last
+    if isinstance(tail, Space):
+        updater.add_section(name)
+    else:
+        last.add_after.space(1).section(name)
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+

@@ -130,3 +130,14 @@ def start_site(folder: Path, *args: str) -> Backend:
     server = Backend("--db", str(db), "--admin-token-file", str(admin_file), *args)
     server.db, server.token, server.admin_token = db, token, ADMIN_TOKEN
     return server
+
+
+def query(db: Path, sql: str, *args: object) -> list[tuple]:
+    """Rows of the backend's SQLite file, read as the tests check what a call left there."""
+    from kiosk.backend.store import BackendStore
+
+    store = BackendStore(db)
+    try:
+        return store.db.execute(sql, args).fetchall()
+    finally:
+        store.close()

@@ -14,6 +14,7 @@ from kiosk.domain.queue import PRIORITY_GROUPS
 from kiosk.screens.dossier import MESSAGES as DOSSIER_MESSAGES
 from kiosk.screens.queue import MESSAGES as QUEUE_MESSAGES
 from kiosk.screens.search import KEYBOARD
+from kiosk.screens.staff import FIELDS as STAFF_FIELDS
 
 PACKAGE = Path(__file__).resolve().parent.parent / "kiosk"
 PO = LOCALE_DIR / "vi" / "LC_MESSAGES" / "kiosk.po"
@@ -29,12 +30,14 @@ def ui_messages():
     lists of words the screens take from the domain."""
     found = set()
     for path in [*PACKAGE.rglob("*.kv"), *PACKAGE.rglob("*.py")]:
-        found.update(re.findall(r'app\.t\("((?:[^"\\]|\\.)*)"', path.read_text(encoding="utf-8")))
+        # app.t("..."), and t("...") where a screen keeps app.t as t.
+        found.update(re.findall(r'(?:app\.t|(?<![\w.])t)\("((?:[^"\\]|\\.)*)"', path.read_text(encoding="utf-8")))
     found.update(label for _, label in JOURNEYS)
     found.update(RATING_REASONS)
     found.update(QUEUE_MESSAGES)
     found.update(DOSSIER_MESSAGES)
     found.update(keyboard_words())
+    found.update(label for _section, _key, label, _choices in STAFF_FIELDS)
     found.update(label for _, label in PRIORITY_GROUPS)
     found.update(english for _, english in RATING_LEVELS.values())
     return found

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from ..domain.calendar import WorkingCalendar
 from ..domain.serial import DataShapeError
+from .accounts import Accounts
 from .errors import RequestError
 from .queue import TicketQueue
 from .ratings import Ratings
@@ -39,6 +40,11 @@ TERMINALS = web.AppKey("terminals", Terminals)
 RATINGS = web.AppKey("ratings", Ratings)
 ADMIN_TOKEN = web.AppKey("admin_token", str)
 CITIZEN_LIMIT = web.AppKey("citizen_limit", "RateLimit")
+ENROL_LIMIT = web.AppKey("enrol_limit", "RateLimit")
+ACCOUNTS = web.AppKey("accounts", Accounts)
+TRUST_FORWARDED = web.AppKey("trust_forwarded", bool)
+"""Whether X-Forwarded-Proto and X-Forwarded-For are believed: only behind a reverse proxy
+that sets them, since anyone else can send them too."""
 
 T = TypeVar("T")
 
@@ -145,6 +151,21 @@ def path_int(request: web.Request, name: str) -> int:
     return int(text)
 
 
+def client_address(request: web.Request) -> str:
+    """Who is calling: the peer, or behind a trusted proxy the address the proxy saw."""
+    if request.config_dict.get(TRUST_FORWARDED):
+        forwarded = request.headers.get("X-Forwarded-For", "").rsplit(",", 1)[-1].strip()
+        if forwarded:
+            return forwarded[:64]
+    return request.remote or "unknown"
+
+
+def is_https(request: web.Request) -> bool:
+    if request.config_dict.get(TRUST_FORWARDED):
+        return request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower() == "https"
+    return request.secure
+
+
 class RateLimit:
     """At most `limit` calls per `period` seconds for each key (a sliding window)."""
 
@@ -153,11 +174,22 @@ class RateLimit:
         self.calls: defaultdict[Any, deque[float]] = defaultdict(deque)
 
     def allow(self, key: Any) -> bool:
-        now = self.clock()
-        calls = self.calls[key]
-        while calls and calls[0] <= now - self.period:
-            calls.popleft()
-        if len(calls) >= self.limit:
+        """Count a call, unless `key` has used up its calls."""
+        if self.full(key):
             return False
-        calls.append(now)
+        self.note(key)
         return True
+
+    def full(self, key: Any) -> bool:
+        """Whether `key` has used up its calls, without counting one."""
+        calls = self.calls[key]
+        while calls and calls[0] <= self.clock() - self.period:
+            calls.popleft()
+        if not calls:
+            del self.calls[key]  # keys are client addresses too: keep only the recent ones
+            return False
+        return len(calls) >= self.limit
+
+    def note(self, key: Any) -> None:
+        """Count a call (a failed login, say) whether or not it was allowed."""
+        self.calls[key].append(self.clock())

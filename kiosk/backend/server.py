@@ -20,11 +20,12 @@ from ..domain.codes import dossier_code_shape
 from ..domain.dossier import Status, timeliness, working_days_left
 from ..domain.serial import parse_datetime
 from ..domain.text import mask_name
-from . import queue_api, terminal_api
+from . import admin, queue_api, terminal_api
+from .accounts import Accounts
 from .errors import RequestError
 from .http import (
-    ADMIN_TOKEN, CALENDAR, CITIZEN_LIMIT, CLOCK, MAX_BODY, QUEUE, RATINGS, STORE, TERMINALS,
-    RateLimit, json_errors, json_response, terminal_id,
+    ACCOUNTS, ADMIN_TOKEN, CALENDAR, CITIZEN_LIMIT, CLOCK, ENROL_LIMIT, MAX_BODY, QUEUE, RATINGS, STORE,
+    TERMINALS, TRUST_FORWARDED, RateLimit, json_errors, json_response, terminal_id,
 )
 from .queue import TicketQueue
 from .ratings import Ratings
@@ -37,6 +38,7 @@ OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 PROCEDURE_CODE_PATTERN = r"[0-9A-Za-z][0-9A-Za-z._-]{0,63}"
 _PROCEDURE_CODE = re.compile(PROCEDURE_CODE_PATTERN + r"\Z")
 CATALOGUE = web.AppKey("catalogue", dict)
+ENROLMENTS_PER_MINUTE = 10  # per client address: an installer types a code a few times at most
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,10 @@ def make_app(
     clock: Callable[[], dt.datetime] | None = None,
     admin_token: str = "",
     citizen_lookups_per_minute: int = 10,
+    trust_forwarded: bool = False,
 ) -> web.Application:
+    """`trust_forwarded`: the backend stands behind a reverse proxy that sets X-Forwarded-Proto
+    and X-Forwarded-For (for the admin cookie's Secure flag and per-address limits)."""
     app = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY)
     app[STORE] = store
     app[CALENDAR] = calendar
@@ -138,6 +143,9 @@ def make_app(
     app[RATINGS] = Ratings(store)
     app[ADMIN_TOKEN] = admin_token
     app[CITIZEN_LIMIT] = RateLimit(citizen_lookups_per_minute)
+    app[ENROL_LIMIT] = RateLimit(ENROLMENTS_PER_MINUTE)
+    app[ACCOUNTS] = Accounts(store)
+    app[TRUST_FORWARDED] = trust_forwarded
     app.router.add_get(f"{API}/catalogue", get_catalogue)
     app.router.add_get(f"{API}/procedures/{{code}}", get_procedure)
     # Not "by-citizen": that address takes a POST of its own, and a GET there is 405, not a lookup.
@@ -145,6 +153,8 @@ def make_app(
     app.router.add_get(f"{API}/openapi.json", get_openapi)
     queue_api.add_routes(app, API)
     terminal_api.add_routes(app, API)
+    app.router.add_get(admin.PREFIX, admin.home)
+    app.add_subapp(admin.PREFIX, admin.admin_app())
     return app
 
 

@@ -106,8 +106,47 @@ def _v2(db: sqlite_utils.Database) -> None:
     db["meta"].insert({"key": "citizen_key", "value": secrets.token_hex(32)})
 
 
+def _v3(db: sqlite_utils.Database) -> None:
+    """Staff: admin accounts and sessions, the audit log, and one-time enrolment codes."""
+    db.execute("""
+        CREATE TABLE admins (
+            username TEXT PRIMARY KEY,
+            password_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            failed_logins INTEGER NOT NULL DEFAULT 0,
+            locked_until TEXT
+        )""")
+    # Only a hash of a session token is kept: a copy of the file opens no session.
+    db.execute("""
+        CREATE TABLE admin_sessions (
+            token_hash TEXT PRIMARY KEY,
+            username TEXT NOT NULL,
+            csrf_token TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        )""")
+    db.execute("""
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            who TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            detail TEXT NOT NULL
+        )""")
+    db.execute("""
+        CREATE TABLE enrolment_codes (
+            code_hash TEXT PRIMARY KEY,
+            terminal_name TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            used_at TEXT,
+            terminal_id INTEGER
+        )""")
+
+
 # Append only: each entry moves the schema one version up (PRAGMA user_version).
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 
 
 class StoreError(Exception):
@@ -282,3 +321,20 @@ class BackendStore:
 
     def dossier_codes(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT code FROM dossiers ORDER BY code")]
+
+    # -- audit log -----------------------------------------------------------
+
+    def audit(self, who: str, action: str, target: str, detail: dict, now: dt.datetime) -> None:
+        """Note who changed what: staff on the admin pages, the `kiosk` command, an enrolling kiosk."""
+        with self.write():
+            self.db["audit_log"].insert({"at": now.isoformat(timespec="seconds"), "who": who, "action": action,
+                                         "target": target, "detail": _dump(detail)})
+
+    def audit_log(self, limit: int, offset: int = 0) -> list[dict]:
+        """The newest entries first."""
+        rows = self.db.execute(
+            "SELECT id, at, who, action, target, detail FROM audit_log ORDER BY id DESC LIMIT ? OFFSET ?",
+            [limit, offset],
+        )
+        return [{"id": r[0], "at": r[1], "who": r[2], "action": r[3], "target": r[4], "detail": json.loads(r[5])}
+                for r in rows]

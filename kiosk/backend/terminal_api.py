@@ -1,11 +1,14 @@
-"""HTTP handlers for terminals: heartbeats, configuration, citizen lookups, ratings, statistics."""
+"""HTTP handlers for terminals: enrolment, heartbeats, configuration, citizen lookups, ratings,
+statistics."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
@@ -16,8 +19,8 @@ from ..domain.terminal import Health, TerminalConfig
 from ..domain.text import mask_name
 from .errors import RequestError
 from .http import (
-    CALENDAR, CITIZEN_LIMIT, CLOCK, QUEUE, RATINGS, STORE, TERMINALS,
-    idempotency_key, json_response, path_int, read_json, require_admin, terminal_id,
+    CALENDAR, CITIZEN_LIMIT, CLOCK, ENROL_LIMIT, QUEUE, RATINGS, STORE, TERMINALS,
+    client_address, idempotency_key, json_response, path_int, read_json, require_admin, terminal_id,
 )
 from .ratings import audit_citizen_lookup
 
@@ -31,6 +34,35 @@ def _terminal(request: web.Request) -> int:
     return number
 
 
+@dataclass
+class Enrolment(JsonMixin):
+    code: str
+    name: str | None = None
+    """What the kiosk calls itself; the name staff gave with the code otherwise."""
+
+    def problems(self) -> list[str]:
+        found = []
+        if not 1 <= len(self.code) <= 64:
+            found.append("code is the enrolment code from `kiosk terminal add --enrol`")
+        if self.name is not None and len(self.name) > 100:
+            found.append("name is at most 100 characters")
+        return found
+
+
+async def post_enrol(request: web.Request) -> web.Response:
+    """A new kiosk registers itself with a one-time code, and gets its id and token."""
+    body = await read_json(request, Enrolment)
+    address = client_address(request)
+    # Every well-formed try counts, right or wrong, so that codes are guessed no faster than this.
+    if not request.app[ENROL_LIMIT].allow(address):
+        raise RequestError(429, "too_many_enrolments", "Too many enrolment attempts from this address; try again in a minute.")
+    now = request.app[CLOCK]()
+    number, token, name = request.app[TERMINALS].enrol(body.code, (body.name or "").strip() or None, now)
+    request.app[STORE].audit(f"terminal {number}", "terminal_enrolled", f"terminal {number}",
+                             {"name": name, "address": address}, now)
+    return json_response({"id": number, "token": token}, status=201)
+
+
 async def post_heartbeat(request: web.Request) -> web.Response:
     caller = terminal_id(request)
     number = path_int(request, "id")
@@ -42,22 +74,47 @@ async def post_heartbeat(request: web.Request) -> web.Response:
     return json_response({"config_version": version, "config": config.to_dict()})
 
 
+def unknown_services(app: Mapping, config: TerminalConfig) -> list[str]:
+    """Letters a configuration offers that this site's queue has no service for."""
+    letters = {s.letter for s in app[QUEUE].config().services}
+    return sorted(set(config.services) - letters)
+
+
 async def get_config(request: web.Request) -> web.Response:
     require_admin(request)
     version, config = request.app[TERMINALS].config(_terminal(request))
     return json_response({"config_version": version, "config": config.to_dict()})
 
 
+def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[prefix + key] = value
+    return flat
+
+
+def config_changes(old: TerminalConfig, new: TerminalConfig) -> dict[str, list[Any]]:
+    """What the audit log keeps of a configuration change: each changed field, before and after."""
+    before, after = _flat(old.to_dict()), _flat(new.to_dict())
+    return {key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}
+
+
 async def put_config(request: web.Request) -> web.Response:
     require_admin(request)
     number = _terminal(request)
     config = await read_json(request, TerminalConfig)
-    letters = {s.letter for s in request.app[QUEUE].config().services}
-    unknown = sorted(set(config.services) - letters)
+    unknown = unknown_services(request.app, config)
     if unknown:
         # 409, not 400: the body is well formed but does not fit this site's queue.
         raise RequestError(409, "unknown_services", f"services: no service has the letters {unknown}")
-    version = request.app[TERMINALS].set_config(number, config)
+    terminals = request.app[TERMINALS]
+    _, old = terminals.config(number)
+    version = terminals.set_config(number, config)
+    request.app[STORE].audit("admin token", "terminal_config_changed", f"terminal {number}",
+                             {"version": version, "changes": config_changes(old, config)}, request.app[CLOCK]())
     return json_response({"config_version": version, "config": config.to_dict()})
 
 
@@ -104,36 +161,46 @@ async def post_rating(request: web.Request) -> web.Response:
     return json_response({"id": number, **rating.to_dict()}, status=201 if created else 200)
 
 
-async def get_daily_stats(request: web.Request) -> web.Response:
-    require_admin(request)
-    now = request.app[CLOCK]()
-    text = request.query.get("date")
+def stats_day(text: str | None, now: dt.datetime) -> dt.date:
+    """The day a `date=` parameter names (today without one); 400 when it names none."""
     try:
         if text is not None and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
             raise ValueError(text)
-        day = dt.date.fromisoformat(text) if text is not None else now.date()
+        return dt.date.fromisoformat(text) if text is not None else now.date()
     except ValueError:
         raise RequestError(400, "bad_date", "date is YYYY-MM-DD.") from None
+
+
+def daily_stats(app: Mapping, day: dt.date, now: dt.datetime) -> dict:
+    """The day's statistics: what GET /stats/daily answers and the admin pages show. `app`:
+    the application, or a request's `config_dict` in a sub-application."""
     by_status: Counter[str] = Counter()
     by_timeliness: Counter[str] = Counter()
-    calendar = request.app[CALENDAR]
-    for status, due_at, completed_at in request.app[STORE].dossier_deadlines():
+    calendar = app[CALENDAR]
+    for status, due_at, completed_at in app[STORE].dossier_deadlines():
         by_status[str(status)] += 1
         standing = timeliness(status, due_at, completed_at, now, calendar)
         by_timeliness[standing.value if standing else "no_deadline"] += 1
-    return json_response({
+    return {
         "date": day.isoformat(),
-        "queue": request.app[QUEUE].daily(day),
+        "queue": app[QUEUE].daily(day),
         "dossiers": {
             "by_status": {str(s.value): by_status.get(str(s.value), 0) for s in Status},
             "by_timeliness": {t.value: by_timeliness.get(t.value, 0) for t in [*Timeliness]}
             | {"no_deadline": by_timeliness.get("no_deadline", 0)},
         },
-        "ratings": request.app[RATINGS].daily(day),
-    })
+        "ratings": app[RATINGS].daily(day),
+    }
+
+
+async def get_daily_stats(request: web.Request) -> web.Response:
+    require_admin(request)
+    now = request.app[CLOCK]()
+    return json_response(daily_stats(request.app, stats_day(request.query.get("date"), now), now))
 
 
 def add_routes(app: web.Application, api: str) -> None:
+    app.router.add_post(f"{api}/terminals/enrol", post_enrol)
     app.router.add_post(f"{api}/terminals/{{id}}/heartbeat", post_heartbeat)
     app.router.add_get(f"{api}/terminals/{{id}}/config", get_config)
     app.router.add_put(f"{api}/terminals/{{id}}/config", put_config)

@@ -1,4 +1,5 @@
-"""The kiosks a backend knows: tokens, health from heartbeats, and configuration."""
+"""The kiosks a backend knows: tokens, one-time enrolment codes, health from heartbeats,
+and configuration."""
 
 from __future__ import annotations
 
@@ -9,12 +10,30 @@ import secrets
 from typing import Any
 
 from ..domain.terminal import Health, TerminalConfig
+from .errors import RequestError
 from .store import BackendStore
+
+# What an installer types on the kiosk's keypad: no I, L, O, 0 or 1 to mistake for one
+# another; 12 of these 31 signs are 59 bits, far more than guesses at a limited rate in a day.
+ENROLMENT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+ENROLMENT_LENGTH = 12
+ENROLMENT_VALID = dt.timedelta(hours=24)
 
 
 def token_hash(token: str) -> str:
-    # Tokens are 256 random bits: a plain digest is enough, no slow hash is needed.
+    # Tokens are 256 random bits (enrolment codes 59 bits, for a day): a plain digest is
+    # enough, no slow hash is needed.
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def enrolment_code_text(code: str) -> str:
+    """A code as people read it: groups of four, ABCD-EFGH-JKMN."""
+    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+
+
+def _plain_code(text: str) -> str:
+    """A code as typed: any case, with or without the hyphens and spaces."""
+    return "".join(text.split()).replace("-", "").upper()
 
 
 class Terminals:
@@ -24,24 +43,63 @@ class Terminals:
 
     def add(self, name: str, now: dt.datetime) -> tuple[int, str]:
         """Register a terminal; answers its id and its token, which is not kept."""
-        token = secrets.token_urlsafe(32)
         with self.store.write():
-            table = self.db["terminals"]
-            table.insert({
-                "name": name, "token_hash": token_hash(token), "created_at": now.isoformat(timespec="seconds"),
-                "config": json.dumps(TerminalConfig().to_dict()), "config_version": 1,
+            return self._insert(name, now)
+
+    def _insert(self, name: str, now: dt.datetime) -> tuple[int, str]:
+        token = secrets.token_urlsafe(32)
+        table = self.db["terminals"]
+        table.insert({
+            "name": name, "token_hash": token_hash(token), "created_at": now.isoformat(timespec="seconds"),
+            "config": json.dumps(TerminalConfig().to_dict()), "config_version": 1,
+        })
+        return table.last_pk, token
+
+    def add_enrolment(self, name: str, now: dt.datetime) -> tuple[str, dt.datetime]:
+        """A one-time code with which a kiosk registers itself as `name` (POST /terminals/enrol),
+        instead of a token carried to it; answers the code, which is not kept, and its expiry."""
+        code = "".join(secrets.choice(ENROLMENT_ALPHABET) for _ in range(ENROLMENT_LENGTH))
+        expires = now + ENROLMENT_VALID
+        with self.store.write():
+            self.db["enrolment_codes"].insert({
+                "code_hash": token_hash(code), "terminal_name": name,
+                "created_at": now.isoformat(timespec="seconds"), "expires_at": expires.isoformat(timespec="seconds"),
             })
-            return table.last_pk, token
+        return enrolment_code_text(code), expires
+
+    def enrol(self, code: str, name: str | None, now: dt.datetime) -> tuple[int, str, str]:
+        """Use an enrolment code, once: the new terminal's id, token and name."""
+        key = token_hash(_plain_code(code))
+        with self.store.write():
+            row = self.db.execute(
+                "SELECT terminal_name, expires_at, used_at FROM enrolment_codes WHERE code_hash = ?", [key]
+            ).fetchone()
+            if row is None:
+                raise RequestError(404, "enrolment_code_unknown", "No terminal waits for this enrolment code.")
+            if row[2] is not None:
+                raise RequestError(410, "enrolment_code_used", "This enrolment code was used already.")
+            if dt.datetime.fromisoformat(row[1]) <= now:
+                raise RequestError(410, "enrolment_code_expired", "This enrolment code has expired.")
+            chosen = name or row[0]
+            number, token = self._insert(chosen, now)
+            self.db.execute("UPDATE enrolment_codes SET used_at = ?, terminal_id = ? WHERE code_hash = ?",
+                            [now.isoformat(timespec="seconds"), number, key])
+        return number, token, chosen
+
+    _COLUMNS = "id, name, created_at, revoked_at, last_seen, config_version, health"
+
+    @staticmethod
+    def _row(r: tuple) -> dict[str, Any]:
+        return {"id": r[0], "name": r[1], "created_at": r[2], "revoked_at": r[3], "last_seen": r[4],
+                "config_version": r[5], "health": json.loads(r[6]) if r[6] else None}
 
     def list(self) -> list[dict[str, Any]]:
-        rows = self.db.execute(
-            "SELECT id, name, created_at, revoked_at, last_seen, config_version, health FROM terminals ORDER BY id"
-        )
-        return [
-            {"id": r[0], "name": r[1], "created_at": r[2], "revoked_at": r[3], "last_seen": r[4],
-             "config_version": r[5], "health": json.loads(r[6]) if r[6] else None}
-            for r in rows
-        ]
+        return [self._row(r) for r in self.db.execute(f"SELECT {self._COLUMNS} FROM terminals ORDER BY id")]
+
+    def get(self, terminal_id: int) -> dict[str, Any] | None:
+        """One terminal as `list` shows it."""
+        row = self.db.execute(f"SELECT {self._COLUMNS} FROM terminals WHERE id = ?", [terminal_id]).fetchone()
+        return self._row(row) if row else None
 
     def revoke(self, terminal_id: int, now: dt.datetime) -> bool:
         with self.store.write():

@@ -94,7 +94,7 @@ class BackendClient:
         sent = dict(headers or {})
         if self.token:
             sent["Authorization"] = f"Bearer {self.token}"
-        attempts = self.retries if idempotent else 1
+        attempts = max(1, self.retries) if idempotent else 1  # retries=0: one try all the same
         for attempt in range(1, attempts + 1):
             started = time.monotonic()
             try:
@@ -178,6 +178,14 @@ class BackendClient:
         data = await self._json("POST", f"{API}/terminals/{terminal_id}/heartbeat", body=health.to_dict(),
                                 idempotent=True)
         return _parse(lambda d: (int(d["config_version"]), TerminalConfig.from_dict(d["config"])), data)
+
+    async def enrol(self, code: str, name: str | None = None) -> tuple[int, str]:
+        """Register this kiosk with a one-time code from `kiosk terminal add NAME --enrol`:
+        its terminal id and token, to be kept. Needs no token. Not retried: a second try
+        after an answer lost on the way would find the code used."""
+        body = {"code": code} if name is None else {"code": code, "name": name}
+        data = await self._json("POST", f"{API}/terminals/enrol", body=body, idempotent=False)
+        return _parse(lambda d: (int(d["id"]), str(d["token"])), data)
 
     async def rate(self, rating: Rating, key: str | None = None) -> int:
         key = key or uuid.uuid4().hex

@@ -1,13 +1,15 @@
-"""Bringing the kiosk up to date with the backend: the catalogue, then the outbox."""
+"""Bringing the kiosk up to date with the backend: the catalogue, then the outbox; and the
+heartbeat that brings the centre's configuration."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from ..domain.terminal import Health, TerminalConfig
 from .api import BackendClient
 from .errors import BackendError
 from .outbox import Outbox, Replay
@@ -69,3 +71,23 @@ async def keep_in_sync(
             if catalogue.changed and on_change:
                 on_change(catalogue)
         await asyncio.sleep(wait)
+
+
+async def keep_heartbeat(
+    client: BackendClient,
+    terminal_id: int,
+    health: Callable[[], Awaitable[Health]],
+    on_config: Callable[[int, TerminalConfig], None],
+    every: float = 60.0,
+) -> None:
+    """Tell the centre how this kiosk is every `every` seconds, and hand on the configuration
+    it answers (`on_config(version, config)`), until cancelled. A failed heartbeat is not
+    kept: the next one says the same, newer."""
+    while True:
+        try:
+            version, config = await client.heartbeat(terminal_id, await health())
+        except BackendError as error:
+            log.info("heartbeat failed (%s)", type(error).__name__)
+        else:
+            on_config(version, config)
+        await asyncio.sleep(every)

@@ -1,13 +1,17 @@
 """The kiosk's screens: one module and one .kv file each."""
 
+from .pin_pad import PinPad
 from .attract import AttractScreen
 from .catalogue import CatalogueScreen
+from .diagnostics import DiagnosticsScreen
 from .dossier import DossierScreen
 from .home import HomeScreen
 from .procedure import ProcedureScreen
 from .queue import QueueScreen
 from .rating import RatingScreen
 from .search import SearchScreen
+from .setup import SetupScreen
+from .staff import StaffScreen
 
 # (name, class): the ScreenManager's screens; the first one is shown at start.
 SCREENS = [
@@ -19,4 +23,11 @@ SCREENS = [
     ("dossier", DossierScreen),
     ("queue", QueueScreen),
     ("rating", RatingScreen),
+    # Staff's, behind the PIN pad; "setup" is shown first when the kiosk has no token yet.
+    ("staff", StaffScreen),
+    ("diagnostics", DiagnosticsScreen),
+    ("setup", SetupScreen),
 ]
+
+POPUPS = (PinPad,)
+"""Pop-ups the app opens through Kivy's Factory: imported here so that their rules load."""

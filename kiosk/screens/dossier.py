@@ -82,10 +82,11 @@ class ScanHint(Widget):
 
     phase = NumericProperty(0)
 
-    def on_parent(self, _widget, parent) -> None:
-        # Panels come and go with the state: the animation lives only while this one is shown.
+    def sweep(self, moving: bool) -> None:
+        """Move while shown, and only then: a running animation keeps its widget (and the
+        panel around it) alive, and keeps a core busy drawing without a GPU."""
         Animation.cancel_all(self, "phase")
-        if parent is not None:
+        if moving:
             sweep = Animation(phase=1, duration=1.1, t="in_out_sine") + Animation(phase=0, duration=1.1, t="in_out_sine")
             sweep.repeat = True
             sweep.start(self)
@@ -106,18 +107,23 @@ class DossierScreen(KioskScreen):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._levels: dict[str, tuple[str, str]] = {}
+        self._shown = False
 
     # -- showing and leaving ---------------------------------------------------------
 
     def activate(self) -> None:
+        self._shown = True
+        if self.state == "ask":
+            self.on_state()  # the panel, even when the state did not change
         self.state = "ask"
-        self.on_state()  # the panel, even when the state did not change
         self.app.bind(language=self._refill)
 
     def deactivate(self) -> None:
+        self._shown = False
         self.app.unbind(language=self._refill)
         self.typed, self.report, self.dossiers, self.message = "", None, [], ""
         self.state = "ask"
+        self.on_state()  # no panel while not shown
 
     # -- input: keypad and scanner ---------------------------------------------------
 
@@ -231,12 +237,22 @@ class DossierScreen(KioskScreen):
         kind = {"ask": "DossierAskPanel", "list": "DossierListPanel", "card": "DossierCardPanel",
                 "failed": "DossierMessagePanel", "loading": "DossierMessagePanel"}[self.state]
         body = self.ids.body
+        self._sweep(False)
         body.clear_widgets()
+        self._panel = None
+        if not self._shown:
+            return
         panel = getattr(Factory, kind)()
         panel.screen = self  # a kv property: set after construction
         body.add_widget(panel)
         self._panel = panel
         self._refill()
+        self._sweep(True)
+
+    def _sweep(self, moving: bool) -> None:
+        for widget in self.ids.body.walk(restrict=True):
+            if isinstance(widget, ScanHint):
+                widget.sweep(moving)
 
     def _refill(self, *_args) -> None:
         """Build the rows that depend on the data and the language."""

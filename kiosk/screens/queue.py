@@ -58,7 +58,8 @@ class QueueScreen(KioskScreen):
         except BackendError:
             self._fail(NO_CONNECTION)
             return
-        self.services = [s for s in services if s.issuing]
+        offered = self.app.offered_services  # the centre may give this kiosk some services only
+        self.services = [s for s in services if s.issuing and (not offered or s.letter in offered)]
         serving = [s for s in self.services if self.field and self.field in s.fields]
         if serving:
             self.choose(serving[0])

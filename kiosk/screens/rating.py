@@ -22,7 +22,12 @@ class RatingScreen(KioskScreen):
     state = StringProperty("choosing")
     """"choosing", "sending", "thanks"."""
 
+    _leave = None
+
     def deactivate(self) -> None:
+        if self._leave is not None:
+            self._leave.cancel()  # the citizen left first; the next one must not be sent away
+            self._leave = None
         self.level, self.reasons, self.state = "", [], "choosing"
 
     def toggle_reason(self, reason: str) -> None:
@@ -51,8 +56,10 @@ class RatingScreen(KioskScreen):
         except BackendError:
             # The same key later: the backend records it once however often it arrives.
             services.outbox.add_rating(rating, key)
+        if self.state != "sending":
+            return  # the citizen left meanwhile (the rating is sent or kept all the same)
         self.state = "thanks"
-        Clock.schedule_once(lambda _dt: self.app.end_session(), THANKS_SECONDS)
+        self._leave = Clock.schedule_once(lambda _dt: self.app.end_session(), THANKS_SECONDS)
 
 
 load_kv(__file__)

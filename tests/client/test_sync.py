@@ -22,7 +22,7 @@ from kiosk.client.store import SNAPSHOT, CatalogueError, LocalStore
 from kiosk.client.sync import sync_catalogue
 from kiosk.domain.rating import Rating
 from kiosk.domain.terminal import Health
-from support import KIOSK, Backend, start_site
+from support import KIOSK, Backend, query, start_site
 
 FIXTURE = "tests/fixtures/dvcqg_sample.json"
 
@@ -332,5 +332,40 @@ def test_periodic_sync_picks_up_a_new_catalogue(tmp_path):
         assert store.version == changes[1].version
         store.close()
         outbox.close()
+    finally:
+        assert server.stop() == 0
+
+
+def test_heartbeat_reports_health_and_brings_the_centres_configuration(tmp_path):
+    from kiosk.client.sync import keep_heartbeat
+
+    server = start_site(tmp_path / "site")
+    configs = []
+    try:
+        terminal = query(server.db, "SELECT id FROM terminals")[0][0]
+
+        async def health():
+            return Health(app_version="test", catalogue_version="v1", printer="paper_low", outbox_size=2)
+
+        async def go():
+            async with BackendClient(url(server), server.token, retries=1) as client:
+                task = asyncio.ensure_future(keep_heartbeat(
+                    client, terminal, health, lambda version, config: configs.append((version, config)), every=0.2))
+                while not configs:
+                    await asyncio.sleep(0.05)
+                changed = {**configs[0][1].to_dict(), "idle_timeout_seconds": 45, "office_name": "Bộ phận Một cửa xã Ân Hảo"}
+                put = await asyncio.to_thread(server.request, "PUT", f"/api/v1/terminals/{terminal}/config",
+                                              json.dumps(changed).encode(), token="admin")
+                assert put.status == 200
+                while configs[-1][0] == configs[0][0]:
+                    await asyncio.sleep(0.05)
+                task.cancel()
+
+        run(asyncio.wait_for(go(), 60))
+        version, config = configs[-1]
+        assert version == configs[0][0] + 1
+        assert (config.idle_timeout_seconds, config.office_name) == (45, "Bộ phận Một cửa xã Ân Hảo")
+        seen = query(server.db, "SELECT last_seen, health FROM terminals WHERE id = ?", terminal)[0]
+        assert seen[0] and json.loads(seen[1])["printer"] == "paper_low"
     finally:
         assert server.stop() == 0

@@ -4,7 +4,9 @@ backend lost), rating (online and through the outbox), offline search, lockdown.
 Screenshots of every screen go to the folder in $KIOSK_SCREENSHOTS (default: a temp dir)."""
 
 import asyncio
+import json
 import os
+import shutil
 from pathlib import Path
 
 from kiosk.kivy_setup import prepare_kivy  # noqa: E402  (tests/conftest.py set Kivy's environment)
@@ -14,27 +16,22 @@ prepare_kivy(windowed=True, home=Path(os.environ["KIVY_HOME"]))
 from kivy.core.window import Window  # noqa: E402
 
 from kiosk.app import KioskApp, KioskServices  # noqa: E402
-from kiosk.backend.store import BackendStore  # noqa: E402
+from kiosk.config import EXAMPLE_CONFIG, save_config  # noqa: E402
 from kiosk.client.api import BackendClient  # noqa: E402
 from kiosk.client.outbox import Outbox  # noqa: E402
+from kiosk.client.pin import StaffPin  # noqa: E402
 from kiosk.client.store import LocalStore  # noqa: E402
 from kiosk.hardware.printer import SimulatedPrinter  # noqa: E402
 from kiosk.hardware.scanners import ScannerSettings  # noqa: E402
 from kiosk.screens.queue import NO_CONNECTION  # noqa: E402
+from kiosk.screens.rating import THANKS_SECONDS  # noqa: E402
 from hardware.test_scanners import Cable  # noqa: E402
-from support import start_site  # noqa: E402
+from support import query, start_site  # noqa: E402
 from screens.journey_dossier import dossier_journey  # noqa: E402
 from screens.journey_layouts import layouts_journey  # noqa: E402
+from screens.journey_staff import STAFF_PIN, staff_journey  # noqa: E402
 from screens.kit import arrive, find, frames, shot, tap, until  # noqa: E402
 from screens.journey_procedures import procedures_journey  # noqa: E402
-
-def query(db, sql, *args):
-    store = BackendStore(db)
-    try:
-        return store.db.execute(sql, args).fetchall()
-    finally:
-        store.close()
-
 
 def ratings(db):
     return query(db, "SELECT level, reasons, ticket_id FROM ratings ORDER BY id")
@@ -65,6 +62,17 @@ async def choose_service(queue, letter):
     await until(lambda: queue.state == "priority")
 
 
+def kiosk_config(data, server, terminal):
+    """This kiosk's configuration file, as staff mode edits it: the example, pointed here."""
+    token_file = data / "terminal-token"
+    token_file.write_text(server.token + "\n", encoding="utf-8")
+    config_file = data / "kiosk.ini"
+    shutil.copyfile(EXAMPLE_CONFIG, config_file)
+    save_config(config_file, {"kiosk": {"backend_url": f"http://{server.host}:{server.port}", "data_dir": str(data),
+                                        "token_file": str(token_file), "terminal_id": str(terminal)}})
+    return config_file
+
+
 def test_kiosk_app_journeys(tmp_path):
     server = start_site(tmp_path / "site")
     data = tmp_path / "kiosk"
@@ -81,9 +89,13 @@ async def _journeys(server, data, serial):
     store, outbox = LocalStore(data / "catalogue.sqlite3"), Outbox(data / "outbox.sqlite3")
     async with BackendClient(f"http://{server.host}:{server.port}", server.token, retries=1) as client:
         printer = SimulatedPrinter(data / "prints")
-        app = KioskApp(KioskServices(store, outbox, client, printer=printer,
+        terminal = query(server.db, "SELECT id FROM terminals")[0][0]
+        config_file, pin = kiosk_config(data, server, terminal), StaffPin(data / "staff-pin.json")
+        pin.set(STAFF_PIN)
+        app = KioskApp(KioskServices(store, outbox, client, printer=printer, config_path=config_file, pin=pin,
                                      scanner=ScannerSettings(kind="serial", port=str(serial.link)),
-                                     office_name="Bộ phận Một cửa huyện Hoài Ân", idle_timeout=30))
+                                     office_name="Bộ phận Một cửa huyện Hoài Ân", idle_timeout=30,
+                                     terminal_id=terminal, heartbeat_every=0.5))
 
         async def drive():
             await until(lambda: app.root is not None and app.root.ids.screens.current == "attract")
@@ -124,6 +136,20 @@ async def _journeys(server, data, serial):
             await arrive(app, "home")
             await layouts_journey(app, code)
 
+            # The centre's staff change this kiosk's settings: the next heartbeat brings them.
+            assert app.centre_version == 0 and app.services.idle_timeout == 30
+            config = server.get(f"/api/v1/terminals/{terminal}/config", token="admin").json()["config"]
+            config.update(office_name="Bộ phận Một cửa xã Ân Hảo Đông", idle_timeout_seconds=45, services=["A", "B"])
+            put = server.request("PUT", f"/api/v1/terminals/{terminal}/config", json.dumps(config).encode(), token="admin")
+            assert put.status == 200, put.body
+            await until(lambda: app.office_name == "Bộ phận Một cửa xã Ân Hảo Đông")
+            assert app.centre_version == put.json()["config_version"] and app.services.idle_timeout == 45
+            assert app.offered_services == ["A", "B"]
+
+            await staff_journey(app, server, data / "kiosk.ini")
+            tap(screens.current_screen)
+            await arrive(app, "home")
+
             # A queue number: service, priority question, a printed ticket, the number on screen.
             printed_before = len(printer.printed)
             tap(find(app.root, "HomeTile", screen="queue"))
@@ -163,6 +189,8 @@ async def _journeys(server, data, serial):
             # The printer runs out of paper: the number is voided, the citizen told what to do.
             printer.state = "paper_out"
             await queue_from_attract(app)
+            offered = [b.text[0] for b in queue.ids.body.children[0].ids.services.children]
+            assert sorted(offered) == ["A", "B"], "only the services the centre gave this kiosk"
             await choose_service(queue, "B")
             tap(find(queue, "KioskButton", text="Không, tôi không thuộc các đối tượng trên"))
             await until(lambda: queue.state == "failed")
@@ -218,6 +246,9 @@ async def _journeys(server, data, serial):
             await shot(app, "search-offline")
             assert app.root.ids.banner.height > 0
             assert "chứng thực" in search.ids.results.children[-1].text.lower()
+            # The rating's own "back to the start in a few seconds" was for the citizen who left.
+            await asyncio.sleep(THANKS_SECONDS + 0.5)
+            assert screens.current == "search" and search.ids.results.children
 
             app.stop()
 

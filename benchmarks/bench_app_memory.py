@@ -1,0 +1,193 @@
+"""Resident memory of the running app over 200 scripted citizen journeys against a real
+backend (the sample site): home -> catalogue -> a procedure -> back; the search typed and a
+result opened; a dossier looked up by its code on the keypad; a rating; the end of the session.
+RSS (VmRSS, after a full garbage collection) every 25 journeys; the baseline, measured in the
+same run, is the RSS after the first journey, and the figure is the growth per journey between
+the 100th and the 200th. A time budget stops the journeys early if the app is too slow for
+200 of them: the growth is then taken over the second half of those it made.
+
+    python benchmarks/bench_app_memory.py [--journeys N] [--budget SECONDS]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import re
+import tempfile
+from pathlib import Path
+
+from common import clock, kiosk_backend, run_kivy_child, start_kivy_child
+
+JOURNEYS = 200
+CHECKPOINTS = [1, 25, 50, 75, 100, 125, 150, 175, 200]
+BUDGET = 900.0
+"""Seconds of journeys at most, so that a slow or slowing app still gives its figures in time."""
+
+
+def rss_mb() -> float:
+    gc.collect()
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
+
+
+def child(url: str, token: str, code: str, data: str, journeys: int, budget: float) -> None:
+    start_kivy_child()
+    from kivy.clock import Clock
+    from kivy.tests.common import UnitTestTouch
+
+    from kiosk.app import KioskApp, KioskServices
+    from kiosk.client.api import BackendClient
+    from kiosk.client.outbox import Outbox
+    from kiosk.client.store import LocalStore
+    from kiosk.hardware.printer import SimulatedPrinter
+
+    async def frame() -> None:
+        """One frame since now, laid out and drawn: this wakes up after the frame in which
+        Kivy's clock called back."""
+        done = asyncio.get_running_loop().create_future()
+        Clock.schedule_once(lambda _dt: done.set_result(None))
+        await done
+
+    async def until(condition, timeout: float = 20) -> None:
+        deadline = clock() + timeout
+        while not condition():
+            if clock() > deadline:
+                raise AssertionError(f"timed out at {app.root.ids.screens.current}")
+            await frame()
+
+    def tap(widget) -> None:
+        touch = UnitTestTouch(*widget.to_window(*widget.center))
+        touch.touch_down()
+        touch.touch_up()
+
+    def find(root, kind: str, **attributes):
+        return next(w for w in root.walk() if type(w).__name__ == kind
+                    and all(getattr(w, k, None) == v for k, v in attributes.items()))
+
+    def at(name: str):
+        screens = app.root.ids.screens
+        assert screens.current == name, f"at {screens.current}, not {name}"
+        return screens.current_screen
+
+    async def journey() -> None:
+        # One frame where a citizen would look or a tap needs the screen laid out, and no more:
+        # each costs tens of milliseconds of software rendering here.
+        tap(at("attract"))
+        await frame()
+        tap(find(at("home"), "HomeTile", screen="catalogue"))
+        catalogue = at("catalogue")
+        catalogue.level, catalogue.field = "commune", "HOTICH"
+        listed = lambda: [b for b in catalogue.ids.grid.children if b.step == "procedure"]  # noqa: E731
+        await until(listed)  # the catalogue is read again on each visit
+        await frame()
+        tap(listed()[-1])
+        procedure = at("procedure")
+        await until(lambda: len(procedure.ids.body.children) > 5)
+        tap(find(procedure, "KioskButton", text=app.t("Back")))
+        await frame()
+        tap(at("catalogue").ids.search)
+        search = at("search")
+        for key in "khai sinh":  # the screen's own key method: its keyboard is being reworked
+            search.type(key)
+        await until(lambda: search.ids.results.children)
+        await frame()
+        search.open_first()
+        await until(lambda: at("procedure").procedure is not None and len(procedure.ids.body.children) > 5)
+
+        app.go("dossier")
+        dossier = at("dossier")
+        await frame()
+        for key in code:
+            tap(find(dossier, "DossierKey", key=key))
+        tap(find(dossier, "KioskButton", text=app.t("Look up")))
+        await until(lambda: dossier.state == "card")
+
+        app.go("rating")
+        rating = at("rating")
+        await frame()
+        tap(find(rating, "Face", level="satisfied"))
+        tap(find(rating, "KioskButton", text=app.t("Send")))
+        await until(lambda: rating.state == "thanks")
+        app.end_session()  # before the thanks screen's own, a few seconds later
+        await frame()  # a screen manager takes no touch until its switch has ended
+
+    data_dir = Path(data)
+    store, outbox = LocalStore(data_dir / "catalogue.sqlite3"), Outbox(data_dir / "outbox.sqlite3")
+    result: dict[int, tuple[float, float]] = {}
+
+    async def main() -> None:
+        nonlocal app
+        async with BackendClient(url, token, retries=1) as client:
+            app = KioskApp(KioskServices(store, outbox, client, printer=SimulatedPrinter(data_dir / "prints"),
+                                         office_name="Bộ phận Một cửa", idle_timeout=90))
+
+            async def drive() -> None:
+                await until(lambda: app.root is not None and app.link == "online")  # the first sync went through
+                await frame()
+                started = clock()
+                for number in range(1, journeys + 1):
+                    await journey()
+                    last = number == journeys or clock() - started > budget
+                    if number in CHECKPOINTS or last:
+                        await frame()
+                        result[number] = (rss_mb(), clock() - started)
+                    if last:
+                        break
+                app.stop()
+
+            await asyncio.gather(app.async_run(async_lib="asyncio"), drive())
+
+    app = None
+    asyncio.run(main())
+    print(json.dumps(result))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--journeys", type=int, default=JOURNEYS)
+    parser.add_argument("--budget", type=float, default=BUDGET, help="seconds of journeys at most")
+    parser.add_argument("--child", nargs=6, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        url, token, code, data, journeys, budget = args.child
+        return child(url, token, code, data, int(journeys), float(budget))
+
+    from kiosk.backend.sample import load_sample_site
+    from kiosk.backend.store import BackendStore
+    from kiosk.backend.terminals import Terminals
+    from kiosk.config import load_config, working_calendar
+    from kiosk.domain.calendar import now, today
+
+    with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "backend.sqlite3"
+        store = BackendStore(db)
+        load_sample_site(store, working_calendar(load_config()), today(), all_day=True)
+        _, token = Terminals(store).add("benchmark kiosk", now())
+        code = next(c for c in store.dossier_codes() if c.endswith("-0022"))  # with a holder and a timeline
+        store.close()
+        with kiosk_backend(db) as url:
+            result = run_kivy_child(__file__, url, token, code, str(Path(folder) / "kiosk"),
+                                    str(args.journeys), str(args.budget), timeout=args.budget + 300)
+
+    rss = {int(n): mb for n, (mb, _) in result.items()}
+    print(f"resident memory of the app (VmRSS after a full garbage collection) over {max(rss)} scripted "
+          "journeys against a real backend; baseline: after the first journey")
+    previous, before = 0, 0.0
+    for number, (mb, seconds) in sorted((int(n), v) for n, v in result.items()):
+        print(f"  after {number:3d} journeys: {mb:7.1f} MB  x{mb / rss[1]:5.2f} the baseline   "
+              f"({(seconds - before) / (number - previous):.2f} s a journey since the last line)")
+        previous, before = number, seconds
+    last = max(rss)
+    if last < args.journeys:
+        print(f"  stopped after {last} journeys: the {args.budget:.0f} s budget was spent")
+    half = max(n for n in rss if n <= max(1, last // 2))
+    if last > half:
+        print(f"  growth per journey between journey {half} and journey {last}: "
+              f"{(rss[last] - rss[half]) * 1024 / (last - half):.0f} kB")
+
+
+if __name__ == "__main__":
+    main()

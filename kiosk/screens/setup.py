@@ -1,0 +1,74 @@
+"""First run: a kiosk without a terminal token asks staff for the backend's address and a
+one-time enrolment code (`kiosk terminal add NAME --enrol` at the centre), registers, keeps
+the token, then asks for the staff PIN that opens staff mode from then on."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from kivy.properties import BooleanProperty, StringProperty
+
+from ..client.api import BackendClient
+from ..client.errors import BackendError
+from ..client.files import write_atomically
+from ..config import ConfigError, kiosk_settings, load_config, save_config
+from .base import KioskScreen, load_kv
+
+
+class SetupScreen(KioskScreen):
+    state = StringProperty("enrol")
+    """"enrol", "pin", "done"."""
+    message = StringProperty("")
+    busy = BooleanProperty(False)
+
+    def activate(self) -> None:
+        self.state, self.message = "enrol", ""
+        path = self.app.services.config_path
+        if path is not None:
+            self.ids.backend_url.text = load_config(path).get("kiosk", "backend_url", fallback="")
+
+    def deactivate(self) -> None:
+        for field in ("code", "pin", "pin_again"):
+            self.ids[field].text = ""
+
+    def enrol(self) -> None:
+        if not self.busy:
+            self.busy = True
+            self.app.spawn(self._enrol(self.ids.backend_url.text.strip(), self.ids.code.text.strip()))
+
+    async def _enrol(self, url: str, code: str) -> None:
+        t, path = self.app.t, self.app.services.config_path
+        try:
+            async with BackendClient(url, retries=1, timeout=10) as client:
+                terminal_id, token = await client.enrol(code)
+            config = load_config(path)
+            named = config.get("kiosk", "token_file", fallback="").strip()
+            token_file = Path(named).expanduser() if named else kiosk_settings(config).data_dir / "terminal-token"
+            token_file.parent.mkdir(parents=True, exist_ok=True)
+            await asyncio.to_thread(write_atomically, token_file, token.encode() + b"\n", 0o600)
+            await asyncio.to_thread(save_config, path, {"kiosk": {
+                "backend_url": url, "terminal_id": str(terminal_id), "token_file": str(token_file)}})
+        except (BackendError, ConfigError, OSError, ValueError) as error:
+            self.message = t("Not registered: {}").format(error or type(error).__name__)
+            return
+        finally:
+            self.busy = False
+        self.message = t("Registered as terminal {}.").format(terminal_id)
+        self.state = "pin" if self.app.services.pin is not None else "done"
+
+    def set_pin(self) -> None:
+        t, pin = self.app.t, self.ids.pin.text
+        if pin != self.ids.pin_again.text:
+            self.message = t("The two PINs differ. Type them again.")
+        else:
+            try:
+                self.app.services.pin.set(pin)
+            except (ValueError, OSError) as error:
+                self.message = str(error)
+            else:
+                self.message, self.state = t("The staff PIN is set."), "done"
+        self.ids.pin.text = self.ids.pin_again.text = ""
+
+
+load_kv(__file__)
