@@ -13,7 +13,7 @@ from kiosk.screens.home import JOURNEYS
 from kiosk.domain.queue import PRIORITY_GROUPS
 from kiosk.screens.dossier import MESSAGES as DOSSIER_MESSAGES
 from kiosk.screens.queue import MESSAGES as QUEUE_MESSAGES
-from kiosk.screens.search import KEYBOARD
+from kiosk.screens.keyboards import KEYBOARDS, WORD_KEYS
 from kiosk.screens.staff import FIELDS as STAFF_FIELDS
 
 PACKAGE = Path(__file__).resolve().parent.parent / "kiosk"
@@ -44,10 +44,13 @@ def ui_messages():
 
 
 def keyboard_words():
-    """The on-screen keyboard's words (Space, Delete, ...): keys with a keycode, but not the tones."""
-    layout = json.loads(KEYBOARD.read_text(encoding="utf-8"))
-    return {key[0] for name, row in layout.items() if name.startswith("normal_")
-            for key in row if key[2] and not key[2].startswith("tone_")}
+    """The on-screen keyboards' words (Space, Delete, ...)."""
+    words = set()
+    for path in KEYBOARDS.glob("*.json"):
+        layout = json.loads(path.read_text(encoding="utf-8"))
+        words.update(key[0] for name, row in layout.items() if name.startswith(("normal_", "shift_"))
+                     for key in row if key[2] in WORD_KEYS)
+    return words
 
 
 def test_every_ui_message_has_a_vietnamese_translation():

@@ -1,5 +1,6 @@
 """The kiosk's screens: one module and one .kv file each."""
 
+from .keyboards import StaffKeyboard, VietKeyboard
 from .pin_pad import PinPad
 from .attract import AttractScreen
 from .catalogue import CatalogueScreen
@@ -29,5 +30,6 @@ SCREENS = [
     ("setup", SetupScreen),
 ]
 
-POPUPS = (PinPad,)
-"""Pop-ups the app opens through Kivy's Factory: imported here so that their rules load."""
+BUILT_BY_NAME = (PinPad, VietKeyboard, StaffKeyboard)
+"""Pop-ups and widgets that kv rules and the app make by name through Kivy's Factory:
+imported here so that they are registered before the screens are built."""

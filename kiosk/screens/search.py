@@ -3,15 +3,11 @@ a physical one, in Telex or with the keys for ă â đ ê ô ơ ư and the tones
 
 from __future__ import annotations
 
-import json
-
 from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.uix.textinput import TextInput
-from kivy.uix.vkeyboard import VKeyboard
 from kivy.utils import escape_markup
 
-from .. import ASSETS
 from ..domain.telex import TelexTyping
 
 from .base import KioskScreen, load_kv
@@ -19,9 +15,6 @@ from .catalogue import Loaded, load_catalogue, open_procedure
 
 RESULTS = 30
 """More than a citizen will scroll through; the best come first."""
-
-KEYBOARD = ASSETS / "keyboards" / "vietnamese.json"
-
 
 class QueryInput(TextInput):
     """The search box: every letter, from the screen's keys or a physical keyboard, goes
@@ -50,39 +43,6 @@ class QueryInput(TextInput):
     def on_text(self, _input, text: str) -> None:
         if not text:
             self.typing.forget()
-
-
-class VietKeyboard(VKeyboard):
-    """Kivy's on-screen keyboard with our layout (assets/keyboards), held still in the
-    screen's layout: it cannot be dragged, turned or scaled, and a long press types once."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.do_translation = self.do_rotation = self.do_scale = False
-        self._layout = json.loads(KEYBOARD.read_text(encoding="utf-8"))
-        redraw = Clock.create_trigger(lambda _dt: self.refresh(True))
-        self.fbind("size", redraw)
-        self.fbind("font_size", redraw)  # larger text
-
-    def setup_mode_free(self) -> None:
-        pass  # Kivy's free mode lets a touch move and turn the keyboard
-
-    def _start_repeat_key(self, *_args) -> None:
-        pass  # an elderly finger rests on a key: one letter, not a row of them
-
-    def use_words(self, t) -> None:
-        """The grey keys' words (Space, Delete, ...) in the language `t` translates to."""
-        def word(key: list) -> str:
-            keycode = key[2] or ""
-            return t(key[0]) if keycode and not keycode.startswith("tone_") else key[0]
-
-        layout = {name: [[word(key), *key[1:]] for key in row] if name.startswith("normal_") else row
-                  for name, row in self._layout.items()}
-        name = "vietnamese-" + t("Space")
-        self.available_layouts[name] = layout
-        if self.layout == name:
-            self.refresh(True)
-        self.layout = name
 
 
 class SearchScreen(KioskScreen):

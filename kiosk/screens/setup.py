@@ -22,8 +22,13 @@ class SetupScreen(KioskScreen):
     message = StringProperty("")
     busy = BooleanProperty(False)
 
+    def on_kv_post(self, _base) -> None:
+        for field in ("backend_url", "code", "pin", "pin_again"):
+            self.ids.keyboard.follow(self.ids[field])
+
     def activate(self) -> None:
         self.state, self.message = "enrol", ""
+        self.ids.keyboard.use_words(self.app.t)
         path = self.app.services.config_path
         if path is not None:
             self.ids.backend_url.text = load_config(path).get("kiosk", "backend_url", fallback="")

@@ -68,6 +68,7 @@ class StaffScreen(KioskScreen):
 
     def activate(self) -> None:
         self.message = ""
+        self.ids.keyboard.use_words(self.app.t)
         self._build()
 
     def deactivate(self) -> None:
@@ -92,6 +93,7 @@ class StaffScreen(KioskScreen):
                 field = Factory.StaffChoice(text=value or choices[0], values=list(choices))
             else:
                 field = Factory.StaffInput(text=value, password=(section, key) == TOKEN)
+                self.ids.keyboard.follow(field)
             field.disabled = config is None
             grid.add_widget(field)
             self._inputs[section, key] = field

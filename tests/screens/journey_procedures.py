@@ -120,6 +120,14 @@ async def procedures_journey(app):
     assert "HOTICH" in queue.service.fields
     await frames()
     await shot(app, "procedure-queue")
+    # A normal number (no priority): printed, and shown large on the screen.
+    printed = len(printer.printed)
+    tap(find(queue, "KioskButton", text="Không, tôi không thuộc các đối tượng trên"))
+    await until(lambda: queue.state == "done")
+    await frames()
+    ticket = queue.ticket
+    assert ticket.priority is None and len(printer.printed) == printed + 1
+    assert find(queue, "Label", text=ticket.display).font_size > 100
     tap(find(app.root, "KioskButton", text="Làm lại từ đầu"))
     await arrive(app, "attract")
     assert procedure.code == "" and procedure.procedure is None

@@ -13,7 +13,7 @@ from kivy.tests.common import UnitTestTouch
 from kiosk.config import load_config
 from kiosk.screens.staff import NO_SUCH_DOSSIER
 from screens.journey_dossier import CARD, PERSONAL, texts, wedge
-from screens.kit import arrive, find, frames, shot, tap, until
+from screens.kit import arrive, find, frames, press_key, shot, tap, until
 from support import KIOSK
 
 STAFF_PIN = "2468"
@@ -130,7 +130,14 @@ async def staff_journey(app, server, config_file):
     tap(find(setup, "KioskButton", text=app.t("Register this kiosk")))
     await until(lambda: setup.message and not setup.busy)
     assert setup.message.startswith("Chưa đăng ký được") and setup.state == "enrol"
-    setup.ids.code.text = code
+    # Typed on the screen's own keyboard, capitals on: no keyboard needs plugging in.
+    setup.ids.code.text = ""
+    tap(setup.ids.code)
+    await frames()
+    for label in ["ABC", *code]:
+        press_key(setup.ids.keyboard, label)
+        await frames(1)
+    assert setup.ids.code.text == code
     tap(find(setup, "KioskButton", text=app.t("Register this kiosk")))
     await until(lambda: setup.state == "pin")
     await shot(app, "setup-pin")

@@ -40,7 +40,8 @@ def press_key(keyboard, label):
         for index, key in enumerate(layout[f"{keyboard.layout_mode}_{line}"]):
             if key[0] == label:
                 (x, y), (width, height) = keyboard.layout_geometry[f"LINE_{line}"][index]
-                touch = UnitTestTouch(*keyboard.to_window(x + width / 2, y + height / 2))
+                # A VKeyboard is a Scatter: its keys are in its own coordinates, not its parent's.
+                touch = UnitTestTouch(*keyboard.to_window(*keyboard.to_parent(x + width / 2, y + height / 2)))
                 touch.touch_down()
                 touch.touch_up()
                 return
