@@ -32,6 +32,7 @@ from .client.store import LocalStore
 from .client.sync import keep_heartbeat, keep_in_sync
 from .domain.scan import parse_scan
 from .domain.terminal import Health, PrinterSettings, TerminalConfig
+from .hardware import card_reader
 from .hardware.printer import PrinterError, open_printer
 from .hardware.scanners import Scan, ScannerError, ScannerSettings, open_scanner
 from .hardware.wedge_kivy import WedgeCapture
@@ -80,6 +81,8 @@ class KioskServices:
     """The configuration file staff mode edits; None: staff mode cannot save settings."""
     pin: StaffPin | None = None
     """The staff PIN that opens staff mode; None: no staff mode on this kiosk."""
+    card_reader: bool = False
+    """The kiosk has a smart-card reader, whose state it reports ([card_reader] enabled)."""
     needs_setup: bool = False
     """No terminal token yet: the app starts with the setup wizard."""
 
@@ -186,6 +189,7 @@ class KioskApp(App):
         self._last_activity = Clock.get_time()
         Clock.schedule_interval(self._check_idle, 1)
         if self.services.needs_setup:
+            log.warning("this kiosk has no terminal token yet: it shows the set-up screen")
             self.root.ids.screens.current = "setup"
         self.root.ids.screens.current_screen.activate()
         client = self.services.client
@@ -204,9 +208,11 @@ class KioskApp(App):
         printer = "unknown" if services.printer is None else await asyncio.to_thread(services.printer.status)
         extra = [scanner for scanner in self._scanners if hasattr(scanner, "connected")]
         scanner = ("ok" if extra[0].connected else "offline") if extra else "unknown"
+        reader = (await asyncio.to_thread(card_reader.probe)).health if services.card_reader else "absent"
         free = await asyncio.to_thread(shutil.disk_usage, services.store.path.parent)
         return Health(app_version=__version__, catalogue_version=services.store.version or "", printer=printer,
-                      scanner=scanner, free_disk_mb=free.free // 2**20, outbox_size=len(services.outbox))
+                      scanner=scanner, card_reader=reader, free_disk_mb=free.free // 2**20,
+                      outbox_size=len(services.outbox))
 
     def apply_centre_config(self, version: int, config: TerminalConfig) -> None:
         """What the centre's staff saved for this kiosk, in force at once, without a restart.

@@ -8,6 +8,7 @@ import json
 import logging
 import secrets
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -108,7 +109,7 @@ def _run_kiosk(settings, windowed: bool, printer, config, path: Path | None) -> 
     from .client.outbox import Outbox
     from .client.pin import StaffPin
     from .client.store import LocalStore
-    from .config import kiosk_preferences
+    from .config import card_reader_enabled, kiosk_preferences
 
     from .kivy_setup import prepare_kivy
 
@@ -125,7 +126,11 @@ def _run_kiosk(settings, windowed: bool, printer, config, path: Path | None) -> 
                     scanner=scanner_settings(config), office_name=store.head().get("site", {}).get("name", ""),
                     idle_timeout=settings.idle_timeout, terminal_id=settings.terminal_id,
                     preferences=kiosk_preferences(config), config_path=path,
-                    pin=StaffPin(settings.data_dir / "staff-pin.json"), needs_setup=not settings.token))
+                    pin=StaffPin(settings.data_dir / "staff-pin.json"), card_reader=card_reader_enabled(config),
+                    needs_setup=not settings.token))
+                # The service manager stops the kiosk with SIGTERM, a person at the console with Ctrl-C.
+                for stop in (signal.SIGTERM, signal.SIGINT):
+                    asyncio.get_running_loop().add_signal_handler(stop, app.stop)
                 await app.async_run(async_lib="asyncio")
                 return app.exit_status
         finally:

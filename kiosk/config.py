@@ -164,6 +164,16 @@ def kiosk_preferences(config: configparser.ConfigParser) -> KioskPreferences:
     return KioskPreferences(office_name, language, configparser.ConfigParser.BOOLEAN_STATES[large_text], services)
 
 
+def card_reader_enabled(config: configparser.ConfigParser) -> bool:
+    """[card_reader] enabled: whether this kiosk has a smart-card reader (through pcscd) whose
+    state its heartbeat and staff mode report; empty: no."""
+    section = config["card_reader"] if config.has_section("card_reader") else {}
+    enabled = section.get("enabled", "").strip().lower() or "false"
+    if enabled not in configparser.ConfigParser.BOOLEAN_STATES:
+        raise ConfigError(f"[card_reader] enabled must be true or false, not {enabled!r}")
+    return configparser.ConfigParser.BOOLEAN_STATES[enabled]
+
+
 def printer_settings(config: configparser.ConfigParser) -> PrinterSettings:
     """The [printer] section, its address checked for its driver without reaching the printer."""
     section = config["printer"] if config.has_section("printer") else {}
@@ -225,6 +235,7 @@ def check_config(config: configparser.ConfigParser) -> None:
     kiosk_preferences(config)
     printer_settings(config)
     scanner_settings(config)
+    card_reader_enabled(config)
     working_calendar(config)
 
 

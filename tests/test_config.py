@@ -4,7 +4,7 @@ import configparser
 
 import pytest
 
-from kiosk.config import EXAMPLE_CONFIG, ConfigError, kiosk_settings, load_config
+from kiosk.config import EXAMPLE_CONFIG, ConfigError, card_reader_enabled, kiosk_settings, load_config
 
 
 def section(**values):
@@ -40,3 +40,17 @@ def test_an_idle_timeout_out_of_range_is_refused_with_the_reason(given):
 def test_an_unreadable_token_file_is_named(tmp_path):
     with pytest.raises(ConfigError, match="cannot read the terminal token file"):
         kiosk_settings(section(token_file=str(tmp_path / "missing")))
+
+
+@pytest.mark.parametrize("given, enabled", [("", False), ("true", True), ("no", False), (" Yes ", True)])
+def test_card_reader_setting(given, enabled):
+    config = configparser.ConfigParser()
+    config["card_reader"] = {"enabled": given}
+    assert card_reader_enabled(config) is enabled
+
+
+def test_a_bad_card_reader_setting_is_refused():
+    config = configparser.ConfigParser()
+    config["card_reader"] = {"enabled": "maybe"}
+    with pytest.raises(ConfigError, match=r"^\[card_reader\] enabled must be true or false, not 'maybe'$"):
+        card_reader_enabled(config)

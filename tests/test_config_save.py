@@ -59,13 +59,13 @@ def test_a_value_reads_back_as_given(ini):
 
 
 def test_new_keys_and_a_new_section_are_appended(ini):
-    save_config(ini, {"backend": {"log_level": "info"}, "card_reader": {"name": "ACS ACR39U"}})
+    save_config(ini, {"backend": {"log_level": "info"}, "touch": {"calibration": "1 0 0 0 1 0"}})
     text = ini.read_text(encoding="utf-8")
     assert "citizen_lookups_per_minute = 10\nlog_level = info\n\n[kiosk]\n" in text
     assert text == ORIGINAL.replace("citizen_lookups_per_minute = 10\n",
                                     "citizen_lookups_per_minute = 10\nlog_level = info\n") \
-        + "\n[card_reader]\nname = ACS ACR39U\n"
-    assert load_config(ini)["card_reader"]["name"] == "ACS ACR39U"
+        + "\n[touch]\ncalibration = 1 0 0 0 1 0\n"
+    assert load_config(ini)["touch"]["calibration"] == "1 0 0 0 1 0"
 
 
 def test_a_new_section_after_a_last_line_without_its_line_end(tmp_path):

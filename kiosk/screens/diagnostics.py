@@ -57,9 +57,12 @@ class DiagnosticsScreen(KioskScreen):
         else:
             state = await asyncio.to_thread(services.printer.status)
             checks.append((t("Printer"), f"{state} · {services.printer!r}", "ok" if state == "ok" else "danger"))
-        reader = await asyncio.to_thread(card_reader.probe)
-        checks.append((t("Card reader"), reader.message_vi if app.language == "vi" else reader.message_en,
-                       "ok" if reader.health == "ok" else "warning"))
+        if services.card_reader:
+            reader = await asyncio.to_thread(card_reader.probe)
+            checks.append((t("Card reader"), reader.message_vi if app.language == "vi" else reader.message_en,
+                           "ok" if reader.health == "ok" else "danger"))
+        else:
+            checks.append((t("Card reader"), t("none configured"), "ok"))
         checks.append(await self._backend())
         store = services.store
         checks.append((t("Catalogue"), t("version {}, {} procedures").format(store.version or "-", len(store)), "ok"))

@@ -14,7 +14,8 @@ from kivy.properties import BooleanProperty, StringProperty
 from ..client.api import BackendClient
 from ..client.errors import BackendError, NotFound
 from ..client.files import write_atomically
-from ..config import ConfigError, kiosk_preferences, kiosk_settings, load_config, printer_settings, save_config
+from ..config import (ConfigError, card_reader_enabled, kiosk_preferences, kiosk_settings, load_config,
+                      printer_settings, save_config)
 from ..domain.terminal import PRINTER_DRIVERS, TerminalConfig
 from ..hardware.printer import PrinterError, open_printer
 from ..hardware.scanners import SCANNER_KINDS
@@ -40,6 +41,7 @@ FIELDS = [
     ("scanner", "kind", "Scanner besides keyboard-wedge ones", SCANNER_KINDS),
     ("scanner", "port", "Serial scanner port", None),
     ("scanner", "device", "Camera (number or device)", None),
+    ("card_reader", "enabled", "Smart-card reader (through pcscd)", ("false", "true")),
 ]
 
 
@@ -147,6 +149,7 @@ class StaffScreen(KioskScreen):
     def _apply(self, config) -> None:
         """What can change without a restart, unless the centre decides it."""
         app = self.app
+        app.services.card_reader = card_reader_enabled(config)  # the centre does not decide this one
         if app.centre_config is not None:
             return  # the centre's configuration stands; the file takes over if the centre's goes
         preferences = kiosk_preferences(config)

@@ -86,8 +86,10 @@ async def staff_journey(app, server, config_file):
     field(staff, "kiosk", "backend_url").text = f"http://{server.host}:{server.port}"
     field(staff, "kiosk", "idle_timeout").text = "120"
     field(staff, "kiosk", "office_name").text = "Bộ phận Một cửa huyện Hoài Ân (máy 1)"
+    field(staff, "card_reader", "enabled").text = "true"
     message = await save(app, staff)
     assert message.startswith("Đã lưu"), message
+    assert app.services.card_reader and (await app.health()).card_reader == "offline", "no pcscd in this test"
     saved = load_config(config_file)
     assert saved.get("kiosk", "idle_timeout") == "120"
     assert saved.get("kiosk", "office_name") == "Bộ phận Một cửa huyện Hoài Ân (máy 1)"
@@ -102,6 +104,7 @@ async def staff_journey(app, server, config_file):
     what = {row[0]: row for row in diagnostics.checks}
     assert what["Hệ thống trung tâm"][2] == "ok" and "ms" in what["Hệ thống trung tâm"][1]
     assert what["Máy in"][2] == "ok"
+    assert what["Đầu đọc thẻ"][1] == "Dịch vụ đầu đọc thẻ chưa chạy"
     printed = len(printer.printed)
     tap(find(diagnostics, "KioskButton", text=app.t("Test print")))
     await until(lambda: len(printer.printed) == printed + 3)
