@@ -141,6 +141,7 @@ def _run_kiosk(settings, windowed: bool, printer, config, path: Path | None) -> 
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
+    from .backend.accounts import Accounts
     from .backend.sample import load_sample_site
     from .backend.server import BackgroundServer, make_app
     from .backend.store import BackendStore
@@ -155,6 +156,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
         store = _open_store(db)
         load_sample_site(store, calendar, today(), all_day=True)
         terminal, token = Terminals(store).add("Demo kiosk", now())
+        admin_password = secrets.token_urlsafe(12)  # the demo's own, gone with its database
+        Accounts(store).add("demo", admin_password, now())
         codes = store.dossier_codes()
         store.close()
         admin_token = secrets.token_urlsafe(24)
@@ -178,6 +181,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
             f"Simulated receipt printer: each ticket is written to {printer.folder} as PNG and ESC/POS .bin",
             f"Terminal {terminal} token: {token}",
             f"Admin token: {admin_token}",
+            f"Admin pages: {url}/admin (user demo, password {admin_password})",
             "Sample dossier codes: " + ", ".join(codes[:5]) + ", ...",
             f"Staff mode: five taps within three seconds in the top right corner, then the PIN {DEMO_PIN}",
             "The kiosk app is starting" + (" in a window." if args.windowed else " full screen.")
