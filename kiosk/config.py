@@ -78,6 +78,8 @@ def kiosk_settings(
     if token_path:
         try:
             token = Path(token_path).expanduser().read_text(encoding="utf-8").strip() or None
+        except FileNotFoundError:
+            token = None  # not enrolled yet: the app starts with its set-up screen, which writes it
         except (OSError, UnicodeDecodeError) as error:
             raise ConfigError(f"cannot read the terminal token file {token_path}: {error}") from None
     terminal = section.get("terminal_id", "")

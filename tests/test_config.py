@@ -37,9 +37,13 @@ def test_an_idle_timeout_out_of_range_is_refused_with_the_reason(given):
         kiosk_settings(section(idle_timeout=given))
 
 
+def test_a_token_file_not_written_yet_means_no_token(tmp_path):
+    assert kiosk_settings(section(token_file=str(tmp_path / "terminal-token"))).token is None  # before set-up
+
+
 def test_an_unreadable_token_file_is_named(tmp_path):
     with pytest.raises(ConfigError, match="cannot read the terminal token file"):
-        kiosk_settings(section(token_file=str(tmp_path / "missing")))
+        kiosk_settings(section(token_file=str(tmp_path)))  # a folder, not a file
 
 
 @pytest.mark.parametrize("given, enabled", [("", False), ("true", True), ("no", False), (" Yes ", True)])
