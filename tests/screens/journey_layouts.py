@@ -1,4 +1,4 @@
-"""Every screen on a 21.5" kiosk screen of 1920x1080, on its side and upright: touch targets
+"""Every screen (staff's too) on a 21.5" kiosk screen of 1920x1080, on its side and upright: touch targets
 of at least 15 mm, nothing cut off the screen, a screenshot of each in both languages.
 Driven by test_app.py; starts and ends on the home screen, at the window's first size."""
 
@@ -106,6 +106,12 @@ async def layouts_journey(app, dossier_code):
         tap(find(screens.current_screen, "Face", level="satisfied"))
         await frames(5)
         await check(app, f"{orientation}-rating")
+
+        # Staff's screens too: staff set a kiosk up on its touchscreen alone.
+        for name in ("staff", "diagnostics", "setup"):
+            app.go(name)
+            await frames(10)
+            await check(app, f"{orientation}-{name}")
         app.go("home")
         await frames(3)
     Window.size = first_size
