@@ -40,16 +40,16 @@ class FixedKeyboard(VKeyboard):
         pass  # an elderly finger rests on a key: one letter, not a row of them
 
     def use_words(self, t) -> None:
-        """The layout, its word keys in the language `t` translates to."""
-        keys = json.loads((KEYBOARDS / f"{self.layout_file}.json").read_text(encoding="utf-8"))
-        for name, row in keys.items():
-            if name.startswith(("normal_", "shift_")):
-                keys[name] = [[t(key[0]) if key[2] in WORD_KEYS else key[0], *key[1:]] for key in row]
+        """The layout, its word keys in the language `t` translates to; read and laid out
+        once per language, not at every visit of the screen."""
         name = f"{self.layout_file}-{t('Space')}"
-        self.available_layouts[name] = keys
-        if self.layout == name:
-            self.refresh(True)
-        self.layout = name
+        if name not in self.available_layouts:
+            keys = json.loads((KEYBOARDS / f"{self.layout_file}.json").read_text(encoding="utf-8"))
+            for row_name, row in keys.items():
+                if row_name.startswith(("normal_", "shift_")):
+                    keys[row_name] = [[t(key[0]) if key[2] in WORD_KEYS else key[0], *key[1:]] for key in row]
+            self.available_layouts[name] = keys
+        self.layout = name  # Kivy lays the keys out again only when the name changes
 
 
 class VietKeyboard(FixedKeyboard):

@@ -141,13 +141,15 @@ class StaffScreen(KioskScreen):
                 await asyncio.to_thread(write_atomically, token_file, token.encode() + b"\n", 0o600)
         except (ConfigError, BackendError, PrinterError, OSError) as error:
             return app.t("Not saved, the settings in use are kept: {}").format(error)
-        self._apply(load_config(path))
+        self._apply(load_config(path), printer_changed="printer" in changes)
         self._build()
         restart = {"backend_url", "token_file"} & set(changes.get("kiosk", {})) or "scanner" in changes or token
         return app.t("Saved. Restart the app for the backend and scanner to change.") if restart else app.t("Saved.")
 
-    def _apply(self, config) -> None:
-        """What can change without a restart, unless the centre decides it."""
+    def _apply(self, config, printer_changed: bool) -> None:
+        """What can change without a restart, unless the centre decides it. The printer is
+        opened again only when its settings changed: `kiosk demo`'s simulated one, for one,
+        is not in the file."""
         app = self.app
         app.services.card_reader = card_reader_enabled(config)  # the centre does not decide this one
         if app.centre_config is not None:
@@ -157,13 +159,14 @@ class StaffScreen(KioskScreen):
         app.office_name = preferences.office_name or app.services.office_name
         app.default_language, app.default_large_text = preferences.default_language, preferences.large_text
         app.offered_services = list(preferences.services)
-        app.spawn(self._use_printer(config))
+        if printer_changed:
+            app.spawn(self._use_printer(config))
 
     async def _use_printer(self, config) -> None:
         try:
             self.app.services.printer = await asyncio.to_thread(open_printer, printer_settings(config))
         except PrinterError as error:
-            self.message = self.app.t("Not saved, the settings in use are kept: {}").format(error)
+            self.message = self.app.t("Saved, but the printer cannot be used yet: {}").format(error)
 
 
 async def _answers(url: str, token: str | None) -> None:

@@ -96,6 +96,20 @@ async def staff_journey(app, server, config_file):
     assert "# Seconds without a touch" in config_file.read_text(encoding="utf-8")
     assert app.services.idle_timeout == 45, "the centre's configuration stands"
 
+    # Without the centre's configuration, a saved change is in force at once, and the printer
+    # in use (here the simulated one, which is not in the file) stays when its settings did not change.
+    centre, version, app.centre_config = app.centre_config, app.centre_version, None
+    try:
+        field(staff, "kiosk", "office_name").text = "Bộ phận Một cửa huyện Hoài Ân (máy 2)"
+        message = await save(app, staff)
+        await frames(5)
+        assert message.startswith("Đã lưu"), message
+        assert app.office_name == "Bộ phận Một cửa huyện Hoài Ân (máy 2)" and app.services.idle_timeout == 120
+        assert app.services.printer is printer
+    finally:
+        app.centre_version = 0
+        app.apply_centre_config(version, centre)  # as the next heartbeat would
+
     # Diagnostics: every part checked, test prints, sync now, a scan shown without personal data.
     tap(find(staff, "KioskButton", text=app.t("Check the machine")))
     await arrive(app, "diagnostics")
