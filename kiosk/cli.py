@@ -15,12 +15,14 @@ from pathlib import Path
 
 from . import __version__
 from .config import (ConfigError, config_path, kiosk_settings, load_config, printer_settings, scanner_settings,
-                     working_calendar)
+                     upstream_settings, working_calendar)
 from .domain.calendar import now, today
 
 
 DEMO_PIN = "1234"
 """The demo's staff PIN, printed when it starts: never a real kiosk's."""
+SAMPLE_SITES = ("two-level", "district-2019")
+"""kiosk.backend.sample.SITES, the default first; written out so that --help needs no backend import."""
 
 
 class Failure(Exception):
@@ -58,7 +60,7 @@ def _admin_token(args: argparse.Namespace, config) -> str:
 
 
 def _run_backend(store, calendar, host: str, port: int, banner: list[str], admin_token: str = "",
-                 citizen_lookups_per_minute: int = 10, trust_forwarded: bool = False) -> None:
+                 citizen_lookups_per_minute: int = 10, trust_forwarded: bool = False, upstream=None) -> None:
     from .backend.server import make_app, serve
 
     def ready(address: str) -> None:
@@ -69,7 +71,8 @@ def _run_backend(store, calendar, host: str, port: int, banner: list[str], admin
 
     try:
         app = make_app(store, calendar, admin_token=admin_token,
-                       citizen_lookups_per_minute=citizen_lookups_per_minute, trust_forwarded=trust_forwarded)
+                       citizen_lookups_per_minute=citizen_lookups_per_minute, trust_forwarded=trust_forwarded,
+                       upstream=upstream)
         asyncio.run(serve(app, host, port, ready))
     except OSError as error:
         raise Failure(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
@@ -91,15 +94,20 @@ def cmd_backend(args: argparse.Namespace) -> None:
         banner.append("No admin token: counters, terminal configuration and statistics are closed.")
     if args.sample_data:
         if store.is_empty():
-            load_sample_site(store, calendar, today())
-            banner.append("Loaded the sample site.")
+            load_sample_site(store, calendar, today(), site=args.sample_site)
+            banner.append(f"Loaded the sample site ({args.sample_site}).")
         else:
             banner.append("The database already holds a catalogue: the sample site was not loaded.")
     host = args.host or config.get("backend", "host", fallback="127.0.0.1")
     port = args.port if args.port is not None else config.getint("backend", "port", fallback=8080)
     limit = config.getint("backend", "citizen_lookups_per_minute", fallback=10)
     trust_forwarded = config.getboolean("backend", "trust_forwarded_headers", fallback=False)
-    _run_backend(store, calendar, host, port, banner, admin_token, limit, trust_forwarded)
+    upstream = upstream_settings(config)
+    if upstream:
+        pulls = f"every {upstream.catalogue_hours} h" if upstream.catalogue_hours else "never"
+        banner.append(f"Upstream: {upstream.adapter_url} (dossiers kept {upstream.keep_minutes} min; "
+                      f"catalogue pulled {pulls}).")
+    _run_backend(store, calendar, host, port, banner, admin_token, limit, trust_forwarded, upstream)
 
 
 def _run_kiosk(settings, windowed: bool, printer, config, path: Path | None) -> int:
@@ -154,7 +162,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
         folder = Path(name)
         db = folder / "backend.sqlite3"
         store = _open_store(db)
-        load_sample_site(store, calendar, today(), all_day=True)
+        load_sample_site(store, calendar, today(), all_day=True, site=args.sample_site)
         terminal, token = Terminals(store).add("Demo kiosk", now())
         admin_password = secrets.token_urlsafe(12)  # the demo's own, gone with its database
         Accounts(store).add("demo", admin_password, now())
@@ -177,7 +185,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
         StaffPin(folder / "kiosk" / "staff-pin.json").set(DEMO_PIN)
         for line in (
-            f"Demo backend (the sample site) listening on {url}; data in {folder}",
+            f"Demo backend (the {args.sample_site} sample site) listening on {url}; data in {folder}",
             f"Simulated receipt printer: each ticket is written to {printer.folder} as PNG and ESC/POS .bin",
             f"Terminal {terminal} token: {token}",
             f"Admin token: {admin_token}",
@@ -213,8 +221,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     return _run_kiosk(settings, args.windowed, printer, config, path)
 
 
-def cmd_import_catalogue(args: argparse.Namespace) -> None:
-    from .backend.dvcqg import parse_dvcqg
+def cmd_import_catalogue(args: argparse.Namespace) -> int | None:
+    if args.upstream or args.file is None:
+        return _import_catalogue_upstream(args)
+    from .backend.dvcqg import parse_dvcqg, records_of
 
     config = load_config(args.config)
     try:
@@ -230,22 +240,66 @@ def cmd_import_catalogue(args: argparse.Namespace) -> None:
         if not levels:
             raise Failure("the backend has no administrative levels yet; load a site first (kiosk backend --sample-data)")
         try:
-            parsed = parse_dvcqg(data, levels, fields)
+            # {"result": [...]}, a proxy's {"message": "<JSON text>"}, or a bare list.
+            parsed = parse_dvcqg(records_of(data), levels, fields)
         except ValueError as error:
             raise Failure(f"{args.file}: {error}; nothing was imported") from None
         version = store.add_procedures(parsed.procedures, parsed.fields) if parsed.procedures else store.catalogue_version
     finally:
         store.close()
     problems = [{"index": p.index, "code": p.code, "reason": p.reason} for p in parsed.problems]
+    warnings = [{"index": w.index, "code": w.code, "warning": w.reason} for w in parsed.warnings]
     if args.json:
         _print(json.dumps({"imported": len(parsed.procedures), "new_fields": [f.code for f in parsed.fields],
-                           "skipped": problems, "catalogue_version": version}, ensure_ascii=False))
+                           "skipped": problems, "warnings": warnings, "catalogue_version": version},
+                          ensure_ascii=False))
         return
-    _print(f"Imported {len(parsed.procedures)} procedures; catalogue version {version}.")
+    warned = len({w["index"] for w in warnings})
+    _print(f"Imported {len(parsed.procedures)} procedures ({warned} with warnings), skipped {len(problems)}; "
+           f"catalogue version {version}.")
     if parsed.fields:
         _print("New fields: " + ", ".join(f"{f.code} {f.name}" for f in parsed.fields))
+    for w in warnings:
+        _print(f"Warning for record {w['index']} ({w['code']}): {w['warning']}")
     for p in problems:
         _print(f"Skipped record {p['index']} ({p['code'] or 'no code'}): {p['reason']}")
+
+
+def _import_catalogue_upstream(args: argparse.Namespace) -> int | None:
+    """`kiosk import-catalogue --upstream`: the whole catalogue from the [upstream] system."""
+    if args.upstream == (args.file is not None):
+        print("kiosk import-catalogue: give a FILE or --upstream (one of the two)", file=sys.stderr)
+        return 2
+    from .backend.upstream import UpstreamClient, UpstreamError, pull_catalogue
+
+    config = load_config(args.config)
+    settings = upstream_settings(config)
+    if settings is None:
+        raise Failure("the configuration has no [upstream] section: the one-stop system's address and account")
+    store = _open_store(_backend_db(args, config))
+
+    async def pull():
+        async with UpstreamClient(settings) as client:
+            return await pull_catalogue(client, store)
+
+    try:
+        report = asyncio.run(pull())
+    except UpstreamError as error:
+        raise Failure(f"cannot pull the catalogue from {settings.adapter_url}: {error}; nothing was imported") from None
+    finally:
+        store.close()
+    if args.json:
+        _print(json.dumps(report.__dict__, ensure_ascii=False))
+        return None
+    _print(f"Pulled {report.imported} procedures from {settings.adapter_url}, skipped {len(report.skipped)}; "
+           f"catalogue version {report.catalogue_version}.")
+    if report.new_fields:
+        _print("New fields: " + ", ".join(report.new_fields))
+    for p in report.skipped:
+        _print(f"Skipped record {p['index']} ({p['code'] or 'no code'}): {p['reason']}")
+    for failure in report.failed:
+        _print(f"Not pulled: {failure}")
+    return None
 
 
 def _backend_part(args: argparse.Namespace, kind):
@@ -399,6 +453,101 @@ def cmd_admin_list(args: argparse.Namespace) -> None:
         return f"{row['username']}  (since {row['created_at']}{locked})"
 
     _list(args, _accounts, line)
+
+
+def _integrations(args: argparse.Namespace):
+    from .backend.integrations import Integrations
+
+    return _backend_part(args, Integrations)
+
+
+def cmd_integration_add(args: argparse.Namespace) -> None:
+    # A program logs in, not a person: without a file, a strong password is made and shown once.
+    password = _new_password(args) if args.password_file else secrets.token_urlsafe(24)
+    store, integrations = _integrations(args)
+    try:
+        number = integrations.add(args.name, password, now())
+        store.audit(_cli_actor(), "integration_added", f"integration {number}", {"name": args.name}, now())
+    except ValueError as error:
+        raise Failure(str(error)) from None
+    finally:
+        store.close()
+    shown = None if args.password_file else password
+    if args.json:
+        _print(json.dumps({"id": number, "username": args.name, "password": shown}))
+        return
+    _print(f"Integration {number} ({args.name}) added: the one-stop system logs in at POST /api/v1/dvcqg/auth "
+           f"with the username {args.name}.")
+    if shown:
+        _print(f"Password (shown only now; put it in the one-stop system's settings): {shown}")
+
+
+def cmd_integration_list(args: argparse.Namespace) -> None:
+    def line(row: dict) -> str:
+        state = f"revoked {row['revoked_at']}" if row["revoked_at"] else f"last used {row['last_used_at'] or 'never'}"
+        return f"{row['id']:>4}  {row['name']}  ({state})"
+
+    _list(args, _integrations, line)
+
+
+def cmd_integration_revoke(args: argparse.Namespace) -> None:
+    store, integrations = _integrations(args)
+    try:
+        revoked = integrations.revoke(args.id, now())
+        if revoked:
+            store.audit(_cli_actor(), "integration_revoked", f"integration {args.id}", {}, now())
+    finally:
+        store.close()
+    if not revoked:
+        raise Failure(f"no live integration has the id {args.id}")
+    _print(f"Integration {args.id} revoked: its password and sessions no longer work.")
+
+
+def cmd_import_dossiers(args: argparse.Namespace) -> None:
+    from .backend.dvcqg_api import run_service
+    from .backend.errors import RequestError
+
+    try:
+        with open(args.file, encoding="utf-8-sig") as handle:
+            data = json.load(handle)
+    except OSError as error:
+        raise Failure(f"cannot read {args.file}: {error.strerror or error}") from None
+    except (ValueError, RecursionError) as error:
+        raise Failure(f"{args.file} is not JSON ({error}); nothing was imported") from None
+    # One body, or a day's export: a list of bodies, each sent in turn as the system would.
+    bodies = data if isinstance(data, list) else [data]
+    if not bodies or not all(isinstance(b, dict) for b in bodies):
+        raise Failure(f"{args.file} holds neither a DongBoHoSoMC / CapNhatTienDoHoSoMC body nor a list of them; "
+                      "nothing was imported")
+    store = _open_store(_backend_db(args, load_config(args.config)))
+    report = []
+    try:
+        for number, body in enumerate(bodies):
+            try:
+                service, result = run_service(store, body, now())
+            except RequestError as error:
+                report.append({"body": number, "service": str(body.get("service", ""))[:40], "error": error.message})
+                continue
+            report.append({"body": number, "service": service, "accepted": result.accepted,
+                           "refused": [{"index": p.index, "MaHoSo": p.code, "reason": p.reason}
+                                       for p in result.problems]})
+        store.audit(_cli_actor(), "dossiers_imported", args.file,
+                    {"bodies": len(bodies), "accepted": sum(r.get("accepted", 0) for r in report)}, now())
+    finally:
+        store.close()
+    if args.json:
+        _print(json.dumps(report, ensure_ascii=False))
+    else:
+        for entry in report:
+            if "error" in entry:
+                _print(f"Body {entry['body']}: not imported: {entry['error']}")
+                continue
+            _print(f"Body {entry['body']} ({entry['service']}): {entry['accepted']} accepted, "
+                   f"{len(entry['refused'])} refused.")
+            for refused in entry["refused"]:
+                _print(f"  record {refused['index']} ({refused['MaHoSo'] or 'no code'}): {refused['reason']}")
+    if any("error" in entry for entry in report):
+        raise Failure("some bodies were not the protocol; the others were imported")
 
 
 def cmd_queue_configure(args: argparse.Namespace) -> None:
@@ -561,6 +710,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", default="127.0.0.1", help="the backend's address (default 127.0.0.1)")
     demo.add_argument("--port", type=int, default=8080, help="the backend's port (default 8080; 0 picks a free one)")
     demo.add_argument("--windowed", action="store_true", help="a 1280x720 window instead of full screen")
+    demo.add_argument("--sample-site", choices=SAMPLE_SITES, default=SAMPLE_SITES[0],
+                      help="two-level: a province centre and its communes since July 2025 (default); "
+                           "district-2019: the three-level district site of before")
 
     run = command("run", cmd_run, "Run the kiosk app against the backend in the configuration.")
     kiosk_options(run)
@@ -571,6 +723,8 @@ def build_parser() -> argparse.ArgumentParser:
     backend.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     backend.add_argument("--port", type=int, help="port (default 8080; 0 picks a free one and prints it)")
     backend.add_argument("--sample-data", action="store_true", help="load the sample site into an empty database")
+    backend.add_argument("--sample-site", choices=SAMPLE_SITES, default=SAMPLE_SITES[0],
+                         help="which sample site --sample-data loads: two-level (default) or district-2019")
     backend.add_argument("--admin-token-file", metavar="PATH", help="file holding the admin token (16+ characters)")
 
     terminal = command("terminal", None, "Register, list and revoke the kiosks that may use the backend.")
@@ -608,6 +762,34 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "add":
             sub.add_argument("user", metavar="USER", help="the username: 1 to 40 of a-z 0-9 . _ -")
             sub.add_argument("--password-file", metavar="PATH", help="read the password from this file instead")
+
+    integration = command("integration", None,
+                          "Accounts of the one-stop systems that push dossiers (the national portal's protocol).")
+    integration_commands = integration.add_subparsers(dest="integration_command", metavar="ACTION", required=True)
+    for name, handler, text in (
+        ("add", cmd_integration_add, "Add an account for a one-stop system; prints a new password once, "
+                                     "unless --password-file gives one."),
+        ("list", cmd_integration_list, "List the accounts of one-stop systems."),
+        ("revoke", cmd_integration_revoke, "Revoke an account: its password and sessions stop working."),
+    ):
+        sub = integration_commands.add_parser(name, help=text, description=text)
+        sub.add_argument("--db", metavar="PATH", help="the backend's SQLite file")
+        sub.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="configuration file")
+        sub.set_defaults(handler=handler)
+        if name == "add":
+            sub.add_argument("name", metavar="NAME", help="the username: 1 to 64 of A-Z a-z 0-9 . _ -")
+            sub.add_argument("--password-file", metavar="PATH", help="read the password from this file")
+        if name == "revoke":
+            sub.add_argument("id", metavar="ID", type=int)
+        else:
+            sub.add_argument("--json", action="store_true", help="machine-readable output")
+
+    dossiers = command("import-dossiers", cmd_import_dossiers,
+                       "Import dossiers and their progress from a file of DongBoHoSoMC / CapNhatTienDoHoSoMC "
+                       "bodies (one, or a list), as a one-stop system would push them.")
+    dossiers.add_argument("file", metavar="FILE")
+    dossiers.add_argument("--db", metavar="PATH", help="the backend's SQLite file")
+    dossiers.add_argument("--json", action="store_true", help="machine-readable output")
 
     sync = command("sync", cmd_sync, "Bring this kiosk's catalogue up to date and send its outbox.")
     kiosk_options(sync)
@@ -647,15 +829,18 @@ def build_parser() -> argparse.ArgumentParser:
     configure = queue_commands.add_parser(
         "configure", help="Set services, counters and priority categories from a JSON file.",
         description="Set services, counters and priority categories from a JSON file "
-                    "(see kiosk/backend/sample_data/queue.json).")
+                    "(see kiosk/backend/sample_data/two-level/queue.json).")
     configure.add_argument("file", metavar="FILE")
     configure.add_argument("--db", metavar="PATH", help="the backend's SQLite file")
     configure.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="configuration file")
     configure.set_defaults(handler=cmd_queue_configure)
 
     importer = command("import-catalogue", cmd_import_catalogue,
-                       "Import procedures from a national procedure database (DVCQG) JSON file.")
-    importer.add_argument("file", metavar="FILE")
+                       "Import procedures from a national procedure database (DVCQG) JSON file, or from the "
+                       "[upstream] one-stop system.")
+    importer.add_argument("file", metavar="FILE", nargs="?")
+    importer.add_argument("--upstream", action="store_true",
+                          help="pull the catalogue from the [upstream] one-stop system instead of a file")
     importer.add_argument("--db", metavar="PATH", help="the backend's SQLite file")
     importer.add_argument("--json", action="store_true", help="machine-readable output")
     return parser

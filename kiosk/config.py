@@ -6,7 +6,7 @@ import configparser
 import os
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dataclass_field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -174,6 +174,61 @@ def card_reader_enabled(config: configparser.ConfigParser) -> bool:
     if enabled not in configparser.ConfigParser.BOOLEAN_STATES:
         raise ConfigError(f"[card_reader] enabled must be true or false, not {enabled!r}")
     return configparser.ConfigParser.BOOLEAN_STATES[enabled]
+
+
+@dataclass(frozen=True)
+class UpstreamSettings:
+    """[upstream]: the province's one-stop system, reached in the national portal's integration
+    protocol, that `kiosk backend` asks for dossiers it does not hold and pulls its catalogue from."""
+
+    adapter_url: str
+    auth_endpoint: str
+    integration_endpoint: str
+    username: str
+    password: str = dataclass_field(repr=False)
+    madonvi: str = ""
+    keep_minutes: int = 10
+    """How long a dossier looked up there is answered from the backend's copy."""
+    catalogue_hours: int = 0
+    """How often the catalogue is pulled; 0: never (only `kiosk import-catalogue --upstream`)."""
+
+
+def upstream_settings(config: configparser.ConfigParser) -> UpstreamSettings | None:
+    """The [upstream] section, its password read from its file; None without the section."""
+    if not config.has_section("upstream"):
+        return None
+    section = config["upstream"]
+    url = section.get("adapter_url", "").strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"[upstream] adapter_url must be an http:// or https:// address, not {url!r}")
+    paths = {}
+    for key in ("auth_endpoint", "integration_endpoint"):
+        path = section.get(key, "").strip()
+        if not path.startswith("/"):
+            raise ConfigError(f"[upstream] {key} must be a path starting with /, such as /auth, not {path!r}")
+        paths[key] = path
+    username = section.get("username", "").strip()
+    password_file = section.get("password_file", "").strip()
+    if not username or not password_file:
+        raise ConfigError("[upstream] needs username and password_file (the password never goes in this file)")
+    try:
+        password = Path(password_file).expanduser().read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"[upstream] cannot read the password file {password_file}: {error}") from None
+    if not password:
+        raise ConfigError(f"[upstream] the password file {password_file} is empty")
+    numbers = {}
+    for key, default in (("keep_minutes", 10), ("catalogue_hours", 0)):
+        text = section.get(key, "").strip()
+        try:
+            numbers[key] = int(text) if text else default
+        except ValueError:
+            numbers[key] = -1
+        if numbers[key] < 0:
+            raise ConfigError(f"[upstream] {key} must be a whole number, 0 or more, not {text!r}")
+    return UpstreamSettings(url, paths["auth_endpoint"], paths["integration_endpoint"], username, password,
+                            section.get("madonvi", "").strip(), numbers["keep_minutes"], numbers["catalogue_hours"])
 
 
 def printer_settings(config: configparser.ConfigParser) -> PrinterSettings:

@@ -23,6 +23,8 @@ def test_the_demo_starts_says_how_to_use_it_and_stops_on_ctrl_c(tmp_path):
             said = out.read_text(encoding="utf-8")
             url = re.search(r"listening on (http://127\.0\.0\.1:\d+); data in (\S+)", said)
             folder = Path(url.group(2))
+            assert "(the two-level sample site)" in said  # the default; --sample-site district-2019 the other
+            assert re.search(r"Sample dossier codes: (000\.00\.01|0\d\.32)\.H21-\d{6}-\d{4}", said), said
             with urllib.request.urlopen(f"{url.group(1)}/api/v1/queue/services", timeout=10) as answer:
                 assert answer.status == 200
             with urllib.request.urlopen(f"{url.group(1)}/admin/login", timeout=10) as answer:

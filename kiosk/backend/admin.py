@@ -28,7 +28,8 @@ from ..domain.rating import RATING_LEVELS
 from ..domain.terminal import IDLE_TIMEOUTS, LANGUAGES, PRINTER_DRIVERS, PrinterSettings, TerminalConfig
 from .accounts import USERNAME, Session, check_password, decoy_hash
 from .errors import RequestError
-from .http import ACCOUNTS, CLOCK, QUEUE, STORE, TERMINALS, RateLimit, client_address, is_https
+from .http import (ACCOUNTS, CLOCK, INTEGRATIONS, QUEUE, STORE, TERMINALS, RateLimit, client_address, is_https,
+                   path_int)
 from .terminal_api import config_changes, daily_stats, stats_day, unknown_services
 
 PREFIX = "/admin"
@@ -81,6 +82,10 @@ ACTION_VI = {
     "terminal_added": "Thêm kiosk", "enrolment_code_issued": "Cấp mã đăng ký kiosk",
     "terminal_enrolled": "Kiosk tự đăng ký", "terminal_config_changed": "Sửa cấu hình kiosk",
     "terminal_revoked": "Thu hồi kiosk",
+    "integration_added": "Thêm tài khoản hệ thống một cửa", "integration_revoked": "Thu hồi tài khoản hệ thống một cửa",
+    "integration_login": "Hệ thống một cửa đăng nhập",
+    "integration_login_failed": "Hệ thống một cửa đăng nhập không thành công",
+    "dossiers_synced": "Nhận hồ sơ từ hệ thống một cửa", "dossiers_imported": "Nhập hồ sơ từ tệp",
 }
 # TerminalConfig.problems() speak English to programs; staff read these, keyed by the field named first.
 PROBLEM_VI = {
@@ -94,6 +99,7 @@ DONE_VI = {
     "saved": "Đã lưu cấu hình. Kiosk nhận cấu hình mới ở lần báo trạng thái tiếp theo (khoảng một phút).",
     "unchanged": "Cấu hình không thay đổi.",
     "revoked": "Đã thu hồi: mã truy cập của kiosk này không còn dùng được.",
+    "integration_revoked": "Đã thu hồi: tài khoản này không đăng nhập được nữa, các phiên của nó đã hết.",
 }
 
 
@@ -348,6 +354,30 @@ async def post_revoke(request: web.Request, session: Session) -> web.Response:
     return _see_other(f"{PREFIX}/terminals/{row['id']}?done=revoked")
 
 
+# -- one-stop systems that push dossiers --------------------------------------------------
+
+@_staff
+async def get_integrations(request: web.Request, session: Session) -> web.Response:
+    rows = request.config_dict[INTEGRATIONS].list()
+    return _page(request, "integrations.html", integrations=rows, done=DONE_VI.get(request.query.get("done", ""), ""),
+                 problem="")
+
+
+@_staff
+async def post_integration_revoke(request: web.Request, session: Session) -> web.Response:
+    number = path_int(request, "id")
+    integrations = request.config_dict[INTEGRATIONS]
+    row = next((r for r in integrations.list() if r["id"] == number), None)
+    if row is None:
+        raise RequestError(404, "not_found", "Không có tài khoản này.")
+    if "confirm" not in await _form(request):
+        return _page(request, "integrations.html", 400, integrations=integrations.list(), done="",
+                     problem="Hãy đánh dấu ô xác nhận trước khi thu hồi.")
+    if integrations.revoke(number, request.config_dict[CLOCK]()):
+        _audit(request, session.username, "integration_revoked", f"integration {number}", {"name": row["name"]})
+    return _see_other(f"{PREFIX}/integrations?done=integration_revoked")
+
+
 # -- queue, statistics, audit log --------------------------------------------------------
 
 @_staff
@@ -400,6 +430,8 @@ def admin_app() -> web.Application:
     admin.router.add_get("/terminals/{id}", get_terminal)
     admin.router.add_post("/terminals/{id}", post_terminal)
     admin.router.add_post("/terminals/{id}/revoke", post_revoke)
+    admin.router.add_get("/integrations", get_integrations)
+    admin.router.add_post("/integrations/{id}/revoke", post_integration_revoke)
     admin.router.add_get("/queue", get_queue)
     admin.router.add_get("/stats", get_stats)
     admin.router.add_get("/audit", get_audit)

@@ -18,6 +18,7 @@ from aiohttp import web
 from ..domain.calendar import WorkingCalendar
 from ..domain.serial import DataShapeError
 from .accounts import Accounts
+from .integrations import Integrations
 from .errors import RequestError
 from .queue import TicketQueue
 from .ratings import Ratings
@@ -42,6 +43,7 @@ ADMIN_TOKEN = web.AppKey("admin_token", str)
 CITIZEN_LIMIT = web.AppKey("citizen_limit", "RateLimit")
 ENROL_LIMIT = web.AppKey("enrol_limit", "RateLimit")
 ACCOUNTS = web.AppKey("accounts", Accounts)
+INTEGRATIONS = web.AppKey("integrations", Integrations)
 TRUST_FORWARDED = web.AppKey("trust_forwarded", bool)
 """Whether X-Forwarded-Proto and X-Forwarded-For are believed: only behind a reverse proxy
 that sets them, since anyone else can send them too."""
@@ -65,8 +67,10 @@ async def json_errors(request: web.Request, handler: Callable) -> web.StreamResp
     """Every error leaves as JSON `{"error": {"code", "message"}}`, never as a traceback."""
     if len(request.raw_path) > MAX_PATH:
         return error_response(414, "uri_too_long", f"The address is longer than {MAX_PATH} characters.")
-    if (request.content_length or 0) > MAX_BODY:
-        return error_response(413, "body_too_large", f"The body is larger than {MAX_BODY} bytes.")
+    # A handler may take more than MAX_BODY (a batch of dossiers): it says so in `body_limit`.
+    limit = getattr(request.match_info.handler, "body_limit", MAX_BODY)
+    if (request.content_length or 0) > limit:
+        return error_response(413, "body_too_large", f"The body is larger than {limit} bytes.")
     try:
         return await handler(request)
     except RequestError as error:
@@ -92,9 +96,23 @@ def json_response(data: Any, status: int = 200) -> web.Response:
     return web.json_response(data, status=status, dumps=lambda v: json.dumps(v, ensure_ascii=False))
 
 
+async def read_body(request: web.Request, limit: int = MAX_BODY) -> bytes:
+    """The body, decompressed, and never more than `limit` bytes of it kept (a chunked body
+    has no length to refuse it by beforehand)."""
+    if (request.content_length or 0) > limit:
+        raise RequestError(413, "body_too_large", f"The body is larger than {limit} bytes.")
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise RequestError(413, "body_too_large", f"The body is larger than {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def read_json(request: web.Request, kind: type[T]) -> T:
     """The body as a `kind` dataclass, or a 400 that says what is wrong with it."""
-    raw = await request.read()
+    raw = await read_body(request)
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes

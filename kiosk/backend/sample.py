@@ -1,4 +1,11 @@
-"""The sample site shipped for the demo and the tests, and synthetic catalogues for benchmarks."""
+"""The sample sites shipped for the demo and the tests, and synthetic catalogues for benchmarks.
+
+Two sites (sample_data/<site>/): "two-level", the default, a province's public-administration
+service centre and its communes after 1 July 2025, with real procedures of the national
+database (sample_data/two-level/SOURCES.md); and "district-2019", the three-level district
+site of before the reform (Hoài Ân, Bình Định), kept as history. Dossiers, applicants and
+officers are invented in both.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +17,11 @@ from typing import Any
 
 from ..domain.calendar import TIMEZONE, WorkingCalendar
 from ..domain.queue import QueueConfig
+from .dossier_sync import dossier_from_record, protocol_time, sync_dossiers, sync_steps
 from .queue import TicketQueue
 from .store import BackendStore
 from ..domain.dossier import Collection, Dossier, Holder, Step
+from ..domain.text import fold
 from ..domain.procedure import (
     Agency,
     Case,
@@ -27,7 +36,17 @@ from ..domain.procedure import (
     Site,
 )
 
-SAMPLE_DIR = Path(__file__).resolve().parent / "sample_data"
+SAMPLE_ROOT = Path(__file__).resolve().parent / "sample_data"
+SITES = ("two-level", "district-2019")
+DEFAULT_SITE = "two-level"
+SAMPLE_DIR = SAMPLE_ROOT / DEFAULT_SITE
+"""The default sample site's folder."""
+
+
+def site_dir(site: str) -> Path:
+    if site not in SITES:
+        raise ValueError(f"unknown sample site {site!r}: one of {', '.join(SITES)}")
+    return SAMPLE_ROOT / site
 
 
 def _read(path: Path) -> Any:
@@ -46,27 +65,24 @@ def _catalogue(site: dict[str, Any], procedures: list[dict[str, Any]]) -> Catalo
     )
 
 
-def sample_catalogue() -> Catalogue:
-    """The three-level sample site: a district centre, its communes and the province."""
+def sample_procedures(site: str = DEFAULT_SITE) -> list[dict[str, Any]]:
+    """The site's procedures as its files hold them, each with the `source` it came from
+    (the two-level site's) left in."""
     procedures = []
-    for path in sorted((SAMPLE_DIR / "procedures").glob("*.json")):
+    for path in sorted((site_dir(site) / "procedures").glob("*.json")):
         procedures.extend(_read(path))
-    return _catalogue(_read(SAMPLE_DIR / "site.json"), procedures)
+    return procedures
 
 
-def two_level_catalogue() -> Catalogue:
-    """A small catalogue of a province whose communes report to it directly."""
-    data = _read(SAMPLE_DIR / "two_levels.json")
-    return _catalogue(data, data["procedures"])
+def sample_catalogue(site: str = DEFAULT_SITE) -> Catalogue:
+    """A sample site's catalogue: "two-level" (the default) or "district-2019"."""
+    procedures = [{k: v for k, v in p.items() if k != "source"} for p in sample_procedures(site)]
+    return _catalogue(_read(site_dir(site) / "site.json"), procedures)
 
 
-def sample_dossiers(
-    catalogue: Catalogue, calendar: WorkingCalendar, today: dt.date
-) -> list[Dossier]:
-    """The sample dossiers, their dates placed around `today` so that every status and
-    timeliness stays true whenever the demo runs. Offsets in the file are working days."""
-    names = {p.code: p.name for p in catalogue.procedures}
-    agencies = {a.code: a for a in catalogue.agencies}
+def _clock(calendar: WorkingCalendar, today: dt.date) -> Any:
+    """at(offset, hour, minute): the time `offset` working days from `today` (the last
+    working day when today is not one), or None."""
     anchor = today if calendar.is_working_day(today) else calendar.add_working_days(today, -1)
 
     def at(offset: int | None, hour: int, minute: int = 0) -> dt.datetime | None:
@@ -75,8 +91,113 @@ def sample_dossiers(
         day = calendar.add_working_days(anchor, offset)
         return dt.datetime.combine(day, dt.time(hour, minute), TIMEZONE)
 
+    return at
+
+
+def _code(spec: dict[str, Any], received: dt.datetime) -> str:
+    return f"{spec['agency']}-{received:%y%m%d}-{spec['seq']:0{spec.get('seq_width', 4)}d}"
+
+
+def sample_records(
+    catalogue: Catalogue, calendar: WorkingCalendar, today: dt.date, site: str = DEFAULT_SITE
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The site's sample dossiers as the national portal's sync protocol carries them:
+    `DongBoHoSoMC` records and `CapNhatTienDoHoSoMC` steps, dated around `today` (the file
+    holds working-day offsets) so that every status and timeliness shows whenever it runs.
+    The two-level site's only: the district site's dossiers cross agencies at three levels,
+    which one record (one processing agency) cannot say."""
+    if site == "district-2019":
+        raise ValueError("the district-2019 sample dossiers are not written as protocol records")
+    procedures = {p.code: p for p in catalogue.procedures}
+    fields = {f.code: f for f in catalogue.fields}
+    agencies = {a.code: a for a in catalogue.agencies}
+    at = _clock(calendar, today)
+    records, steps = [], []
+    for spec in _read(site_dir(site) / "dossiers.json")["dossiers"]:
+        procedure = procedures[spec["procedure"]]
+        received = at(spec["received"], 8, 30)
+        assert received is not None
+        code = _code(spec, received)
+        processing = agencies[spec["processing"]]
+        place = agencies[spec["collect_at"]]
+        finished = spec["status"] in (9, 10)
+        fees = spec.get("fees") or [
+            {"amount_vnd": fee.amount_vnd, "description": "Phí, lệ phí theo quy định"}
+            for terms in procedure.channels[:1] for fee in terms.fees[:1] if fee.amount_vnd
+        ]
+        requested = spec.get("requested_documents", [])
+        asked = next((s for s in reversed(spec["steps"]) if s["start"] is not None), None)
+        records.append({
+            "MaHoSo": code,
+            "MaTTHC": procedure.code,
+            "TenTTHC": procedure.name,
+            "MaLinhVuc": procedure.field,
+            "TenLinhVuc": fields[procedure.field].name,
+            "SoBienNhan": "",
+            "ChuHoSo": spec["applicant"],
+            "LoaiDoiTuong": "1",
+            "MaDoiTuong": spec["applicant_id"],
+            "ThongTinKhac": "", "Email": "", "Fax": "", "SoDienThoai": "",
+            "TrichYeuHoSo": "",
+            "NgayTiepNhan": protocol_time(received),
+            "NgayHenTra": protocol_time(at(spec.get("due"), 16, 30)),
+            "NgayTra": protocol_time(at(spec.get("returned"), 10)),
+            "NgayKetThucXuLy": protocol_time(at(spec.get("completed"), 15, 30)),
+            "TrangThaiHoSo": str(spec["status"]),
+            "ThongTinTra": f"{place.name}, {place.address}",
+            "HinhThuc": "0" if spec.get("channel", "in_person") == "in_person" else "1",
+            "DonViXuLy": processing.name,
+            "GhiChu": "Dữ liệu mẫu (SAMPLE)",
+            "TaiLieuNop": [],
+            "DanhSachLePhi": [{"TenPhiLePhi": f["description"], "MaPhiLePhi": "", "HinhThucThu": "",
+                               "Gia": str(f["amount_vnd"]), "LoaiPhiLePhi": "1"} for f in fees],
+            "DanhSachTepDinhKemKhac": [],
+            "DanhSachHoSoBoSung": [{
+                "HoSoBoSungId": "1", "NguoiYeuCauBoSung": asked["officer_name"] if asked else "",
+                "NoiDungBoSung": "", "NgayBoSung": protocol_time(at(asked["start"], 15) if asked else None),
+                "NguoiTiepNhanBoSung": "", "ThongTinTiepNhan": "", "NgayTiepNhanBoSung": "",
+                "TrangThaiBoSung": "0", "DanhSachGiayToBoSung": [{"TenGiayTo": d} for d in requested],
+                "DanhSachLePhiBoSung": [], "NgayHenTraTruoc": "", "NgayHenTraMoi": "",
+            }] if requested else [],
+            "DanhSachGiayToKetQua": [{"TenGiayTo": r, "MaThanhPhanHoSo": "", "GiayToId": "", "DuongDanTepTinKetQua": ""}
+                                     for r in procedure.results[:2]] if finished else [],
+        })
+        for number, step in enumerate(s for s in spec["steps"] if s["start"] is not None):
+            agency = agencies[step["agency"]]
+            # The protocol names one processing agency a dossier; a step elsewhere says where.
+            department = step["department"]
+            if agency.code != processing.code:
+                department = f"{department}, {agency.name}"
+            started = at(step["start"], 8, 30 + number)
+            steps.append({
+                "MaHoSo": code,
+                "NguoiXuLy": step["officer_name"],
+                "ChucDanh": step["officer_title"],
+                "ThoiDiemXuLy": protocol_time(started),
+                "PhongBanXuLy": department,
+                "NoiDungXuLy": step["name"],
+                "TrangThai": "",
+                "NgayBatDau": protocol_time(started),
+                "NgayKetThucTheoQuyDinh": protocol_time(at(step.get("due"), 16, 30)),
+            })
+    return records, steps
+
+
+def sample_dossiers(
+    catalogue: Catalogue, calendar: WorkingCalendar, today: dt.date, site: str = DEFAULT_SITE
+) -> list[Dossier]:
+    """The sample dossiers, their dates placed around `today` so that every status and
+    timeliness stays true whenever the demo runs. The two-level site's are read from their
+    protocol records by the same reader that loads them."""
+    if site != "district-2019":
+        records, steps = sample_records(catalogue, calendar, today, site)
+        levels = {fold(a.name): a.level for a in catalogue.agencies}
+        return [dossier_from_record(r, [s for s in steps if s["MaHoSo"] == r["MaHoSo"]], levels) for r in records]
+    names = {p.code: p.name for p in catalogue.procedures}
+    agencies = {a.code: a for a in catalogue.agencies}
+    at = _clock(calendar, today)
     dossiers = []
-    for spec in _read(SAMPLE_DIR / "dossiers.json")["dossiers"]:
+    for spec in _read(site_dir(site) / "dossiers.json")["dossiers"]:
         received = at(spec["received"], 8, 30)
         assert received is not None
         steps = [
@@ -100,7 +221,7 @@ def sample_dossiers(
         place = agencies[spec["collect_at"]]
         dossiers.append(
             Dossier(
-                code=f"{spec['agency']}-{received:%y%m%d}-{spec['seq']:04d}",
+                code=_code(spec, received),
                 procedure_code=spec["procedure"],
                 procedure_name=names[spec["procedure"]],
                 applicant_name=spec["applicant"],
@@ -140,7 +261,7 @@ _TOPICS = [
 
 
 def synthetic_catalogue(count: int, seed: int = 0) -> Catalogue:
-    """The sample site's levels, fields and agencies with `count` generated procedures."""
+    """The default sample site's levels, fields and agencies with `count` generated procedures."""
     base = sample_catalogue()
     rng = random.Random(seed)
     level_codes = [x.code for x in base.levels]
@@ -157,11 +278,11 @@ def synthetic_catalogue(count: int, seed: int = 0) -> Catalogue:
         ]
         procedures.append(
             Procedure(
-                code=f"9.{number:06d}.000.00.00.H08",
+                code=f"9.{number:06d}",
                 name=name,
                 levels=[rng.choice(level_codes)],
                 field=rng.choice(field_codes),
-                agencies=["Ủy ban nhân dân cấp huyện"],
+                agencies=[rng.choice(["Ủy ban nhân dân cấp xã", "Ủy ban nhân dân cấp tỉnh"])],
                 channels=[
                     ChannelTerms(c, f"{days:02d} ngày làm việc", days, [fee])
                     for c in ("in_person", "online", "postal")
@@ -176,10 +297,10 @@ def synthetic_catalogue(count: int, seed: int = 0) -> Catalogue:
     return base
 
 
-def sample_queue(all_day: bool = False) -> QueueConfig:
+def sample_queue(all_day: bool = False, site: str = DEFAULT_SITE) -> QueueConfig:
     """The sample site's services, counters and priority categories; `all_day` opens the
     services around the clock, every day (for a demo or a test run at any hour)."""
-    data = _read(SAMPLE_DIR / "queue.json")
+    data = _read(site_dir(site) / "queue.json")
     del data["_note"]
     config = QueueConfig.from_dict(data)
     if all_day:
@@ -188,12 +309,28 @@ def sample_queue(all_day: bool = False) -> QueueConfig:
     return config
 
 
-def load_sample_site(store: BackendStore, calendar: WorkingCalendar, today: dt.date, all_day: bool = False) -> str:
-    """Fill an empty backend with the sample site; answers the catalogue version."""
-    catalogue = sample_catalogue()
+class SampleLoadError(RuntimeError):
+    """The sample dossiers did not all go through the sync protocol's reader."""
+
+
+def load_sample_site(
+    store: BackendStore, calendar: WorkingCalendar, today: dt.date, all_day: bool = False,
+    site: str = DEFAULT_SITE,
+) -> str:
+    """Fill an empty backend with a sample site; answers the catalogue version. The
+    two-level site's dossiers go in as a one-stop system sends them, through the national
+    portal's sync protocol (`DongBoHoSoMC`, then `CapNhatTienDoHoSoMC`)."""
+    catalogue = sample_catalogue(site)
     version = store.replace_catalogue(catalogue)
-    dossiers = sample_dossiers(catalogue, calendar, today)
-    specs = _read(SAMPLE_DIR / "dossiers.json")["dossiers"]
-    store.put_dossiers(dossiers, {d.code: spec["applicant_id"] for d, spec in zip(dossiers, specs)})
-    TicketQueue(store, calendar).configure(sample_queue(all_day))
+    if site == "district-2019":
+        dossiers = sample_dossiers(catalogue, calendar, today, site)
+        specs = _read(site_dir(site) / "dossiers.json")["dossiers"]
+        store.put_dossiers(dossiers, {d.code: spec["applicant_id"] for d, spec in zip(dossiers, specs)})
+    else:
+        records, steps = sample_records(catalogue, calendar, today, site)
+        now = dt.datetime.combine(today, dt.time(12), TIMEZONE)
+        for result in (sync_dossiers(store, records, False, now), sync_steps(store, steps, now)):
+            if result.problems:
+                raise SampleLoadError(f"sample dossiers refused: {result.problems[:3]}")
+    TicketQueue(store, calendar).configure(sample_queue(all_day, site))
     return version

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -20,7 +20,7 @@ from ..domain.codes import dossier_code_shape
 from ..domain.dossier import Status, timeliness, working_days_left
 from ..domain.serial import parse_datetime
 from ..domain.text import mask_name
-from . import admin, queue_api, terminal_api
+from . import admin, dvcqg_api, queue_api, terminal_api
 from .accounts import Accounts
 from .errors import RequestError
 from .http import (
@@ -31,6 +31,10 @@ from .queue import TicketQueue
 from .ratings import Ratings
 from .store import BackendStore
 from .terminals import Terminals
+from .upstream import Upstream
+
+if TYPE_CHECKING:
+    from ..config import UpstreamSettings
 
 API = "/api/v1"
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
@@ -38,6 +42,7 @@ OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 PROCEDURE_CODE_PATTERN = r"[0-9A-Za-z][0-9A-Za-z._-]{0,63}"
 _PROCEDURE_CODE = re.compile(PROCEDURE_CODE_PATTERN + r"\Z")
 CATALOGUE = web.AppKey("catalogue", dict)
+UPSTREAM = web.AppKey("upstream", Upstream)
 ENROLMENTS_PER_MINUTE = 10  # per client address: an installer types a code a few times at most
 
 
@@ -112,8 +117,11 @@ async def get_dossier(request: web.Request) -> web.Response:
     # Shape only: a code with an impossible date is simply one that no dossier has (404).
     code = dossier_code_shape(request.match_info["code"])
     if code is None:
-        raise RequestError(400, "bad_dossier_code", "This is not a dossier code. It looks like 000.00.53.H48-220921-0099.")
-    stored = request.app[STORE].dossier_data(code)
+        raise RequestError(400, "bad_dossier_code",
+                           "This is not a dossier code. It looks like 000.00.53.H48-220921-0099 or G22.99.08-260921-896048.")
+    upstream = request.app.get(UPSTREAM)
+    # With an upstream, a dossier the backend lacks (or kept from there too long) is asked there.
+    stored = await upstream.dossier_data(code) if upstream else request.app[STORE].dossier_data(code)
     if stored is None:
         raise RequestError(404, "dossier_not_found", f"No dossier has the code {code}.")
     return json_response(dossier_view(stored, request.app[CLOCK](), request.app[CALENDAR]))
@@ -130,9 +138,11 @@ def make_app(
     admin_token: str = "",
     citizen_lookups_per_minute: int = 10,
     trust_forwarded: bool = False,
+    upstream: UpstreamSettings | None = None,
 ) -> web.Application:
     """`trust_forwarded`: the backend stands behind a reverse proxy that sets X-Forwarded-Proto
-    and X-Forwarded-For (for the admin cookie's Secure flag and per-address limits)."""
+    and X-Forwarded-For (for the admin cookie's Secure flag and per-address limits).
+    `upstream`: the province's one-stop system, asked for dossiers the backend does not hold."""
     app = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY)
     app[STORE] = store
     app[CALENDAR] = calendar
@@ -146,6 +156,9 @@ def make_app(
     app[ENROL_LIMIT] = RateLimit(ENROLMENTS_PER_MINUTE)
     app[ACCOUNTS] = Accounts(store)
     app[TRUST_FORWARDED] = trust_forwarded
+    if upstream is not None:
+        app[UPSTREAM] = Upstream(upstream, store, app[CLOCK])
+        app.cleanup_ctx.append(app[UPSTREAM].cleanup_ctx)
     app.router.add_get(f"{API}/catalogue", get_catalogue)
     app.router.add_get(f"{API}/procedures/{{code}}", get_procedure)
     # Not "by-citizen": that address takes a POST of its own, and a GET there is 405, not a lookup.
@@ -153,6 +166,7 @@ def make_app(
     app.router.add_get(f"{API}/openapi.json", get_openapi)
     queue_api.add_routes(app, API)
     terminal_api.add_routes(app, API)
+    dvcqg_api.add_routes(app, API)
     app.router.add_get(admin.PREFIX, admin.home)
     app.add_subapp(admin.PREFIX, admin.admin_app())
     return app

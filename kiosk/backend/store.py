@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -16,7 +17,7 @@ import sqlite_utils
 
 from ..domain.dossier import Dossier
 from ..domain.serial import parse_datetime
-from ..domain.procedure import Agency, Catalogue, Field, Level, Procedure, Site
+from ..domain.procedure import Agency, Catalogue, Field, Level, Procedure, Site, national_code
 
 
 def _dump(value: object) -> str:
@@ -145,8 +146,49 @@ def _v3(db: sqlite_utils.Database) -> None:
         )""")
 
 
+def _v4(db: sqlite_utils.Database) -> None:
+    """Dossiers from a province's one-stop system: accounts of the sending systems and their
+    sessions, processing steps as they were pushed, and where each dossier came from."""
+    db.execute("""
+        CREATE TABLE integrations (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            password_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT,
+            last_used_at TEXT
+        )""")
+    # Only a hash of a session is kept, as for the admin pages.
+    db.execute("""
+        CREATE TABLE integration_sessions (
+            token_hash TEXT PRIMARY KEY,
+            integration_id INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        )""")
+    # A step is kept by a digest of what it says, so that the same step sent twice is one step;
+    # steps may come before their dossier and wait for it here.
+    db.execute("""
+        CREATE TABLE dossier_steps (
+            id INTEGER PRIMARY KEY,
+            dossier_code TEXT NOT NULL,
+            step_key TEXT NOT NULL,
+            at TEXT NOT NULL,
+            data TEXT NOT NULL,
+            UNIQUE (dossier_code, step_key)
+        )""")
+    db.execute("CREATE INDEX dossier_steps_by_time ON dossier_steps (dossier_code, at, id)")
+    # origin: "local" (sample or import), "sync" (pushed), "upstream" (looked up, kept until
+    # fetched_at + the configured time). base: the dossier as its record says, before its steps.
+    # steps_seen: the last step id when the record came, so that a later step moves the status.
+    db.execute("ALTER TABLE dossiers ADD COLUMN origin TEXT NOT NULL DEFAULT 'local'")
+    db.execute("ALTER TABLE dossiers ADD COLUMN fetched_at TEXT")
+    db.execute("ALTER TABLE dossiers ADD COLUMN base TEXT")
+    db.execute("ALTER TABLE dossiers ADD COLUMN steps_seen INTEGER NOT NULL DEFAULT 0")
+
+
 # Append only: each entry moves the schema one version up (PRAGMA user_version).
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
 
 
 class StoreError(Exception):
@@ -208,10 +250,29 @@ class BackendStore:
             return self._new_version()
 
     def add_procedures(self, procedures: Iterable[Procedure], fields: Iterable[Field] = ()) -> str:
-        """Insert or replace procedures (and new fields), in one transaction."""
+        """Insert or replace procedures (and new fields), in one transaction. A procedure
+        under its national code ("1.001193") also replaces one kept under a local long form
+        of it ("1.001193.000.00.00.H08"): one procedure, the long form kept in local_codes."""
         with self.write():
-            self._put((), fields, (), procedures)
+            merged = [self._with_local_codes(p) for p in procedures]
+            self._put((), fields, (), merged)
             return self._new_version()
+
+    def _with_local_codes(self, procedure: Procedure) -> Procedure:
+        """`procedure` with the local codes of the stored entries it replaces, which go."""
+        # Codes from "1.001193" up to "1.001193/" ("/" follows "."): the code and its long forms, by the key's index.
+        rows = self.db.execute("SELECT code, data FROM procedures WHERE code >= ? AND code < ?",
+                               [procedure.code, procedure.code + "/"]).fetchall()
+        codes = list(procedure.local_codes)
+        for code, data in rows:
+            if code != procedure.code and national_code(code) != procedure.code:
+                continue
+            for old in [code, *json.loads(data).get("local_codes", [])]:
+                if old != procedure.code and old not in codes:
+                    codes.append(old)
+            if code != procedure.code:
+                self.db.execute("DELETE FROM procedures WHERE code = ?", [code])
+        return dataclasses.replace(procedure, local_codes=codes)
 
     def _put(self, levels, fields, agencies, procedures) -> None:
         self.db["levels"].upsert_all((x.to_dict() for x in levels), pk="code")
@@ -273,7 +334,13 @@ class BackendStore:
         )
 
     def procedure_json(self, code: str) -> str | None:
+        """A procedure by its code, or by a local long form of it kept in its local_codes."""
         row = self.db.execute("SELECT data FROM procedures WHERE code = ?", [code]).fetchone()
+        if row is None and national_code(code) != code:
+            row = self.db.execute(
+                "SELECT data FROM procedures WHERE code = ? AND EXISTS "
+                "(SELECT 1 FROM json_each(data, '$.local_codes') WHERE value = ?)",
+                [national_code(code), code]).fetchone()
         return row[0] if row else None
 
     # -- dossiers ------------------------------------------------------------

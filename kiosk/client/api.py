@@ -20,7 +20,7 @@ from ..domain.rating import Rating
 from ..domain.serial import DataShapeError
 from ..domain.terminal import Health, TerminalConfig
 from .connectivity import Connectivity
-from .errors import BackendError, NotFound, Offline, Rejected, ServerError, Timeout, Unauthorized
+from .errors import BackendError, NotFound, Offline, Rejected, ServerError, Timeout, Unauthorized, UpstreamUnavailable
 
 API = "/api/v1"
 
@@ -111,6 +111,11 @@ class BackendClient:
                 self.connectivity.failed()
                 error = Offline(f"{method} {path}: {exc}")
             else:
+                if status >= 500 and _error_code(data) == "upstream_unavailable":
+                    # The backend answered: this kiosk is online. The backend already waited
+                    # for the province's system, so another try now would only keep the citizen waiting.
+                    self.connectivity.succeeded(time.monotonic() - started)
+                    raise UpstreamUnavailable(f"{method} {path}: HTTP {status}, the province's one-stop system did not answer")
                 if status >= 500:
                     self.connectivity.failed()
                     error = ServerError(f"{method} {path}: HTTP {status}")
@@ -215,6 +220,14 @@ def _parse(build: Any, data: Any) -> Any:
         return build(data)
     except (DataShapeError, KeyError, IndexError, AttributeError) as error:
         raise ServerError(f"the backend's answer has an unexpected shape: {error}") from None
+
+
+def _error_code(data: bytes) -> str:
+    """The backend's error code in an error answer, or "" when it has none."""
+    try:
+        return str(json.loads(data)["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return ""
 
 
 def _client_error(status: int, data: bytes) -> BackendError:

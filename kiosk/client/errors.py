@@ -45,6 +45,14 @@ class Rejected(BackendError):
         self.code, self.status = code, status
 
 
+class UpstreamUnavailable(BackendError):
+    """The backend is reached, but the province's one-stop system it asks for the dossier is not
+    (`upstream_unavailable`): the kiosk is not offline, and asking again at once will not help."""
+
+    message_vi = "Không liên lạc được với hệ thống một cửa của tỉnh. Vui lòng thử lại sau."
+    message_en = "The province's one-stop system cannot be reached. Please try again later."
+
+
 class ServerError(BackendError):
     """A 5xx, or an answer the kiosk cannot read."""
 

@@ -27,8 +27,10 @@ TYPO_MIN_LETTERS = 5
 MAX_VARIANTS = 16
 """Bounds the work when a query holds several synonym phrases."""
 
-# Tiers, best first: the first element of Hit.rank.
-NAME_PHRASE, NAME_WORDS, KEYWORD_PHRASE, KEYWORD_WORDS, DOCUMENT_WORDS = range(5)
+# Tiers, best first: the first element of Hit.rank. A keyword holding the whole query ranks
+# before a name holding its words apart: real names run to a thousand characters and hold
+# nearly every word ("Đăng ký biến động ... con ... mất ... sổ ..."), a keyword is what people say.
+NAME_PHRASE, KEYWORD_PHRASE, NAME_WORDS, KEYWORD_WORDS, DOCUMENT_WORDS = range(5)
 # The parts of a procedure a word is looked for in; each includes the one before.
 _NAME, _KEYWORDS, _ANYWHERE = range(3)
 
@@ -50,8 +52,8 @@ class Hit:
     rank: tuple
     """Smaller is better: (tier, typos, completed, synonyms, name length, code).
 
-    tier: 0 the whole query is a phrase in the name, 1 every word is in the name,
-    2 the whole query is a phrase in one keyword, 3 every word is in the name or keywords,
+    tier: 0 the whole query is a phrase in the name, 1 the whole query is a phrase in one keyword,
+    2 every word is in the name, 3 every word is in the name or keywords,
     4 some word is found only in document names;
     typos: how many words matched only with a typo corrected;
     completed: 1 when the last word matched only as the beginning of a longer word;
@@ -265,13 +267,17 @@ class SearchIndex:
 
         in_name = _matching(terms, _NAME, allowed)
         in_phrase = phrase(in_name, self._name_text)
-        if take(NAME_PHRASE, _NAME, in_phrase) or take(NAME_WORDS, _NAME, in_name - in_phrase):
+        if take(NAME_PHRASE, _NAME, in_phrase):
             return ranked
-        in_keywords = _matching(terms, _KEYWORDS, allowed) - in_name
-        in_phrase = phrase(in_keywords, self._keyword_text)
-        if take(KEYWORD_PHRASE, _KEYWORDS, in_phrase) or take(KEYWORD_WORDS, _KEYWORDS, in_keywords - in_phrase):
+        in_keywords = _matching(terms, _KEYWORDS, allowed)  # holds in_name: each part holds the one before
+        keyword_phrase = phrase(in_keywords - in_phrase, self._keyword_text)
+        if take(KEYWORD_PHRASE, _KEYWORDS, keyword_phrase):
             return ranked
-        in_documents = _matching(terms, _ANYWHERE, allowed) - in_name - in_keywords
+        if take(NAME_WORDS, _NAME, in_name - in_phrase - keyword_phrase):
+            return ranked
+        if take(KEYWORD_WORDS, _KEYWORDS, in_keywords - in_name - keyword_phrase):
+            return ranked
+        in_documents = _matching(terms, _ANYWHERE, allowed) - in_keywords
         take(DOCUMENT_WORDS, _ANYWHERE, in_documents)
         return ranked
 

@@ -122,6 +122,12 @@ class Dossier(JsonMixin):
     requested_documents: list[str] = field(default_factory=list)
     collection: Collection | None = None
     note: str = ""
+    field_name: str = ""
+    """The procedure's field (lĩnh vực), as the sending system names it."""
+    fees: list[Fee] = field(default_factory=list)
+    """Every fee of the dossier, paid or not; `fees_outstanding` are those still to pay."""
+    results: list[str] = field(default_factory=list)
+    """The papers the citizen gets back (giấy tờ kết quả)."""
 
     def timeliness(self, now: dt.datetime, calendar: WorkingCalendar) -> Timeliness | None:
         return timeliness(self.status, self.due_at, self.completed_at, now, calendar)

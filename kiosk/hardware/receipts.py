@@ -170,8 +170,10 @@ def day(moment: dt.datetime) -> str:
 
 
 def money(fee: Fee) -> str:
-    """"50.000 đồng" (Vietnamese groups thousands with dots), or "Miễn phí"."""
-    amount = "Miễn phí" if fee.amount_vnd == 0 else f"{fee.amount_vnd:,} đồng".replace(",", ".")
+    """"50.000 đồng" (Vietnamese groups thousands with dots), "50 USD" in the fee's own
+    currency when it is not dong, or "Miễn phí"."""
+    unit = "đồng" if fee.currency == "VND" else fee.currency
+    amount = "Miễn phí" if fee.amount_vnd == 0 else f"{fee.amount_vnd:,} {unit}".replace(",", ".")
     return f"{amount} ({fee.description})" if fee.description else amount
 
 

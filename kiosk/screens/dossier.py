@@ -17,9 +17,9 @@ from kivy.properties import ListProperty, NumericProperty, ObjectProperty, Strin
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
-from ..client.errors import BackendError, NotFound, Offline, Rejected, Timeout
+from ..client.errors import BackendError, NotFound, Offline, Rejected, Timeout, UpstreamUnavailable
 from ..client.store import LocalStore
-from ..domain.codes import parse_dossier_code
+from ..domain.codes import read_typed_code
 from ..domain.dossier import DossierReport, Status, Timeliness
 from ..domain.scan import parse_scan
 from ..hardware.scanners import Scan
@@ -30,17 +30,30 @@ log = logging.getLogger(__name__)
 # Why the journey could not go on, in English (Vietnamese through the catalogue).
 NOT_FOUND = "No dossier was found with this code. Please check the code on your receipt, or ask at the counter."
 NO_CONNECTION = "Looking up a dossier needs the connection to the system. Please try again later or ask at the counter."
-BAD_CODE = "This is not a dossier code. It looks like 000.00.53.H48-220921-0099: please check it on your receipt."
+BAD_CODE = ("This is not a dossier code. It looks like 000.00.53.H48-220921-0099 or G22.99.08-260921-896048: "
+            "please check it on your receipt.")
+AMBIGUOUS_CODE = ("This code can be read in more than one way. "
+                  "Please type it with its dots and dashes, as it is printed on your receipt.")
 UNKNOWN_SCAN = "This code is not a dossier receipt or a citizen ID card. Please scan the code on your receipt."
 NO_DOSSIERS = "No dossier was found for this ID card. Please ask at the counter."
 TROUBLE = "Something went wrong reaching the system. Please try again later or ask at the counter."
 TOO_MANY = "This kiosk has looked up many ID cards in the last minute. Please wait a minute and scan again."
-MESSAGES = (NOT_FOUND, NO_CONNECTION, BAD_CODE, UNKNOWN_SCAN, NO_DOSSIERS, TROUBLE, TOO_MANY)
+NO_PROVINCE = ("The province's one-stop system cannot be reached right now, so the dossier cannot be looked up. "
+               "Please try again later or ask at the counter.")
+MESSAGES = (NOT_FOUND, NO_CONNECTION, BAD_CODE, AMBIGUOUS_CODE, UNKNOWN_SCAN, NO_DOSSIERS, TROUBLE, TOO_MANY,
+            NO_PROVINCE)
 
-# The keys of the keypad: what dossier codes are made of (agency tags are a letter and two
-# digits, mostly H for provinces, G for ministries). "<" deletes one, "C" clears.
-KEYS = ["1", "2", "3", ".", "4", "5", "6", "-", "7", "8", "9", "H", "C", "0", "<", "G"]
-MAX_CODE_LENGTH = 32
+# The keys of the keypad, a page of digits and a page of letters: what dossier codes are made
+# of. Agency tags are a letter and two digits, mostly H for provinces (kept on the digits), G for
+# ministries and the national portal; agency groups may hold any letter (000.00.BD.H08).
+# "<" deletes one, "clear" clears (not "C": a letter), "ABC" and "123" turn the page.
+KEYS = {
+    "digits": ["1", "2", "3", ".", "4", "5", "6", "-", "7", "8", "9", "H", "clear", "0", "<", "ABC"],
+    "letters": [*"ABCDEFGHIJKLMNOPQRSTUVWXYZ", "123", "<"],
+}
+KEYPAD_COLUMNS = {"digits": 4, "letters": 7}
+PAGE_KEYS = {"ABC": "letters", "123": "digits"}
+MAX_CODE_LENGTH = 40
 
 # On the card, the colour of the standing: theme names.
 STANDING_COLOURS = {
@@ -98,6 +111,8 @@ class DossierScreen(KioskScreen):
     """"ask", "loading", "list" (a citizen's dossiers), "card", "failed"."""
     typed = StringProperty("")
     """The code typed on the keypad so far."""
+    page = StringProperty("digits")
+    """The keypad's page: "digits" or "letters"."""
     report = ObjectProperty(None, allownone=True)
     dossiers = ListProperty()
     """The CitizenDossiers of the card just scanned (names masked by the backend)."""
@@ -122,25 +137,29 @@ class DossierScreen(KioskScreen):
         self._shown = False
         self.app.unbind(language=self._refill)
         self.typed, self.report, self.dossiers, self.message = "", None, [], ""
+        self.page = "digits"
         self.state = "ask"
         self.on_state()  # no panel while not shown
 
     # -- input: keypad and scanner ---------------------------------------------------
 
     def press(self, key: str) -> None:
-        if key == "<":
+        if key in PAGE_KEYS:
+            self.page = PAGE_KEYS[key]
+        elif key == "<":
             self.typed = self.typed[:-1]
-        elif key == "C":
+        elif key == "clear":
             self.typed = ""
         elif len(self.typed) < MAX_CODE_LENGTH:
             self.typed += key
 
     def look_up_typed(self) -> None:
-        code = parse_dossier_code(self.typed)
-        if code is None:
-            self._fail(BAD_CODE)
+        # Typed without dots and dashes, a code is completed only when one reading fits.
+        readings = read_typed_code(self.typed)
+        if len(readings) == 1:
+            self.look_up(readings[0])
         else:
-            self.look_up(code)
+            self._fail(AMBIGUOUS_CODE if readings else BAD_CODE)
 
     def on_scan(self, scan: Scan) -> None:
         """A scan, on the UI thread: the app hands this screen every scan while it is shown,
@@ -215,6 +234,8 @@ class DossierScreen(KioskScreen):
     def _why(error: BackendError, not_found: str = NOT_FOUND) -> str:
         if isinstance(error, NotFound):
             return not_found
+        if isinstance(error, UpstreamUnavailable):
+            return NO_PROVINCE  # not "not found": the dossier may well exist there
         if isinstance(error, (Offline, Timeout)):
             return NO_CONNECTION
         if isinstance(error, Rejected) and error.status == 429:
@@ -225,9 +246,13 @@ class DossierScreen(KioskScreen):
         self.message = message
         self.state = "failed"
 
+    def on_page(self, *_args) -> None:
+        self._refill()  # the keypad's other page
+
     def again(self) -> None:
         """Back to the question, for another dossier."""
         self.typed, self.report, self.dossiers, self.message = "", None, [], ""
+        self.page = "digits"
         self.state = "ask"
 
     # -- panels ----------------------------------------------------------------------
@@ -268,10 +293,12 @@ class DossierScreen(KioskScreen):
 
     def _fill_keypad(self, keypad) -> None:
         keypad.clear_widgets()
-        words = {"<": self.app.t("Delete"), "C": self.app.t("Clear")}
-        for key in KEYS:
+        words = {"<": self.app.t("Delete"), "clear": self.app.t("Clear")}
+        keypad.cols = KEYPAD_COLUMNS[self.page]
+        for key in KEYS[self.page]:
             button = Factory.DossierKey(text=words.get(key, key))
-            button.key = key  # a kv property: set after construction
+            button.key = key  # kv properties: set after construction
+            button.compact = self.page == "letters"
             button.bind(on_release=lambda _button, pressed=key: self.press(pressed))
             keypad.add_widget(button)
 

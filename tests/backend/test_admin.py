@@ -111,7 +111,7 @@ def config_form(staff, number, **changes):
     return form
 
 
-@pytest.mark.parametrize("path", ["/admin", "/admin/", "/admin/terminals", "/admin/terminals/1", "/admin/queue",
+@pytest.mark.parametrize("path", ["/admin", "/admin/", "/admin/terminals", "/admin/terminals/1", "/admin/integrations", "/admin/queue",
                                   "/admin/stats", "/admin/audit"])
 def test_pages_need_a_login(site, path):
     reply = Staff(site).get(path)
@@ -408,3 +408,30 @@ def test_admin_command_refusals_are_one_line_reasons(site, tmp_path):
         == '{"username": "new-one"}\n'
     assert "new-one" in kiosk("admin", "list", "--db", str(site.db)).stdout
     assert audit(site, "admin_added")[-1][1] == "new-one"
+
+
+def test_one_stop_accounts_listed_and_revoked_with_their_audit(site, staff, tmp_path):
+    secret = tmp_path / "igate.password"
+    secret.write_text("igate-password-0123", encoding="utf-8")
+    assert kiosk("integration", "add", "vnpt-igate", "--db", str(site.db), "--password-file", str(secret)).returncode == 0
+    number = json.loads(kiosk("integration", "list", "--db", str(site.db), "--json").stdout)[-1]["id"]
+    logged_in = site.post("/api/v1/dvcqg/auth", {"username": "vnpt-igate", "password": "igate-password-0123"}, token=None)
+    assert logged_in.json()["error_code"] == 0
+    page = staff.get("/admin/integrations").text
+    row = re.search(r"<td>vnpt-igate</td>.*?</tr>", page, re.S).group(0)
+    assert "Đang dùng" in row and f'action="/admin/integrations/{number}/revoke"' in row
+    token = staff.csrf("/admin/integrations")
+    unconfirmed = staff.post(f"/admin/integrations/{number}/revoke", {"csrf_token": token})
+    assert unconfirmed.status == 400 and "xác nhận" in unconfirmed.text
+    forged = staff.post(f"/admin/integrations/{number}/revoke", {"csrf_token": "forged", "confirm": "on"})
+    assert forged.status == 403
+    done = staff.post(f"/admin/integrations/{number}/revoke", {"csrf_token": token, "confirm": "on"})
+    assert done.status == 303 and done.headers["Location"] == "/admin/integrations?done=integration_revoked"
+    assert "Đã thu hồi" in staff.get("/admin/integrations?done=integration_revoked").text
+    session = logged_in.json()["session"]
+    refused = site.post("/api/v1/dvcqg", {"session": session, "service": "TraCuuHoSo", "mahoso": "x"}, token=None)
+    assert refused.status == 401  # its sessions ended with it
+    assert [r[1] for r in audit(site, "integration_revoked")] == [f"integration {number}"]
+    log = staff.get("/admin/audit").text
+    assert "Thu hồi tài khoản hệ thống một cửa" in log and "Hệ thống một cửa đăng nhập" in log
+    assert staff.get("/admin/integrations/999/revoke").status == 405

@@ -48,7 +48,9 @@ def test_import_catalogue(site_db):
     result = kiosk("import-catalogue", str(FIXTURE), "--db", str(site_db), "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["imported"] >= 6 and len(report["skipped"]) >= 4
+    # The sample site has two levels: the fixture's district-level records are refused with the rest.
+    assert report["imported"] >= 5 and len(report["skipped"]) >= 6
+    assert any("(district) is not a level of this site" in s["reason"] for s in report["skipped"])
     assert all(isinstance(s["index"], int) and s["reason"] for s in report["skipped"])
     after, new_count = version_of(site_db)
     assert after == report["catalogue_version"] != before
@@ -130,11 +132,25 @@ def test_queue_configure(site_db, tmp_path):
 def test_backend_loads_the_sample_site_into_an_empty_database(tmp_path):
     server = Backend("--db", str(tmp_path / "new.sqlite3"), "--sample-data")
     try:
-        assert any("Loaded the sample site" in line for line in server.output)
-        assert len(server.get("/api/v1/catalogue").json()["procedures"]) >= 150
+        assert any("Loaded the sample site (two-level)" in line for line in server.output)
+        catalogue = server.get("/api/v1/catalogue").json()
+        assert len(catalogue["procedures"]) >= 150
+        assert [level["code"] for level in catalogue["levels"]] == ["province", "commune"]
         assert len(server.get("/api/v1/queue/services", token=None).json()["services"]) >= 4
     finally:
         assert server.stop() == 0
+
+
+def test_backend_loads_the_district_site_when_asked(tmp_path):
+    server = Backend("--db", str(tmp_path / "new.sqlite3"), "--sample-data", "--sample-site", "district-2019")
+    try:
+        assert any("Loaded the sample site (district-2019)" in line for line in server.output)
+        levels = server.get("/api/v1/catalogue").json()["levels"]
+        assert [level["code"] for level in levels] == ["province", "district", "commune"]
+    finally:
+        assert server.stop() == 0
+    result = kiosk("backend", "--sample-data", "--sample-site", "district-2025")
+    assert result.returncode == 2 and "invalid choice" in result.stderr
 
 
 def test_sample_data_is_not_loaded_twice(site_db):

@@ -1,4 +1,4 @@
-"""The DVCQG parser against tests/fixtures/dvcqg_sample.json and the sample site."""
+"""The DVCQG parser against tests/fixtures/dvcqg_sample.json and the district-era sample site."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.backend.dvcqg import ImportProblem, parse_dvcqg
-from kiosk.domain.procedure import Field, Level, Procedure
+from kiosk.backend.dvcqg import ImportProblem, from_portal_page, parse_dvcqg, records_of
+from kiosk.domain.procedure import Field, Level, Procedure, national_code
 
 HERE = Path(__file__).parent
-SITE = HERE / ".." / ".." / "kiosk" / "backend" / "sample_data" / "site.json"
+# The district-era sample site: three levels, and the fields the fixture's records name.
+SITE = HERE / ".." / ".." / "kiosk" / "backend" / "sample_data" / "district-2019" / "site.json"
 SAMPLE = HERE / ".." / "fixtures" / "dvcqg_sample.json"
 
 
@@ -306,3 +307,218 @@ def test_odd_values_are_problems_not_exceptions(sample, levels, fields):
     assert [p.index for p in parsed.problems] == [1, 2, 3]
     assert parsed.problems[0].reason == "record is null, not an object"
     assert parsed.procedures[0].channels[0].channel == "in_person"  # a bare channel name
+
+
+# --- records as the national database really sends them -----------------------------------
+
+
+def record(**overrides) -> dict:
+    """A small complete record: one document, one channel, one fee."""
+    base = {"MATTHC": "1.001193", "TENTTHC": "Thủ tục đăng ký khai sinh", "CAPTHUCHIEN": [{"CAPTHUCHIEN": "3"}],
+            "LINHVUCTHUCHIEN": [{"MALINHVUC": "G09-TP02", "TENLINHVUC": "Hộ tịch"}],
+            "CACHTHUCTHUCHIEN": [{"KENH": 1, "THOIGIAN": [{"THOIGIANGIAIQUYET": 3, "DONVITINH": "Ngày làm việc",
+                                                          "PHILEPHI": [{"SOTIEN": 0, "DONVI": "Đồng"}]}]}],
+            "THANHPHANHOSO": [{"TRUONGHOP": "", "GIAYTO": [{"TENGIAYTO": "Tờ khai", "SOBANCHINH": 1}]}]}
+    base.update(overrides)
+    return base
+
+
+def test_records_of_unwraps_every_answer_shape():
+    records = [record()]
+    assert records_of(records) is records
+    assert records_of({"error_code": "00", "result": records}) is records
+    # One province's proxy sends the answer as JSON text in "message".
+    assert records_of({"message": json.dumps({"result": records}, ensure_ascii=False)}) == records
+    assert records_of({"message": json.dumps(records)}) == records
+    with pytest.raises(ValueError, match="Không tìm thấy"):
+        records_of({"error_code": "01", "message": "Không tìm thấy thủ tục"})
+    with pytest.raises(ValueError, match="message is not JSON"):
+        records_of({"message": "{not json"})
+    with pytest.raises(ValueError, match="list of DVCQG records, not a number"):
+        records_of(5)
+    nested = "[]"
+    for _ in range(4):  # wrappers in wrappers past any proxy's: refused, not unwrapped forever
+        nested = json.dumps({"message": nested})
+    with pytest.raises(ValueError, match="list of DVCQG records"):
+        records_of(json.loads(nested))
+
+
+def test_parse_takes_the_proxys_wrapped_answer(levels, fields):
+    wrapped = {"message": json.dumps({"result": [record()]}, ensure_ascii=False)}
+    assert parse_dvcqg(wrapped, levels, fields) == parse_dvcqg([record()], levels, fields)
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("Cấp tỉnh, Cấp xã", ["province", "commune"]),
+    ("Cấp Tỉnh; Cấp Huyện; Cấp Xã", ["province", "district", "commune"]),
+    ("Cấp tỉnh và cấp xã", ["province", "commune"]),
+    (["Cấp tỉnh", "Cấp xã"], ["province", "commune"]),
+    ([{"CAPTHUCHIEN": "1"}, {"CAPTHUCHIEN": "3"}], ["province", "commune"]),
+    ("1,3", ["province", "commune"]),
+    (3, ["commune"]),
+])
+def test_a_procedure_done_at_several_levels(levels, fields, value, expected):
+    parsed = parse_dvcqg([record(CAPTHUCHIEN=value)], levels, fields)
+    assert parsed.problems == [] and parsed.procedures[0].levels == expected
+
+
+def test_levels_the_site_lacks_are_dropped_with_a_warning_or_refused_in_words(fields):
+    two_levels = [Level("province", "Cấp tỉnh", "Province", 1), Level("commune", "Cấp xã", "Commune", 2)]
+    parsed = parse_dvcqg([record(CAPTHUCHIEN="Cấp huyện, Cấp xã"), record(MATTHC="2.1", CAPTHUCHIEN=["0"])],
+                         two_levels, fields)
+    assert parsed.procedures[0].levels == ["commune"]
+    assert parsed.warnings == [ImportProblem(0, "1.001193", "level 'Cấp huyện' (district) is not a level of this "
+                                                            "site: imported at its other levels only")]
+    assert parsed.problems == [ImportProblem(1, "2.1", "level '0' (ministry) is not a level of this site "
+                                                       "(Cấp tỉnh, Cấp xã)")]
+
+
+@pytest.mark.parametrize(("sotien", "donvi", "amount", "currency"), [
+    (10, "USD", 10, "USD"),
+    ("100", "Đô la Mỹ", 100, "USD"),
+    ("50 USD", "", 50, "USD"),
+    ("2,000", "Việt Nam Đồng", 2000, "VND"),
+    ("50.000", "VNĐ", 50_000, "VND"),
+    (5, "EUR", 5, "EUR"),
+    (20000, "", 20000, "VND"),
+])
+def test_a_fee_keeps_its_currency(levels, fields, sotien, donvi, amount, currency):
+    channel = {"KENH": 1, "THOIGIAN": [{"THOIGIANGIAIQUYET": 5, "DONVITINH": "Ngày làm việc",
+                                        "PHILEPHI": [{"SOTIEN": sotien, "DONVI": donvi}]}]}
+    fee = parse_dvcqg([record(CACHTHUCTHUCHIEN=[channel])], levels, fields).procedures[0].channels[0].fees[0]
+    assert (fee.amount_vnd, fee.currency) == (amount, currency)
+
+
+@pytest.mark.parametrize(("amount", "unit", "working_days"), [
+    (5, "Ngày làm việc", 5.0),
+    ("05", "ngày làm việc", 5.0),
+    (15, "Ngày", None),
+    (4, "Giờ", None),
+    (6, "Tháng", None),
+    (8, "Giờ làm việc", None),
+    (7, "", None),
+])
+def test_a_time_limit_keeps_its_unit_and_counts_working_days_only_in_working_days(
+        levels, fields, amount, unit, working_days):
+    channel = {"KENH": 1, "THOIGIAN": [{"THOIGIANGIAIQUYET": amount, "DONVITINH": unit}]}
+    terms = parse_dvcqg([record(CACHTHUCTHUCHIEN=[channel])], levels, fields).procedures[0].channels[0]
+    assert (terms.time_amount, terms.time_unit, terms.working_days) == (float(amount), unit, working_days)
+
+
+def test_a_short_code_and_its_local_long_form_are_one_procedure(levels, fields):
+    long_form = record(MATTHC="1.001193.000.00.00.H08")
+    parsed = parse_dvcqg([long_form, record(), record(MATTHC="1.001193.000.00.00.H48")], levels, fields)
+    assert [(p.code, p.local_codes) for p in parsed.procedures] == [
+        ("1.001193", ["1.001193.000.00.00.H08", "1.001193.000.00.00.H48"])]
+    assert [(p.index, p.reason.split(":")[0]) for p in parsed.problems] == [
+        (1, "duplicate code 1.001193"), (2, "same procedure as record 0 (1.001193); its code 1.001193.000.00.00.H48 "
+                                            "was kept as a local code, the rest of this record was not imported")]
+    assert national_code("1.001193.000.00.00.H08") == "1.001193"
+    assert national_code("000.00.53.H48") == "000.00.53.H48"  # not a procedure's long form: itself
+
+
+@pytest.mark.parametrize("field_item", [
+    {"MALINHVUC": "1.000123", "TENLINHVUC": "Hộ tịch"},
+    {"MALINHVUC": "G09-TP01", "TENLINHVUC": "Lĩnh vực Hộ tịch"},
+    {"MALINHVUC": "HOTICH", "TENLINHVUC": "Đăng ký hộ tịch"},  # the code first, whatever the name
+    {"TENLINHVUC": "HỘ TỊCH."},
+])
+def test_a_real_field_lands_in_the_sites_field(levels, fields, field_item):
+    parsed = parse_dvcqg([record(LINHVUCTHUCHIEN=[field_item])], levels, fields)
+    assert parsed.procedures[0].field == "HOTICH" and parsed.fields == []
+
+
+def test_a_field_matched_by_name_is_known_by_its_code_afterwards(levels, fields):
+    by_name = record(LINHVUCTHUCHIEN=[{"MALINHVUC": "G03-TD01", "TENLINHVUC": "Thi đua, khen thưởng"}])
+    by_code = record(MATTHC="2.1", LINHVUCTHUCHIEN=[{"MALINHVUC": "G03-TD01", "TENLINHVUC": "TĐKT"}])
+    parsed = parse_dvcqg([by_name, by_code], levels, fields)
+    assert [p.field for p in parsed.procedures] == ["TDKT", "TDKT"] and parsed.fields == []
+
+
+def test_any_known_field_of_a_record_comes_before_a_new_one(levels, fields):
+    items = [{"MALINHVUC": "X1", "TENLINHVUC": "Tư pháp - Hộ tịch"}, {"MALINHVUC": "X2", "TENLINHVUC": "Hộ tịch"}]
+    parsed = parse_dvcqg([record(LINHVUCTHUCHIEN=items)], levels, fields)
+    assert parsed.procedures[0].field == "HOTICH" and parsed.fields == []
+
+
+FLAT_DOCUMENTS = ("--Tên giấy tờMẫu đơn, tờ khaiSố lượngVăn bản đề nghị hủy tài khoản điện tử (NA20)."
+                  "Mau NA20-BCA.docx1 bản chính")
+
+
+@pytest.mark.parametrize("documents", [
+    FLAT_DOCUMENTS,
+    [FLAT_DOCUMENTS],
+    [{"TRUONGHOP": "", "GIAYTO": [{"TENGIAYTO": "Tờ khai1 bản chínhGiấy chứng sinh1 bản chính"}]}],
+    "Bước 1. Người lao động lập hồ sơ và nộp cho cơ quan BHXH. Bước 2. Cơ quan BHXH tiếp nhận hồ sơ "
+    "và giải quyết theo quy định.",
+    [{"TRUONGHOP": "", "GIAYTO": [{"TENGIAYTO": "x" * 700}]}],
+])
+def test_documents_flattened_into_one_text_are_refused_not_one_giant_document(levels, fields, documents):
+    parsed = parse_dvcqg([record(THANHPHANHOSO=documents)], levels, fields)
+    assert parsed.procedures == []
+    assert "its documents (THANHPHANHOSO) are one flat text of" in parsed.problems[0].reason
+
+
+def test_channels_flattened_or_missing_content_is_imported_with_a_warning(levels, fields):
+    flat = ("Hình thức nộpThời gianPhí, lệ phíMô tảTrực tiếp5 Ngày làm việc10 USD(10 USD/người)")
+    parsed = parse_dvcqg([record(CACHTHUCTHUCHIEN=flat), record(MATTHC="2.1", THANHPHANHOSO="--",
+                                                                CACHTHUCTHUCHIEN=None)], levels, fields)
+    assert [p.channels for p in parsed.procedures] == [[], []]
+    notes = [(w.index, w.reason.split(":")[0]) for w in parsed.warnings]
+    assert notes == [(0, f"its channels, time limits and fees (CACHTHUCTHUCHIEN) are one flat text of {len(flat)} "
+                         "characters"),
+                     (1, "no documents (THANHPHANHOSO)"), (1, "no channels (CACHTHUCTHUCHIEN)")]
+    assert parsed.procedures[1].cases == []  # "--" is no document
+
+
+def test_a_complete_record_has_no_warning(levels, fields):
+    assert parse_dvcqg([record()], levels, fields).warnings == []
+
+
+def test_a_crawled_portal_page_is_read_through_its_adapter(levels, fields):
+    page = {"ma_thu_tuc": "1.000080", "ten_thu_tuc": "Thủ tục đăng ký nhận cha, mẹ, con",
+            "cap_thuc_hien": "Cấp xã", "linh_vuc": "Hộ tịch", "yeu_cau_dieu_kien": "Không có thông tin",
+            "thanh_phan_ho_so": "", "cach_thuc_thuc_hien": "",
+            "trinh_tu_thuc_hien": "- Nộp hồ sơ.\n- Nhận kết quả.",
+            "ket_qua_xu_ly": "Trích lục đăng ký nhận cha, mẹ, conMã: KQ.G15.000033Từ khóaKhông có thông tin"}
+    assert from_portal_page(page)["KETQUATHUCHIEN"] == [{"TENKETQUA": "Trích lục đăng ký nhận cha, mẹ, con"}]
+    procedure = parse_dvcqg([page], levels, fields).procedures[0]
+    assert (procedure.code, procedure.levels, procedure.field) == ("1.000080", ["commune"], "HOTICH")
+    assert procedure.cases[0].steps == ["- Nộp hồ sơ.", "- Nhận kết quả."]
+    assert procedure.results == ["Trích lục đăng ký nhận cha, mẹ, con"] and procedure.requirements == []
+
+
+def test_old_procedure_json_without_the_new_keys_still_reads():
+    old = {"code": "1.1", "name": "A", "levels": ["commune"], "field": "HOTICH", "agencies": [],
+           "channels": [{"channel": "in_person", "time_text": "03 ngày làm việc", "working_days": 3,
+                         "fees": [{"amount_vnd": 50000, "description": ""}]}],
+           "cases": [], "results": [], "legal_basis": []}
+    procedure = Procedure.from_dict(old)
+    assert procedure.local_codes == [] and procedure.channels[0].fees[0].currency == "VND"
+    assert (procedure.channels[0].time_amount, procedure.channels[0].time_unit) == (None, "")
+
+
+def test_a_lone_surrogate_is_a_refused_record_not_a_crash(levels, fields):
+    broken = json.loads('[{"MATTHC": "1.\\ud800", "TENTTHC": "A", "CAPTHUCHIEN": "3", "LINHVUCTHUCHIEN": "Hộ tịch"}]')
+    parsed = parse_dvcqg(broken + [record()], levels, fields)
+    assert [p.code for p in parsed.procedures] == ["1.001193"]
+    assert parsed.problems == [ImportProblem(0, "1.\\ud800", "text that is not valid Unicode (a lone surrogate "
+                                                             "escape such as \\ud800)")]
+
+
+@pytest.mark.parametrize(("channels", "expected"), [
+    ("Nộp qua dịch vụ bưu chính công ích", ["postal"]),
+    (["Trực tiếp tại Bộ phận Một cửa", 2], ["in_person", "online"]),
+    ("Trực tiếp5 Ngày làm việc50.000 đồng", []),
+])
+def test_a_bare_channel_name_is_a_channel_and_a_flattened_row_is_not(levels, fields, channels, expected):
+    parsed = parse_dvcqg([record(CACHTHUCTHUCHIEN=channels)], levels, fields)
+    assert [t.channel for t in parsed.procedures[0].channels] == expected
+    assert any("CACHTHUCTHUCHIEN" in w.reason for w in parsed.warnings) == (expected == [])
+
+
+def test_a_document_name_that_says_how_many_copies_is_still_one_document(levels, fields):
+    name = "Giấy chứng nhận kết hôn (01 bản chính hoặc 01 bản sao có chứng thực)"
+    parsed = parse_dvcqg([record(THANHPHANHOSO=[{"TRUONGHOP": "", "GIAYTO": [{"TENGIAYTO": name}]}])],
+                         levels, fields)
+    assert parsed.problems == [] and parsed.procedures[0].cases[0].documents[0].name == name

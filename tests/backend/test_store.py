@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from kiosk.backend.sample import sample_catalogue, two_level_catalogue
+from kiosk.backend.sample import sample_catalogue
 from kiosk.backend.store import MIGRATIONS, BackendStore, StoreError
 
 
@@ -53,13 +53,13 @@ def test_catalogue_round_trip_and_version(tmp_path):
 
 def test_two_level_catalogue_replaces_three_levels(tmp_path):
     store = BackendStore(tmp_path / "b.sqlite3")
-    store.replace_catalogue(sample_catalogue())
-    small = two_level_catalogue()
-    version = store.replace_catalogue(small)
+    store.replace_catalogue(sample_catalogue("district-2019"))
+    two_level = sample_catalogue("two-level")
+    version = store.replace_catalogue(two_level)
     data = json.loads(store.catalogue_json())
     assert [level["code"] for level in data["levels"]] == ["province", "commune"]
     assert data["version"] == version
-    assert len(data["procedures"]) == len(small.procedures) >= 5
+    assert len(data["procedures"]) == len(two_level.procedures) >= 5
     assert {lvl for p in data["procedures"] for lvl in p["levels"]} == {"province", "commune"}
     assert any(p["interconnection"] == ["commune", "province"] for p in data["procedures"])
     store.close()
@@ -69,7 +69,7 @@ def test_failed_write_leaves_the_catalogue_whole(tmp_path):
     store = BackendStore(tmp_path / "b.sqlite3")
     catalogue = sample_catalogue()
     version = store.replace_catalogue(catalogue)
-    broken = two_level_catalogue()
+    broken = sample_catalogue("district-2019")
     broken.procedures[-1].channels = [object()]  # cannot be encoded: fails after the old rows were deleted
     with pytest.raises(Exception):
         store.replace_catalogue(broken)

@@ -1,19 +1,25 @@
 """The dossier journey, driven by test_app.py (one Kivy App per process): keypad, card,
 a wedge scan of a receipt, one for each timeliness, fees to pay, a citizen ID card's list,
-too many ID cards in a minute, an unknown code, the end of the session.
-Starts and ends on the home screen."""
+too many ID cards in a minute, an unknown code, the province's system out of reach, the end of
+the session. Starts and ends on the home screen."""
 
+import asyncio
 import os
+import socket
 import unicodedata
 from pathlib import Path
 
 from kivy.core.window import Window
 
 from kiosk.backend.store import BackendStore
+from kiosk.client.api import BackendClient
 from kiosk.client.errors import Rejected
+from kiosk.domain.codes import dossier_code_shape
 from kiosk.domain.dossier import Timeliness
+from kiosk.screens.dossier import KEYS
 
 from screens.kit import arrive, find, frames, shot, tap, until
+from support import start_site
 
 CARD = "052090000001||Nguyễn Văn An|01011990|Nam|Thôn 1, xã Ân Hảo Đông, huyện Hoài Ân, Bình Định|15082021"
 PERSONAL = CARD.split("|")[0:1] + CARD.split("|")[2:4] + ["Thôn 1, xã Ân Hảo Đông"]
@@ -53,7 +59,8 @@ def one_dossier_per_timeliness(server):
     finally:
         store.close()
     found = {}
-    for code in codes:
+    # The national portal's form (one sample dossier, G22.99-...) once the code reader knows it.
+    for code in filter(dossier_code_shape, codes):
         standing = server.get(f"/api/v1/dossiers/{code}").json()["timeliness"]
         if standing:
             found.setdefault(Timeliness(standing["code"]), code)
@@ -90,18 +97,56 @@ def texts(widget):
     return [w.text for w in widget.walk() if hasattr(w, "text") and isinstance(w.text, str)]
 
 
+async def province_unreachable(app, dossier, folder, look_up_on_keypad):
+    """The dossier screen against a second real backend whose [upstream] is a closed port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    folder.mkdir(parents=True)
+    (folder / "upstream-password").write_text("not-used", encoding="utf-8")
+    (folder / "kiosk.ini").write_text(
+        f"[upstream]\nadapter_url = {dead}\nauth_endpoint = /auth\nintegration_endpoint = /integration\n"
+        f"username = kiosk\npassword_file = {folder / 'upstream-password'}\n", encoding="utf-8")
+    # In a thread: the app's loop keeps drawing while the backend starts.
+    server = await asyncio.to_thread(start_site, folder / "site", "--config", str(folder / "kiosk.ini"))
+    client = app.services.client
+    try:
+        async with BackendClient(f"http://{server.host}:{server.port}", server.token) as asking:
+            app.services.client = asking
+            tap(find(dossier, "KioskButton", text=app.t("Try again")))
+            await until(lambda: dossier.state == "ask")
+            await frames(10)
+            await look_up_on_keypad("000.00.53.H48-251103-0001")
+            await until(lambda: dossier.state == "failed")
+            await frames(10)
+            await shot(app, "dossier-province-unreachable")
+            assert dossier.message.startswith("The province's one-stop system cannot be reached")
+            assert find(dossier, "Label", text=app.t(dossier.message)) is not None
+    finally:
+        app.services.client = client
+        assert await asyncio.to_thread(server.stop) == 0
+
+
 async def dossier_journey(app, server, data):
     screens = app.root.ids.screens
-    code, stored = sample_dossier(server.db, 22)  # being processed at the district: a holder, a deadline
+    code, stored = sample_dossier(server.db, 22)  # being processed at a ward: a holder, a deadline
     assert stored.holder is not None and stored.status == 4
 
     tap(find(app.root, "HomeTile", screen="dossier"))
     await arrive(app, "dossier")
     dossier = screens.current_screen
 
-    def look_up_on_keypad(keys):
+    async def type_on_keypad(keys):
+        """Tap each key, turning the keypad's page (digits, letters) when it is on the other one."""
         for key in keys:
+            if key not in KEYS[dossier.page]:
+                tap(find(dossier, "DossierKey", key="ABC" if dossier.page == "digits" else "123"))
+                await frames(10)  # the other page laid out before it is tapped
+                assert key in KEYS[dossier.page], (key, dossier.page)
             tap(find(dossier, "DossierKey", key=key))
+
+    async def look_up_on_keypad(keys):
+        await type_on_keypad(keys)
         tap(find(dossier, "KioskButton", text=app.t("Look up")))
     assert dossier.state == "ask"
     await frames(10)  # the scanning line has moved
@@ -115,8 +160,7 @@ async def dossier_journey(app, server, data):
     # The keypad: a typo, deleted, then the whole code.
     tap(find(dossier, "DossierKey", key="9"))
     tap(find(dossier, "DossierKey", key="<"))
-    for key in code:
-        tap(find(dossier, "DossierKey", key=key))
+    await type_on_keypad(code)
     await frames()
     assert dossier.typed == code
     assert dossier._panel.ids.code.text == code
@@ -216,8 +260,20 @@ async def dossier_journey(app, server, data):
     await arrive(app, "dossier")
     await frames(10)
 
-    # A code no dossier has, then a scan that is nothing of ours.
-    look_up_on_keypad("000.00.53.H08-200101-9999")
+    # A code no dossier has, typed with letters from the keypad's letter page (a real form:
+    # letters in an agency group), then a scan that is nothing of ours.
+    await type_on_keypad("000.00.BDC")
+    await frames(10)
+    assert dossier.page == "letters" and dossier.typed == "000.00.BDC"  # C is a letter, not "clear"
+    tap(find(dossier, "DossierKey", key="<"))
+    assert dossier.typed == "000.00.BD"
+    await shot(app, "dossier-letters")
+    app.large_text = True
+    await frames(10)
+    await shot(app, "dossier-letters-large")
+    app.large_text = False
+    await frames(10)
+    await look_up_on_keypad(".H08-230411-0004")
     await until(lambda: dossier.state == "failed")
     await frames(10)
     await shot(app, "dossier-not-found")
@@ -226,7 +282,8 @@ async def dossier_journey(app, server, data):
     tap(find(dossier, "KioskButton", text=app.t("Try again")))
     await until(lambda: dossier.state == "ask")
     await frames(10)  # the keypad laid out (nested layouts take a few frames) before it is tapped
-    look_up_on_keypad("12-3")
+    assert dossier.page == "digits"  # a new question starts on the digits
+    await look_up_on_keypad("12-3")
     await until(lambda: dossier.state == "failed")
     await frames(10)
     await shot(app, "dossier-bad-code")
@@ -234,6 +291,25 @@ async def dossier_journey(app, server, data):
     tap(find(dossier, "KioskButton", text=app.t("Try again")))
     await until(lambda: dossier.state == "ask")
     await frames(10)  # the keypad laid out (nested layouts take a few frames) before it is tapped
+
+    # Typed without dots and dashes: completed when only one agency-code shape fits, and the
+    # citizen told so when two do.
+    await look_up_on_keypad(code.replace(".", "").replace("-", ""))
+    await until(lambda: dossier.state in ("card", "failed"))
+    assert dossier.state == "card" and dossier.report.dossier.code == code, dossier.message
+    await frames(10)
+    tap(find(dossier, "KioskButton", text=app.t("Another dossier")))
+    await until(lambda: dossier.state == "ask")
+    await frames(10)
+    await look_up_on_keypad("G2299101010101010")  # G22.99.10-101010-1010 or G22.99-101010-101010
+    await until(lambda: dossier.state == "failed")
+    await frames(10)
+    await shot(app, "dossier-ambiguous-code")
+    assert dossier.message.startswith("This code can be read in more than one way")
+    assert find(dossier, "Label", text=app.t(dossier.message)) is not None
+    tap(find(dossier, "KioskButton", text=app.t("Try again")))
+    await until(lambda: dossier.state == "ask")
+    await frames(10)
     wedge("HELLO-WORLD-1234")
     await until(lambda: dossier.state == "failed")
     assert dossier.message.startswith("This code is not a dossier receipt")
@@ -261,13 +337,17 @@ async def dossier_journey(app, server, data):
         tap(find(dossier, "KioskButton", text=app.t("Try again")))
         await until(lambda: dossier.state == "ask")
         await frames(10)
-        look_up_on_keypad(code)
+        await look_up_on_keypad(code)
         await until(lambda: dossier.state == "failed")
         await frames(10)
         await shot(app, "dossier-no-connection")
         assert dossier.message.startswith("Looking up a dossier needs the connection")
     finally:
         app.services.client = client
+
+    # A backend that asks the province's one-stop system for dossiers it lacks, and that system
+    # cannot be reached: said as such, not "not found".
+    await province_unreachable(app, dossier, data.parent / "upstream-site", look_up_on_keypad)
 
     # The end: everything forgotten.
     app.end_session()

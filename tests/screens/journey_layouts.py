@@ -64,7 +64,7 @@ async def layouts_journey(app, dossier_code):
         await arrive(app, "catalogue")
         catalogue = screens.current_screen
         await until(lambda: len(catalogue.ids.grid.children) >= 2)
-        tap(find(catalogue, "CatalogueButton", step="level", code="district"))
+        tap(find(catalogue, "CatalogueButton", step="level", code="province"))
         await frames(5)
         await check(app, f"{orientation}-catalogue")
 
@@ -88,6 +88,12 @@ async def layouts_journey(app, dossier_code):
         dossier = screens.current_screen
         await frames(10)
         await check(app, f"{orientation}-dossier-ask")
+        tap(find(dossier, "DossierKey", key="ABC"))  # the keypad's letter page
+        await frames(10)
+        assert dossier.page == "letters"
+        await check(app, f"{orientation}-dossier-letters")
+        tap(find(dossier, "DossierKey", key="123"))
+        await frames(10)
         dossier.look_up(dossier_code)
         await until(lambda: dossier.state == "card")
         await frames(10)

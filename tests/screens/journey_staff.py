@@ -85,14 +85,14 @@ async def staff_journey(app, server, config_file):
     # Good values: saved, comments kept; the centre's settings still stand in the app.
     field(staff, "kiosk", "backend_url").text = f"http://{server.host}:{server.port}"
     field(staff, "kiosk", "idle_timeout").text = "120"
-    field(staff, "kiosk", "office_name").text = "Bộ phận Một cửa huyện Hoài Ân (máy 1)"
+    field(staff, "kiosk", "office_name").text = "Trung tâm Phục vụ hành chính công phường Quy Nhơn (máy 1)"
     field(staff, "card_reader", "enabled").text = "true"
     message = await save(app, staff)
     assert message.startswith("Đã lưu"), message
     assert app.services.card_reader and (await app.health()).card_reader == "offline", "no pcscd in this test"
     saved = load_config(config_file)
     assert saved.get("kiosk", "idle_timeout") == "120"
-    assert saved.get("kiosk", "office_name") == "Bộ phận Một cửa huyện Hoài Ân (máy 1)"
+    assert saved.get("kiosk", "office_name") == "Trung tâm Phục vụ hành chính công phường Quy Nhơn (máy 1)"
     assert "# Seconds without a touch" in config_file.read_text(encoding="utf-8")
     assert app.services.idle_timeout == 45, "the centre's configuration stands"
 
@@ -100,11 +100,11 @@ async def staff_journey(app, server, config_file):
     # in use (here the simulated one, which is not in the file) stays when its settings did not change.
     centre, version, app.centre_config = app.centre_config, app.centre_version, None
     try:
-        field(staff, "kiosk", "office_name").text = "Bộ phận Một cửa huyện Hoài Ân (máy 2)"
+        field(staff, "kiosk", "office_name").text = "Trung tâm Phục vụ hành chính công phường Quy Nhơn (máy 2)"
         message = await save(app, staff)
         await frames(5)
         assert message.startswith("Đã lưu"), message
-        assert app.office_name == "Bộ phận Một cửa huyện Hoài Ân (máy 2)" and app.services.idle_timeout == 120
+        assert app.office_name == "Trung tâm Phục vụ hành chính công phường Quy Nhơn (máy 2)" and app.services.idle_timeout == 120
         assert app.services.printer is printer
     finally:
         app.centre_version = 0

@@ -94,7 +94,7 @@ async def _journeys(server, data, serial):
         pin.set(STAFF_PIN)
         app = KioskApp(KioskServices(store, outbox, client, printer=printer, config_path=config_file, pin=pin,
                                      scanner=ScannerSettings(kind="serial", port=str(serial.link)),
-                                     office_name="Bộ phận Một cửa huyện Hoài Ân", idle_timeout=30,
+                                     office_name="Trung tâm Phục vụ hành chính công tỉnh Gia Lai", idle_timeout=30,
                                      terminal_id=terminal, heartbeat_every=0.5))
 
         async def drive():
@@ -139,10 +139,10 @@ async def _journeys(server, data, serial):
             # The centre's staff change this kiosk's settings: the next heartbeat brings them.
             assert app.centre_version == 0 and app.services.idle_timeout == 30
             config = server.get(f"/api/v1/terminals/{terminal}/config", token="admin").json()["config"]
-            config.update(office_name="Bộ phận Một cửa xã Ân Hảo Đông", idle_timeout_seconds=45, services=["A", "B"])
+            config.update(office_name="Trung tâm Phục vụ hành chính công xã Nhơn Châu", idle_timeout_seconds=45, services=["A", "B"])
             put = server.request("PUT", f"/api/v1/terminals/{terminal}/config", json.dumps(config).encode(), token="admin")
             assert put.status == 200, put.body
-            await until(lambda: app.office_name == "Bộ phận Một cửa xã Ân Hảo Đông")
+            await until(lambda: app.office_name == "Trung tâm Phục vụ hành chính công xã Nhơn Châu")
             assert app.centre_version == put.json()["config_version"] and app.services.idle_timeout == 45
             assert app.offered_services == ["A", "B"]
 
