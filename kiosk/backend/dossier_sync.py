@@ -217,7 +217,7 @@ def _read_record(record: object, levels_by_agency: dict[str, str]) -> _Record:
         completed_at=completed,
         returned_at=returned,
         channel=channel,
-        holder=Holder(level=levels_by_agency.get(fold(agency), ""), agency=agency) if agency else None,
+        holder=Holder(level=levels_by_agency.get(agency_key(agency), ""), agency=agency) if agency else None,
         fees_outstanding=fees if status == Status.FEES_DUE else [],
         requested_documents=_requested(_get(record, "DanhSachHoSoBoSung")),
         collection=Collection(place=place, available_from=completed or due) if place else None,
@@ -310,9 +310,19 @@ def _with_steps(data: dict[str, Any], steps: list[dict[str, str]], status: str |
 # -- into the store ------------------------------------------------------------------------
 
 
+def agency_key(name: str) -> str:
+    """An agency's name as records and catalogues both write it: "UBND phường Quy Nhơn" and
+    "Ủy ban nhân dân phường Quy Nhơn" are one agency."""
+    return " ".join(fold(name).replace("uy ban nhan dan", "ubnd").split())
+
+
 def _levels_by_agency(store: BackendStore) -> dict[str, str]:
-    rows = store.db.execute("SELECT name, level FROM agencies")
-    return {fold(name): level for name, level in rows}
+    """The level of each agency of the catalogue, by name, and by code (a sender may give that)."""
+    found = {}
+    for code, name, level in store.db.execute("SELECT code, name, level FROM agencies"):
+        found[agency_key(name)] = level
+        found[agency_key(code)] = level
+    return found
 
 
 def _dump(value: object) -> str:

@@ -17,11 +17,10 @@ from typing import Any
 
 from ..domain.calendar import TIMEZONE, WorkingCalendar
 from ..domain.queue import QueueConfig
-from .dossier_sync import dossier_from_record, protocol_time, sync_dossiers, sync_steps
+from .dossier_sync import agency_key, dossier_from_record, protocol_time, sync_dossiers, sync_steps
 from .queue import TicketQueue
 from .store import BackendStore
 from ..domain.dossier import Collection, Dossier, Holder, Step
-from ..domain.text import fold
 from ..domain.procedure import (
     Agency,
     Case,
@@ -191,7 +190,7 @@ def sample_dossiers(
     protocol records by the same reader that loads them."""
     if site != "district-2019":
         records, steps = sample_records(catalogue, calendar, today, site)
-        levels = {fold(a.name): a.level for a in catalogue.agencies}
+        levels = {agency_key(a.name): a.level for a in catalogue.agencies}
         return [dossier_from_record(r, [s for s in steps if s["MaHoSo"] == r["MaHoSo"]], levels) for r in records]
     names = {p.code: p.name for p in catalogue.procedures}
     agencies = {a.code: a for a in catalogue.agencies}

@@ -347,3 +347,15 @@ def test_import_dossiers_from_a_file(tmp_path):
     export.write_text(json.dumps({"service": "XoaHoSo", "data": []}), encoding="utf-8")
     unknown = subprocess.run([KIOSK, "import-dossiers", str(export), "--db", db], capture_output=True, text=True)
     assert unknown.returncode == 1 and "XoaHoSo" in unknown.stdout
+
+
+def test_the_holder_level_comes_from_the_catalogue_agency_however_it_is_written(store):
+    store.db["agencies"].insert_all([
+        {"code": "01.31.H21", "name": "Ủy ban nhân dân phường Quy Nhơn", "level": "commune", "parent": None, "address": ""},
+        {"code": "000.00.02.H21", "name": "Sở Tư pháp tỉnh Gia Lai", "level": "province", "parent": None, "address": ""},
+    ])
+    sync_dossiers(store, [record(code="01.31.H21-251201-0001", DonViXuLy="UBND phường Quy Nhơn"),
+                          record(code="01.31.H21-251201-0002", DonViXuLy="000.00.02.H21"),
+                          record(code="01.31.H21-251201-0003", DonViXuLy="Một cơ quan lạ")], False, NOW)
+    levels = [store.dossier(f"01.31.H21-251201-000{n}").holder.level for n in (1, 2, 3)]
+    assert levels == ["commune", "province", ""]

@@ -271,6 +271,17 @@ async def dossier_journey(app, server, data):
     app.large_text = True
     await frames(10)
     await shot(app, "dossier-letters-large")
+    # The smallest screens a centre owns, with larger text: 28 keys, each label inside its key.
+    first_size = Window.size
+    for size in ((1280, 720), (1366, 768)):
+        Window.size = size
+        await frames(10)
+        keys = [k for k in dossier.walk() if type(k).__name__ == "DossierKey"]
+        assert len(keys) == 28 and not [k.text for k in keys if k.texture_size[1] > k.height or
+                                        k.texture_size[0] > k.width], size
+        await shot(app, f"dossier-letters-large-{size[0]}x{size[1]}")
+    Window.size = first_size
+    await frames(5)
     app.large_text = False
     await frames(10)
     await look_up_on_keypad(".H08-230411-0004")
