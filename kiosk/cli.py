@@ -30,7 +30,8 @@ class Failure(Exception):
 
 
 def _print(text: str) -> None:
-    print(text, flush=True)
+    # Text stored before it was checked at the edge may hold half a character: printed as "?".
+    print(text.encode("utf-8", "replace").decode("utf-8"), flush=True)
 
 
 def _backend_db(args: argparse.Namespace, config) -> Path:

@@ -110,7 +110,9 @@ def _page(request: web.Request, template: str, status: int = 200, **values: Any)
     body = _pages.get_template(template).render(
         style=Markup(_STYLE), session=session, csrf_token=session.csrf_token if session else "", **values
     )
-    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
+    # Text stored before it was checked at the edge may hold half a character: shown as "?".
+    return web.Response(body=body.encode("utf-8", "replace"), status=status, content_type="text/html",
+                        charset="utf-8")
 
 
 def _see_other(location: str) -> web.Response:
@@ -138,7 +140,7 @@ def _text(form: Any, name: str) -> str:
 
 
 def _check_csrf(sent: str, expected: str) -> None:
-    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+    if not (expected and expected.isascii() and sent.isascii()) or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise RequestError(403, "csrf", "Biểu mẫu không hợp lệ hoặc đã cũ (thiếu mã chống giả mạo). "
                                         "Hãy mở lại trang và làm lại.")
 
@@ -147,7 +149,9 @@ def _check_csrf(sent: str, expected: str) -> None:
 async def _admin_pages(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
                        ) -> web.StreamResponse:
     token = request.cookies.get(SESSION_COOKIE)
-    request[SESSION] = request.config_dict[ACCOUNTS].session(token, request.config_dict[CLOCK]()) if token else None
+    # Session tokens are URL-safe ASCII: a cookie of other bytes is no session, not a server error.
+    request[SESSION] = (request.config_dict[ACCOUNTS].session(token, request.config_dict[CLOCK]())
+                        if token and token.isascii() else None)
     try:
         response = await handler(request)
     except RequestError as error:

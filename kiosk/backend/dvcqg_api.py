@@ -20,7 +20,7 @@ from ..domain.text import nfc
 from .accounts import check_password, decoy_hash
 from .dossier_sync import MAX_RECORDS, SyncResult, dossier_record, sync_dossiers, sync_steps
 from .errors import RequestError
-from .http import CLOCK, INTEGRATIONS, STORE, RateLimit, client_address, json_response, read_body
+from .http import CLOCK, INTEGRATIONS, STORE, RateLimit, check_unicode, client_address, json_response, read_body
 from .integrations import Integrations
 
 AUTH_LIMIT = web.AppKey("dvcqg_auth_limit", RateLimit)
@@ -63,11 +63,7 @@ async def _body(request: web.Request) -> dict[str, Any]:
         raise _refuse(400, "bad_json", "The body is not JSON (UTF-8).") from None
     if not isinstance(data, dict):
         raise _refuse(400, "bad_json", "The body is a JSON object: {\"session\", \"madonvi\", \"service\", ...}.")
-    try:
-        # JSON may escape half a character (a lone surrogate), which no database or page can hold.
-        json.dumps(data, ensure_ascii=False).encode()
-    except UnicodeEncodeError:
-        raise _refuse(400, "bad_text", "The body holds text that is not Unicode (a lone surrogate).") from None
+    check_unicode(data)
     return data
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from ..domain.calendar import WorkingCalendar
 from ..domain.serial import DataShapeError
@@ -87,6 +88,11 @@ async def json_errors(request: web.Request, handler: Callable) -> web.StreamResp
         return response
     except asyncio.CancelledError:
         raise
+    except (ConnectionResetError, HttpProcessingError) as error:
+        # The client went away, or broke off its body, half-way: anyone can cause it, so it is
+        # one line for the operator, not a traceback to learn to ignore.
+        log.info("%s %s: the body was cut short (%s)", request.method, request.path, type(error).__name__)
+        return error_response(400, "body_cut_short", "The body ended before it was whole.")
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
         return error_response(500, "internal", "Something went wrong on the server.")
@@ -110,6 +116,15 @@ async def read_body(request: web.Request, limit: int = MAX_BODY) -> bytes:
     return b"".join(chunks)
 
 
+def check_unicode(data: Any) -> None:
+    """400 for text that is not Unicode: JSON may escape half a character (a lone surrogate),
+    which no database, page or log can hold. Checked once, where a body comes in."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise RequestError(400, "bad_text", "The body holds text that is not Unicode (a lone surrogate).") from None
+
+
 async def read_json(request: web.Request, kind: type[T]) -> T:
     """The body as a `kind` dataclass, or a 400 that says what is wrong with it."""
     raw = await read_body(request)
@@ -117,6 +132,7 @@ async def read_json(request: web.Request, kind: type[T]) -> T:
         data = json.loads(raw)
     except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
         raise RequestError(400, "bad_json", "The body is not JSON.") from None
+    check_unicode(data)
     if not isinstance(data, dict):
         raise RequestError(400, "bad_json", "The body must be a JSON object.")
     try:
@@ -142,7 +158,8 @@ def idempotency_key(request: web.Request, required: bool) -> str | None:
 
 def _bearer(request: web.Request) -> str:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    # Tokens are URL-safe ASCII; other bytes in the header are no token (and no server error).
+    if scheme.lower() != "bearer" or not token.strip() or not token.isascii():
         raise RequestError(401, "unauthorized", "This call needs a token: Authorization: Bearer <token>.")
     return token.strip()
 
@@ -153,6 +170,15 @@ def terminal_id(request: web.Request) -> int:
     if found is None:
         raise RequestError(401, "unauthorized", "This terminal token is not valid or was revoked.")
     return found
+
+
+def terminal_or_admin(request: web.Request) -> int | None:
+    """The terminal whose token the request carries, or None for the admin token (401 otherwise)."""
+    expected = request.app[ADMIN_TOKEN]
+    token = _bearer(request)
+    if expected and hmac.compare_digest(token.encode(), expected.encode()):
+        return None
+    return terminal_id(request)
 
 
 def require_admin(request: web.Request) -> None:

@@ -217,12 +217,15 @@ class TicketQueue:
             assert row is not None
             return self._view(row, now), True
 
-    def void(self, public_id: str, now: dt.datetime) -> dict[str, Any]:
-        """Void a ticket that could not be printed; voiding twice is harmless."""
+    def void(self, public_id: str, now: dt.datetime, terminal_id: int | None = None) -> dict[str, Any]:
+        """Void a ticket that could not be printed; voiding twice is harmless. `terminal_id`: the
+        kiosk asking, which must be the one that issued it; None for staff, who may void any."""
         with self.store.write():
             row = self._row("public_id = ?", [public_id])
             if row is None:
                 raise RequestError(404, "ticket_not_found", "No ticket has this id.")
+            if terminal_id is not None and row["terminal_id"] != terminal_id:
+                raise RequestError(403, "not_your_ticket", "A kiosk voids only the tickets it issued itself.")
             if row["status"] not in ("waiting", "void"):
                 raise RequestError(409, "ticket_already_called", "This ticket has been called already.")
             self.db.execute(

@@ -13,7 +13,8 @@ from aiohttp import web
 from ..domain.scan import TICKET_ID_PATTERN
 from ..domain.serial import JsonMixin
 from .errors import RequestError
-from .http import CLOCK, QUEUE, STORE, idempotency_key, json_response, path_int, read_json, require_admin, terminal_id
+from .http import (CLOCK, QUEUE, STORE, idempotency_key, json_response, path_int, read_json, require_admin,
+                   terminal_id, terminal_or_admin)
 
 _PUBLIC_ID = re.compile(TICKET_ID_PATTERN + r"\Z")
 
@@ -59,8 +60,10 @@ async def get_ticket(request: web.Request) -> web.Response:
 
 
 async def post_void(request: web.Request) -> web.Response:
-    terminal_id(request)
-    return json_response(request.app[QUEUE].void(_public_id(request), request.app[CLOCK]()))
+    # A kiosk voids the tickets it issued itself (one that did not print), and no other: any
+    # token could otherwise empty the queue of another kiosk's citizens. Staff may void any.
+    caller = terminal_or_admin(request)
+    return json_response(request.app[QUEUE].void(_public_id(request), request.app[CLOCK](), caller))
 
 
 async def post_call_next(request: web.Request) -> web.Response:
