@@ -111,10 +111,17 @@ def cmd_backend(args: argparse.Namespace) -> None:
     _run_backend(store, calendar, host, port, banner, admin_token, limit, trust_forwarded, upstream)
 
 
+def backend_client(settings):
+    """The kiosk's client of its backend, with the limits of its configuration."""
+    from .client.api import BackendClient
+
+    return BackendClient(settings.backend_url, settings.token, ca_file=settings.ca_file,
+                         max_answer=settings.max_answer_bytes, max_catalogue=settings.max_catalogue_bytes)
+
+
 def _run_kiosk(settings, windowed: bool, printer, config, path: Path | None) -> int:
     """The kiosk app against the backend in `settings`, until it is closed: its exit status.
     `config`: the configuration read from `path`, which staff mode edits."""
-    from .client.api import BackendClient
     from .client.outbox import Outbox
     from .client.pin import StaffPin
     from .client.store import LocalStore
@@ -129,7 +136,7 @@ def _run_kiosk(settings, windowed: bool, printer, config, path: Path | None) -> 
         store = LocalStore(settings.data_dir / "catalogue.sqlite3")
         outbox = Outbox(settings.data_dir / "outbox.sqlite3")
         try:
-            async with BackendClient(settings.backend_url, settings.token, ca_file=settings.ca_file) as client:
+            async with backend_client(settings) as client:
                 app = KioskApp(KioskServices(
                     store, outbox, client if settings.token else None, printer=printer,
                     scanner=scanner_settings(config), office_name=store.head().get("site", {}).get("name", ""),
@@ -590,7 +597,6 @@ def _kiosk_data(args: argparse.Namespace):
 
 
 def cmd_sync(args: argparse.Namespace) -> None:
-    from .client.api import BackendClient
     from .client.errors import BackendError
     from .client.store import CatalogueError
     from .client.sync import sync_all
@@ -598,7 +604,7 @@ def cmd_sync(args: argparse.Namespace) -> None:
     settings, store, outbox = _kiosk_data(args)
 
     async def run():
-        async with BackendClient(settings.backend_url, settings.token, ca_file=settings.ca_file) as client:
+        async with backend_client(settings) as client:
             return await sync_all(client, store, outbox)
 
     try:

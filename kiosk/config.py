@@ -9,6 +9,7 @@ import unicodedata
 from dataclasses import dataclass, field as dataclass_field
 from pathlib import Path
 from urllib.parse import urlsplit
+from typing import Any
 
 from .client.files import write_atomically
 from .domain.calendar import WorkingCalendar
@@ -63,6 +64,9 @@ class KioskSettings:
     data_dir: Path
     idle_timeout: int = 90
     """Seconds without a touch before "are you still there?" and then the attract screen."""
+    max_catalogue_bytes: int = 64 * 1024 * 1024
+    max_answer_bytes: int = 1024 * 1024
+    """The most the kiosk reads of a catalogue, and of any other answer, after decompression."""
 
 
 def kiosk_settings(
@@ -94,6 +98,8 @@ def kiosk_settings(
         idle_timeout = 0
     if not IDLE_TIMEOUTS[0] <= idle_timeout <= IDLE_TIMEOUTS[1]:
         raise ConfigError(f"[kiosk] idle_timeout must be whole seconds from {IDLE_TIMEOUTS[0]} to {IDLE_TIMEOUTS[1]}, not {idle!r}")
+    max_catalogue = _whole(section, "max_catalogue_mb", 64, 1, 1024)
+    max_answer = _whole(section, "max_answer_kb", 1024, 64, 65536)
     return KioskSettings(
         backend_url=backend_url or section.get("backend_url", "http://127.0.0.1:8080"),
         token=token,
@@ -101,7 +107,21 @@ def kiosk_settings(
         ca_file=section.get("ca_file") or None,
         data_dir=Path(data_dir or section.get("data_dir", "~/.local/share/tthc-kiosk")).expanduser(),
         idle_timeout=idle_timeout,
+        max_catalogue_bytes=max_catalogue * 1024 * 1024,
+        max_answer_bytes=max_answer * 1024,
     )
+
+
+def _whole(section: Any, key: str, default: int, low: int, high: int) -> int:
+    """A whole number of [kiosk] from `low` to `high`; empty: `default`."""
+    text = str(section.get(key, "") or "").strip()
+    try:
+        value = int(text) if text else default
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise ConfigError(f"[kiosk] {key} must be a whole number from {low} to {high}, not {text!r}")
+    return value
 
 
 def scanner_settings(config: configparser.ConfigParser) -> ScannerSettings:

@@ -58,3 +58,20 @@ def test_a_bad_card_reader_setting_is_refused():
     config["card_reader"] = {"enabled": "maybe"}
     with pytest.raises(ConfigError, match=r"^\[card_reader\] enabled must be true or false, not 'maybe'$"):
         card_reader_enabled(config)
+
+
+def test_answer_limits_of_the_kiosk(tmp_path):
+    import configparser
+
+    from kiosk.config import ConfigError, kiosk_settings
+
+    config = configparser.ConfigParser()
+    config.read_dict({"kiosk": {"max_catalogue_mb": "16", "max_answer_kb": "256"}})
+    settings = kiosk_settings(config)
+    assert (settings.max_catalogue_bytes, settings.max_answer_bytes) == (16 * 1024 * 1024, 256 * 1024)
+    assert kiosk_settings(configparser.ConfigParser()).max_catalogue_bytes == 64 * 1024 * 1024
+    for key, value in (("max_catalogue_mb", "0"), ("max_catalogue_mb", "lots"), ("max_answer_kb", "999999")):
+        config.read_dict({"kiosk": {key: value}})
+        with pytest.raises(ConfigError, match=key):
+            kiosk_settings(config)
+        config.read_dict({"kiosk": {"max_catalogue_mb": "16", "max_answer_kb": "256"}})

@@ -22,7 +22,6 @@ import json
 import logging
 import re
 import time
-import zlib
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from aiohttp import web
 
+from ..bounded import ACCEPT_ENCODING, AnswerTooLarge, AnswerUnreadable, read_bounded
 from ..domain.codes import dossier_code_shape
 from ..domain.text import nfc
 from .dossier_sync import dossier_from_record, keep_looked_up
@@ -87,26 +87,11 @@ class LoginRefused(UpstreamError):
 
 
 async def _read_bounded(response: aiohttp.ClientResponse) -> bytes:
-    """The body, decompressed here (the session does not) so that no more than MAX_ANSWER
-    bytes are ever produced, however small the compressed body."""
-    if (response.content_length or 0) > MAX_ANSWER:
-        raise UpstreamError(f"the answer is larger than {MAX_ANSWER} bytes")
-    encoding = response.headers.get("Content-Encoding", "").strip().lower()
-    if encoding in ("gzip", "x-gzip", "deflate"):
-        inflater = zlib.decompressobj(47)  # 32 + 15: a gzip or zlib header, whichever comes
-    elif encoding in ("", "identity"):
-        inflater = None
-    else:
-        raise UpstreamError(f"the answer is in an encoding this backend does not read ({encoding[:20]!r})")
-    body = bytearray()
+    """The body, at most MAX_ANSWER bytes of it after decompression."""
     try:
-        async for chunk in response.content.iter_chunked(64 * 1024):
-            body += inflater.decompress(chunk, MAX_ANSWER + 1 - len(body)) if inflater else chunk
-            if len(body) > MAX_ANSWER:
-                raise UpstreamError(f"the answer is larger than {MAX_ANSWER} bytes")
-    except zlib.error:
-        raise UpstreamError("the answer's compression is broken") from None
-    return bytes(body)
+        return await read_bounded(response, MAX_ANSWER)
+    except (AnswerTooLarge, AnswerUnreadable) as error:
+        raise UpstreamError(str(error)) from None
 
 
 def _checked(value: Any) -> Any:
@@ -217,7 +202,7 @@ class UpstreamClient:
         url = self.settings.adapter_url + path
         try:
             async with self._http.post(url, json=body, timeout=aiohttp.ClientTimeout(total=timeout),
-                                       headers={"Accept": "application/json", "Accept-Encoding": "gzip, deflate"},
+                                       headers={"Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING},
                                        allow_redirects=False) as response:
                 return response.status, _decode(await _read_bounded(response))
         except asyncio.TimeoutError:

@@ -14,6 +14,7 @@ from typing import Any
 
 import aiohttp
 
+from ..bounded import ACCEPT_ENCODING, AnswerTooLarge, AnswerUnreadable, read_bounded
 from ..domain.dossier import Dossier, DossierReport, Timeliness
 from ..domain.queue import ServiceStatus, Ticket
 from ..domain.rating import Rating
@@ -54,8 +55,14 @@ class BackendClient:
         timeout: float = 10.0,
         retries: int = 3,
         connectivity: Connectivity | None = None,
+        max_answer: int = 1024 * 1024,
+        max_catalogue: int = 64 * 1024 * 1024,
     ):
+        """`max_answer`, `max_catalogue`: the most read of an answer, and of the catalogue, in
+        bytes after decompression: a backend (or whatever answers in its place) that sends more,
+        or a body that never ends, is refused before the kiosk runs out of memory."""
         self.base_url = base_url.rstrip("/")
+        self.max_answer, self.max_catalogue = max_answer, max_catalogue
         self.token = token
         self.timeout = timeout
         self.retries = retries
@@ -65,7 +72,9 @@ class BackendClient:
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> "BackendClient":
-        self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=self._ssl, limit=8))
+        # auto_decompress off: read_bounded inflates under its bound.
+        self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=self._ssl, limit=8),
+                                              auto_decompress=False, headers={"Accept-Encoding": ACCEPT_ENCODING})
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -88,6 +97,7 @@ class BackendClient:
         idempotent: bool,
         timeout: float | None = None,
         expect: tuple[int, ...] = (200, 201),
+        limit: int | None = None,
     ) -> tuple[int, Mapping[str, str], bytes]:
         """Send one request; retry with backoff only what may safely be sent twice."""
         assert self._session is not None, "use the client inside `async with`"
@@ -102,8 +112,11 @@ class BackendClient:
                     method, self.base_url + path, json=body, headers=sent,
                     timeout=aiohttp.ClientTimeout(total=timeout or self.timeout),
                 ) as response:
-                    data = await response.read()
+                    data = await read_bounded(response, limit or self.max_answer)
                     status, answer_headers = response.status, response.headers.copy()  # case-insensitive
+            except (AnswerTooLarge, AnswerUnreadable) as exc:
+                # Not a network failure: the same answer would come again, so no retry.
+                raise ServerError(f"{method} {path}: {exc}") from None
             except asyncio.TimeoutError:
                 self.connectivity.failed()
                 error: BackendError = Timeout(f"{method} {path}: no answer in {timeout or self.timeout:.0f} s")
@@ -142,7 +155,8 @@ class BackendClient:
         if etag:
             headers["If-None-Match"] = etag
         status, answer_headers, data = await self._call(
-            "GET", f"{API}/catalogue", headers=headers, idempotent=True, timeout=max(self.timeout, 60)
+            "GET", f"{API}/catalogue", headers=headers, idempotent=True, timeout=max(self.timeout, 60),
+            limit=self.max_catalogue,
         )
         size = int(answer_headers.get("Content-Length", len(data)))
         if status == 304:

@@ -226,3 +226,16 @@ def test_heartbeat_returns_the_configuration(backend):
 
     version, config = run(go())
     assert version >= 1 and 30 <= config.idle_timeout_seconds <= 600
+
+
+def test_answers_over_the_limit_are_refused_not_read(backend):
+    async def go():
+        async with BackendClient(url(backend), backend.token, max_answer=64 * 1024, max_catalogue=64 * 1024,
+                                 retries=3) as client:
+            services = await client.services()  # a few hundred bytes: within the limit
+            with pytest.raises(ServerError, match="larger than 64 kB"):
+                await client.catalogue()  # the sample's is some 180 kB gzipped, 2.5 MB plain
+            return services, client.connectivity.state
+
+    services, state = run(go())
+    assert services and state == ONLINE  # a refused answer is not a network failure
