@@ -16,7 +16,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import urllib.request
 import datetime as dt
 from pathlib import Path
 

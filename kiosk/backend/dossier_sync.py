@@ -67,13 +67,20 @@ def _text(value: object) -> str:
     return " ".join(nfc(str(value)).split())
 
 
-def _lower(record: dict) -> dict:
-    """The record with its keys in lower case, once, so that MaHoSo, MAHOSO and mahoso are one."""
-    return {k.lower(): v for k, v in record.items() if isinstance(k, str)}
+def lower_keys(record: object) -> dict:
+    """The record with its keys in lower case, once, so that MaHoSo, MAHOSO and mahoso are one;
+    {} for what is not an object."""
+    return {k.lower(): v for k, v in record.items() if isinstance(k, str)} if isinstance(record, dict) else {}
+
+
+def normal_code(raw: str) -> str:
+    """A dossier code in its normal form, so that a scan finds it: codes are written in capitals
+    on receipts, whatever a sender or an upstream wrote."""
+    return dossier_code_shape(raw) or raw.upper()
 
 
 def _get(record: dict, *keys: str) -> Any:
-    """The first non-empty value among `keys` of a `_lower`ed record."""
+    """The first non-empty value among `keys` of a `lower_keys` record."""
     for key in keys:
         value = record.get(key.lower())
         if value not in (None, "", [], {}):
@@ -82,7 +89,7 @@ def _get(record: dict, *keys: str) -> Any:
 
 
 def _list(value: object) -> list[dict]:
-    return [_lower(x) for x in value if isinstance(x, dict)] if isinstance(value, list) else []
+    return [lower_keys(x) for x in value if isinstance(x, dict)] if isinstance(value, list) else []
 
 
 def parse_time(value: object, key: str) -> dt.datetime | None:
@@ -129,8 +136,7 @@ def _code(record: dict) -> str:
         raise _Bad("no dossier code (MaHoSo)")
     if len(raw) > MAX_CODE or not raw.isprintable():
         raise _Bad(f"MaHoSo is not a dossier code (at most {MAX_CODE} printable characters)")
-    # The normal form, so that a scan finds it: codes are written in capitals on receipts.
-    return dossier_code_shape(raw) or raw.upper()
+    return normal_code(raw)
 
 
 def _amount(value: object) -> int:
@@ -158,7 +164,7 @@ def _requested(value: object) -> list[str]:
         if _text(_get(item, "NgayTiepNhanBoSung")):
             continue  # the citizen brought them already
         papers = _get(item, "DanhSachGiayToBoSung")
-        wanted = [_text(_get(_lower(d), "TenGiayTo") if isinstance(d, dict) else d)
+        wanted = [_text(_get(lower_keys(d), "TenGiayTo") if isinstance(d, dict) else d)
                   for d in papers] if isinstance(papers, list) else []
         for text in [_text(_get(item, "NoiDungBoSung")), *wanted]:
             if text and text not in found:
@@ -188,7 +194,7 @@ class _Record:
 def _read_record(record: object, levels_by_agency: dict[str, str]) -> _Record:
     if not isinstance(record, dict):
         raise _Bad("a record is an object with MaHoSo, MaTTHC, TrangThaiHoSo ...")
-    record = _lower(record)
+    record = lower_keys(record)
     code = _code(record)
     status = _status(_get(record, "TrangThaiHoSo"), "TrangThaiHoSo")
     received = parse_time(_get(record, "NgayTiepNhan"), "NgayTiepNhan")
@@ -240,7 +246,7 @@ def _read_step(step: object) -> tuple[str, dt.datetime, dict[str, str]]:
     """(dossier code, when, the step's values as text)."""
     if not isinstance(step, dict):
         raise _Bad("a step is an object with MaHoSo, ThoiDiemXuLy, NoiDungXuLy, TrangThai ...")
-    step = _lower(step)
+    step = lower_keys(step)
     code = _code(step)
     at = parse_time(_get(step, "ThoiDiemXuLy"), "ThoiDiemXuLy")
     if at is None:
@@ -367,7 +373,7 @@ def keep_looked_up(store: BackendStore, record: dict, steps: list, now: dt.datet
     transaction: its earlier steps are replaced (the answer holds them all, corrected ones too),
     and the record goes in after its steps, so that its status stands."""
     with store.write():
-        code = _code(_lower(record)) if isinstance(record, dict) and _get(_lower(record), "MaHoSo") else ""
+        code = _code(lower_keys(record)) if isinstance(record, dict) and _get(lower_keys(record), "MaHoSo") else ""
         if code:
             store.db.execute("DELETE FROM dossier_steps WHERE dossier_code = ?", [code])
             _put_steps(store, [{**s, "MaHoSo": code} for s in steps if isinstance(s, dict)])
@@ -382,7 +388,7 @@ def _put_records(store: BackendStore, records: list, now: dt.datetime, origin: s
         try:
             read = _read_record(record, levels)
         except _Bad as bad:
-            code = _text(_get(_lower(record), "MaHoSo")) if isinstance(record, dict) else ""
+            code = _text(_get(lower_keys(record), "MaHoSo")) if isinstance(record, dict) else ""
             result.problems.append(RecordProblem(index, code[:MAX_CODE] or None, str(bad)))
             continue
         dossier = read.dossier
@@ -413,7 +419,7 @@ def _put_steps(store: BackendStore, steps: list) -> SyncResult:
         try:
             code, at, values = _read_step(step)
         except _Bad as bad:
-            code = _text(_get(_lower(step), "MaHoSo")) if isinstance(step, dict) else ""
+            code = _text(_get(lower_keys(step), "MaHoSo")) if isinstance(step, dict) else ""
             result.problems.append(RecordProblem(index, code[:MAX_CODE] or None, str(bad)))
             continue
         store.db.execute(

@@ -31,9 +31,8 @@ import aiohttp
 from aiohttp import web
 
 from ..bounded import ACCEPT_ENCODING, AnswerTooLarge, AnswerUnreadable, read_bounded
-from ..domain.codes import dossier_code_shape
 from ..domain.text import nfc
-from .dossier_sync import dossier_from_record, keep_looked_up
+from .dossier_sync import dossier_from_record, keep_looked_up, lower_keys, normal_code
 from .dvcqg import parse_dvcqg, records_of
 from .errors import RequestError
 from .store import BackendStore
@@ -117,7 +116,7 @@ def _decode(raw: bytes) -> Any:
     except (ValueError, RecursionError):  # RecursionError: nested past the parser
         raise UpstreamError("the answer is not JSON") from None
     for _ in range(2):  # a wrapper in a wrapper at most
-        message = _lower(answer).get("message")
+        message = lower_keys(answer).get("message")
         if not (isinstance(message, str) and message.lstrip().startswith(("{", "["))):
             break
         try:
@@ -127,15 +126,11 @@ def _decode(raw: bytes) -> Any:
     return _checked(answer)
 
 
-def _lower(answer: Any) -> dict[str, Any]:
-    return {k.lower(): v for k, v in answer.items() if isinstance(k, str)} if isinstance(answer, dict) else {}
-
-
 def _succeeded(answer: Any) -> bool:
     """error_code "00" (or 0); an answer without one succeeded if it holds a result (or is one)."""
     if isinstance(answer, list):
         return True
-    keys = _lower(answer)
+    keys = lower_keys(answer)
     code = keys.get("error_code")
     if code is None:
         return isinstance(keys.get("result"), list)
@@ -144,7 +139,7 @@ def _succeeded(answer: Any) -> bool:
 
 def _why(status: int, answer: Any) -> str:
     """What a refusal says, short and on one line."""
-    keys = _lower(answer)
+    keys = lower_keys(answer)
     said = " ".join(str(keys.get(k, "")) for k in ("error_code", "message") if keys.get(k) not in (None, ""))
     said = " ".join(nfc(said).split())[:200]
     return f"HTTP {status}" + (f", {said}" if said else "")
@@ -154,19 +149,14 @@ def _text(value: Any) -> str:
     return " ".join(str(value).split()) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
 
 
-def _normal_code(value: Any) -> str:
-    raw = _text(value)
-    return dossier_code_shape(raw) or raw.upper()
-
-
 def _steps_of(record: dict[str, Any]) -> list[dict[str, Any]]:
     """The record's steps, under whichever key the answer uses; none is fine."""
-    keys = _lower(record)
+    keys = lower_keys(record)
     for key in _STEP_KEYS:
         if isinstance(keys.get(key.lower()), list):
             return [s for s in keys[key.lower()] if isinstance(s, dict)]
     for value in record.values():  # an unforeseen key: a list of things with a time of processing
-        if isinstance(value, list) and value and all(isinstance(s, dict) and "thoidiemxuly" in _lower(s) for s in value):
+        if isinstance(value, list) and value and all(isinstance(s, dict) and "thoidiemxuly" in lower_keys(s) for s in value):
             return value
     return []
 
@@ -223,7 +213,7 @@ class UpstreamClient:
             status, answer = await self._post(self.settings.auth_endpoint,
                                               {"username": self.settings.username,
                                                "password": self.settings.password}, timeout)
-            session = _lower(answer).get("session")
+            session = lower_keys(answer).get("session")
             if not (200 <= status < 300 and _succeeded(answer) and isinstance(session, str) and session.strip()):
                 first = not self._refusal
                 self._refusal = f"the log-in of {self.settings.username!r} was refused ({_why(status, answer)})"
@@ -256,9 +246,9 @@ class UpstreamClient:
         """`TraCuuHoSo`: the record of dossier `code` (normal form) and its steps, or None when
         the upstream does not know it."""
         answer = await self.call("TraCuuHoSo", timeout, mahoso=code)
-        result = answer if isinstance(answer, list) else _lower(answer).get("result")
+        result = answer if isinstance(answer, list) else lower_keys(answer).get("result")
         for record in result if isinstance(result, list) else []:
-            if isinstance(record, dict) and _normal_code(_lower(record).get("mahoso")) == code:
+            if isinstance(record, dict) and normal_code(_text(lower_keys(record).get("mahoso"))) == code:
                 return record, _steps_of(record)
         return None
 
@@ -269,7 +259,7 @@ class UpstreamClient:
             listed = records_of(await self.call("LayDanhSachTTHC", CALL_TIMEOUT))
         except ValueError as error:
             raise UpstreamError(f"LayDanhSachTTHC: {error}") from None
-        codes = list(dict.fromkeys(c for c in (_text(_lower(r).get("matthc")) for r in listed) if c))
+        codes = list(dict.fromkeys(c for c in (_text(lower_keys(r).get("matthc")) for r in listed) if c))
         gate = asyncio.Semaphore(concurrency)
         failed: list[str] = []
 

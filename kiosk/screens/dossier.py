@@ -94,6 +94,17 @@ class ScanHint(Widget):
     scanner: shows, without reading, what to do. Drawn in dossier.kv from `phase` (0..1)."""
 
     phase = NumericProperty(0)
+    side = NumericProperty(0)
+    """The picture is drawn in a square of this side, centred: on an upright screen the widget
+    is tall and narrow, and a picture drawn to its height ran over the keypad beside it."""
+    bottom = NumericProperty(0)
+    """The square's lower edge."""
+
+    def on_size(self, *_) -> None:
+        self.side = min(self.width, self.height)
+        self.bottom = self.y + (self.height - self.side) / 2
+
+    on_pos = on_size
 
     def sweep(self, moving: bool) -> None:
         """Move while shown, and only then: a running animation keeps its widget (and the
