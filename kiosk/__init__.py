@@ -4,5 +4,5 @@ from pathlib import Path
 
 __version__ = "0.1.0"
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ASSETS = Path(__file__).resolve().parent / "assets"
 """Fonts, pictures, keyboard layouts and translations, beside the package."""

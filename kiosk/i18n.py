@@ -1,7 +1,7 @@
-"""The kiosk's words in Vietnamese and English, through gettext catalogues in assets/locale.
+"""The kiosk's words in Vietnamese and English, through gettext catalogues in kiosk/assets/locale.
 
 Messages are written in English in the code; Vietnamese, the kiosk's first language,
-comes from assets/locale/vi/LC_MESSAGES/kiosk.mo. After editing kiosk.po:
+comes from kiosk/assets/locale/vi/LC_MESSAGES/kiosk.mo. After editing kiosk.po:
 
     python -m kiosk.i18n        # compiles every kiosk.po to kiosk.mo (needs Babel)
 """

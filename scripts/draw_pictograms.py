@@ -6,7 +6,7 @@ group. Re-run after changing a drawing (the output is the same on every run):
 
     .venv/bin/python scripts/draw_pictograms.py
 
-It writes assets/images/priority/<group>.png, one per group of
+It writes kiosk/assets/images/priority/<group>.png, one per group of
 kiosk.domain.queue.PRIORITY_GROUPS.
 """
 
@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 
 SIZE = 256
 SCALE = 4  # drawn large and shrunk, since ImageDraw does not antialias
-OUT = Path(__file__).resolve().parent.parent / "assets" / "images" / "priority"
+OUT = Path(__file__).resolve().parent.parent / "kiosk" / "assets" / "images" / "priority"
 
 # One head size and two stroke widths for every figure, so that they look like a set.
 HEAD = 21

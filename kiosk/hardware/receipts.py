@@ -1,7 +1,7 @@
 """What the kiosk prints, drawn as pictures: queue ticket, procedure checklist, dossier slip.
 
 Thermal printers' code pages cannot print most Vietnamese letters, so every receipt is a
-1-bit picture at the printer's width, with the text drawn in the font shipped in assets/.
+1-bit picture at the printer's width, with the text drawn in the font shipped in kiosk/assets/.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""On-screen keyboards: Kivy's VKeyboard with layouts of ours (assets/keyboards), held still
+"""On-screen keyboards: Kivy's VKeyboard with layouts of ours (kiosk/assets/keyboards), held still
 in a screen's layout. The citizens' Vietnamese one for the search, and the staff's one
 (digits, letters, capitals, what addresses and codes need) for staff mode and set-up."""
 
@@ -24,7 +24,7 @@ class FixedKeyboard(VKeyboard):
     long press types once."""
 
     layout_file = StringProperty("")
-    """A layout's name in assets/keyboards, without ".json"."""
+    """A layout's name in kiosk/assets/keyboards, without ".json"."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
