@@ -9,12 +9,14 @@ import asyncio
 import logging
 import math
 import shutil
+import traceback
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kivy.app import App
+from kivy.base import ExceptionHandler, ExceptionManager
 from kivy.clock import Clock
 from kivy.core.text import LabelBase
 from kivy.core.window import Window
@@ -36,8 +38,9 @@ from .hardware import card_reader
 from .hardware.printer import PrinterError, open_printer
 from .hardware.scanners import Scan, ScannerError, ScannerSettings, open_scanner
 from .hardware.wedge_kivy import WedgeCapture
+from .journeys.catalogue import CATALOGUE
 from .config import KioskPreferences
-from .i18n import Translator
+from .i18n import money, pick, translate
 
 log = logging.getLogger(__name__)
 
@@ -123,17 +126,32 @@ class KioskApp(App):
         self.pin_pad = None
         """The staff PIN pad while it is open."""
         self.use_kivy_settings = False
-        self._translate = Translator()
         self._last_activity = 0.0
         self._tasks: list[asyncio.Task] = []
+        self._session_tasks: dict[asyncio.Task, str] = {}
+        """The citizen's session's tasks, each with the screen that started it."""
         self._still_there = None
+        self._sorry = None
+        """The "sorry, something went wrong" view while it is shown."""
+        self._crash_handler = CrashHandler(self)
 
     # -- words and sizes ------------------------------------------------------------
 
     def t(self, message: str, *_watched: Any) -> str:
-        """The message in the current language. kv passes `app.language` as well, so that
-        the text is looked up again when the language changes."""
-        return self._translate(message, self.language)
+        """The message (English, as the code writes it) in the current language, through
+        kiosk.i18n's catalogue. kv passes `app.language` as well, so that the text is looked
+        up again when the language changes."""
+        return translate(message, self.language)
+
+    def pick(self, vietnamese: str, english: str | None, *_watched: Any) -> str:
+        """Of a pair of words that came as data in both languages (a service's name and
+        name_en, a status's label_vi and label_en), the current language's; Vietnamese when
+        there is no English."""
+        return pick(vietnamese, english, self.language)
+
+    def money(self, fee: Any, *_watched: Any) -> str:
+        """A fee (domain Fee) written as the current language writes amounts."""
+        return money(fee, self.language)
 
     def sp_text(self, size: float, *_watched: Any) -> float:
         return sp(size) * (LARGE_TEXT if self.large_text else 1)
@@ -171,6 +189,10 @@ class KioskApp(App):
         return key in (ESCAPE, F1)  # True: handled here, so Kivy does nothing with it
 
     def on_start(self) -> None:
+        # Whatever goes wrong unexpectedly, in a Kivy callback or a task: logged, the citizen
+        # told and sent home, and the app stays up (Electrum's Kivy GUI did so too).
+        ExceptionManager.add_handler(self._crash_handler)
+        asyncio.get_running_loop().set_exception_handler(self._loop_exception)
         kiosk_log = logging.getLogger("kiosk")
         kiosk_log.addHandler(self.recent_log)
         if kiosk_log.level == logging.NOTSET:
@@ -195,10 +217,16 @@ class KioskApp(App):
         client = self.services.client
         if client is not None:
             client.connectivity.subscribe(lambda state, _since: setattr(self, "link", state))
-            self._tasks.append(asyncio.ensure_future(keep_in_sync(client, self.services.store, self.services.outbox)))
+            self.spawn(keep_in_sync(client, self.services.store, self.services.outbox,
+                                    on_change=self._catalogue_changed), session=False)
             if self.services.terminal_id is not None:
-                self._tasks.append(asyncio.ensure_future(keep_heartbeat(
-                    client, self.services.terminal_id, self.health, self.apply_centre_config, self.services.heartbeat_every)))
+                self.spawn(keep_heartbeat(client, self.services.terminal_id, self.health, self.apply_centre_config,
+                                          self.services.heartbeat_every), session=False)
+
+    def _catalogue_changed(self, _sync: Any) -> None:
+        """A new catalogue: its search index built now, in a thread, and swapped in on this
+        loop, so that the next citizen's search does not wait for it."""
+        self.spawn(CATALOGUE.load(self.services.store.path), session=False)
 
     # -- the centre ----------------------------------------------------------------
 
@@ -229,7 +257,7 @@ class KioskApp(App):
         if self.root.ids.screens.current == "attract":  # nobody is in the middle of something
             self.language, self.large_text = self.default_language, self.default_large_text
         if config.printer.driver != "none":
-            self.spawn(self._use_printer(config.printer))
+            self.spawn(self._use_printer(config.printer), session=False)
         log.info("configuration %d from the centre applied", version)
 
     async def _use_printer(self, settings: PrinterSettings) -> None:
@@ -242,6 +270,7 @@ class KioskApp(App):
 
     def on_stop(self) -> None:
         logging.getLogger("kiosk").removeHandler(self.recent_log)
+        ExceptionManager.remove_handler(self._crash_handler)
         for scanner in self._scanners:
             scanner.stop()
         for task in self._tasks:
@@ -301,6 +330,7 @@ class KioskApp(App):
         manager: ScreenManager = self.root.ids.screens
         if manager.current == name:
             return
+        self._cancel_session_tasks(manager.current)  # the journey left: what it started ends
         manager.current_screen.deactivate()
         manager.current = name
         manager.current_screen.activate()
@@ -310,6 +340,8 @@ class KioskApp(App):
         mode ends too: staff who walk away must not leave it open to the next citizen."""
         if self.pin_pad is not None:
             self.pin_pad.dismiss(animation=False)
+        self._close_sorry()
+        self._cancel_session_tasks()  # nothing a journey of this session started reaches the next
         self.go("setup" if self.services.needs_setup else "attract")
         self.session_ticket_id = ""
         self.session_dossier_code = ""
@@ -343,12 +375,78 @@ class KioskApp(App):
         else:
             self.countdown = 0
 
-    def spawn(self, coroutine) -> asyncio.Task:
-        """Run network or disk work beside the UI, never in it."""
+    def spawn(self, coroutine, *, session: bool = True) -> asyncio.Task:
+        """Run network or disk work beside the UI, never in it. A task of the citizen's
+        session (the default) belongs to the screen shown when it starts: leaving that
+        screen, or the end of the session, cancels it. `session=False`: the app's own work
+        (sync, heartbeat, the centre's printer), which outlives sessions."""
         task = asyncio.ensure_future(coroutine)
         self._tasks.append(task)
-        task.add_done_callback(self._tasks.remove)
+        if session:
+            self._session_tasks[task] = self.root.ids.screens.current if self.root else ""
+        task.add_done_callback(self._task_done)
         return task
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.remove(task)
+        self._session_tasks.pop(task, None)
+        if not task.cancelled() and task.exception() is not None:
+            self.crashed(task.exception(), "a task")
+
+    def _cancel_session_tasks(self, screen: str | None = None) -> None:
+        """Cancel the session's tasks that `screen` started, or all of them."""
+        for task, started_on in list(self._session_tasks.items()):
+            if screen is None or started_on == screen:
+                task.cancel()
+
+    # -- the unexpected ----------------------------------------------------------------
+
+    def crashed(self, error: BaseException, where: str) -> None:
+        """An exception nobody expected: one line and the traceback's frames in the log (not
+        the exception's own words, which may hold what a citizen gave), and the citizen told
+        "sorry", with a way home. The app goes on."""
+        screen = self.root.ids.screens.current if self.root else "-"
+        # Only where it happened (file, line, function): the log can then hold nothing a citizen gave.
+        frames = "\n".join(f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}'
+                            for frame in traceback.extract_tb(error.__traceback__))
+        log.error("unexpected %s in %s on screen %s\n%s", type(error).__name__, where, screen, frames)
+        if self.root is not None and self._sorry is None:
+            self._sorry = Factory.Sorry()
+            self._sorry.open(animation=False)
+
+    def _loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        """The asyncio loop's handler: exceptions no task's owner collected (futures, callbacks)."""
+        error = context.get("exception")
+        if error is None:
+            log.error("asyncio: %s", context.get("message", "an error without an exception"))
+        else:
+            self.crashed(error, "the asyncio loop")
+
+    def sorry_home(self) -> None:
+        """The "sorry" view's button: back to the home screen, a new start."""
+        self._close_sorry()
+        self.go("setup" if self.services.needs_setup else "home")
+
+    def _close_sorry(self) -> None:
+        if self._sorry is not None:
+            view, self._sorry = self._sorry, None
+            view.dismiss(animation=False)
+
+
+class CrashHandler(ExceptionHandler):
+    """Kivy's hook for exceptions in its loop (touches, clock callbacks, kv rules): each is
+    the app's `crashed`, and Kivy goes on (PASS). Not so for the end of the program
+    (KeyboardInterrupt, SystemExit, a cancelled loop)."""
+
+    def __init__(self, app: KioskApp):
+        super().__init__()
+        self.app = app
+
+    def handle_exception(self, exception: BaseException) -> int:
+        if not isinstance(exception, Exception):
+            return ExceptionManager.RAISE
+        self.app.crashed(exception, "a Kivy callback")
+        return ExceptionManager.PASS
 
 
 class RecentLog(logging.Handler):

@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 
 from . import __version__
-from .config import (ConfigError, config_path, kiosk_settings, load_config, printer_settings, scanner_settings,
-                     upstream_settings, working_calendar)
+from .config import (ConfigError, backend_limits, citizen_key_file, config_path, kiosk_settings, load_config,
+                     printer_settings, scanner_settings, upstream_settings, working_calendar)
 from .domain.calendar import now, today
 
 
@@ -38,11 +38,12 @@ def _backend_db(args: argparse.Namespace, config) -> Path:
     return Path(args.db or config.get("backend", "db", fallback="kiosk-backend.sqlite3"))
 
 
-def _open_store(path: Path):
+def _open_store(path: Path, config=None, open_keys: bool = True):
+    """The backend's database, with its citizen key file ([backend] citizen_key_file, else beside it)."""
     from .backend.store import BackendStore, StoreError
 
     try:
-        return BackendStore(path)
+        return BackendStore(path, citizen_key_file(config) if config else None, open_keys=open_keys)
     except StoreError as error:
         raise Failure(str(error)) from None
 
@@ -61,7 +62,7 @@ def _admin_token(args: argparse.Namespace, config) -> str:
 
 
 def _run_backend(store, calendar, host: str, port: int, banner: list[str], admin_token: str = "",
-                 citizen_lookups_per_minute: int = 10, trust_forwarded: bool = False, upstream=None) -> None:
+                 limits=None, trust_forwarded: bool = False, upstream=None) -> None:
     from .backend.server import make_app, serve
 
     def ready(address: str) -> None:
@@ -72,7 +73,7 @@ def _run_backend(store, calendar, host: str, port: int, banner: list[str], admin
 
     try:
         app = make_app(store, calendar, admin_token=admin_token,
-                       citizen_lookups_per_minute=citizen_lookups_per_minute, trust_forwarded=trust_forwarded,
+                       limits=limits, trust_forwarded=trust_forwarded,
                        upstream=upstream)
         asyncio.run(serve(app, host, port, ready))
     except OSError as error:
@@ -89,8 +90,9 @@ def cmd_backend(args: argparse.Namespace) -> None:
     calendar = working_calendar(config)
     db = _backend_db(args, config)
     admin_token = _admin_token(args, config)
-    store = _open_store(db)
-    banner = [f"Database: {db}"]
+    limits = backend_limits(config)
+    store = _open_store(db, config)
+    banner = [f"Database: {db}", f"Citizen key file: {store.key_file} (back it up apart from the database)"]
     if not admin_token:
         banner.append("No admin token: counters, terminal configuration and statistics are closed.")
     if args.sample_data:
@@ -101,14 +103,13 @@ def cmd_backend(args: argparse.Namespace) -> None:
             banner.append("The database already holds a catalogue: the sample site was not loaded.")
     host = args.host or config.get("backend", "host", fallback="127.0.0.1")
     port = args.port if args.port is not None else config.getint("backend", "port", fallback=8080)
-    limit = config.getint("backend", "citizen_lookups_per_minute", fallback=10)
     trust_forwarded = config.getboolean("backend", "trust_forwarded_headers", fallback=False)
     upstream = upstream_settings(config)
     if upstream:
         pulls = f"every {upstream.catalogue_hours} h" if upstream.catalogue_hours else "never"
         banner.append(f"Upstream: {upstream.adapter_url} (dossiers kept {upstream.keep_minutes} min; "
                       f"catalogue pulled {pulls}).")
-    _run_backend(store, calendar, host, port, banner, admin_token, limit, trust_forwarded, upstream)
+    _run_backend(store, calendar, host, port, banner, admin_token, limits, trust_forwarded, upstream)
 
 
 def backend_client(settings):
@@ -242,7 +243,7 @@ def cmd_import_catalogue(args: argparse.Namespace) -> int | None:
         raise Failure(f"cannot read {args.file}: {error.strerror or error}") from None
     except (ValueError, RecursionError) as error:  # not UTF-8, not JSON, or nested past the parser
         raise Failure(f"{args.file} is not JSON ({error}); nothing was imported") from None
-    store = _open_store(_backend_db(args, config))
+    store = _open_store(_backend_db(args, config), config)
     try:
         levels, fields = store.levels(), store.fields()
         if not levels:
@@ -284,7 +285,7 @@ def _import_catalogue_upstream(args: argparse.Namespace) -> int | None:
     settings = upstream_settings(config)
     if settings is None:
         raise Failure("the configuration has no [upstream] section: the one-stop system's address and account")
-    store = _open_store(_backend_db(args, config))
+    store = _open_store(_backend_db(args, config), config)
 
     async def pull():
         async with UpstreamClient(settings) as client:
@@ -312,7 +313,8 @@ def _import_catalogue_upstream(args: argparse.Namespace) -> int | None:
 
 def _backend_part(args: argparse.Namespace, kind):
     """The backend's store of --db, and `kind` (Terminals, Accounts...) over it."""
-    store = _open_store(_backend_db(args, load_config(args.config)))
+    config = load_config(args.config)
+    store = _open_store(_backend_db(args, config), config)
     return store, kind(store)
 
 
@@ -527,7 +529,8 @@ def cmd_import_dossiers(args: argparse.Namespace) -> None:
     if not bodies or not all(isinstance(b, dict) for b in bodies):
         raise Failure(f"{args.file} holds neither a DongBoHoSoMC / CapNhatTienDoHoSoMC body nor a list of them; "
                       "nothing was imported")
-    store = _open_store(_backend_db(args, load_config(args.config)))
+    config = load_config(args.config)
+    store = _open_store(_backend_db(args, config), config)
     report = []
     try:
         for number, body in enumerate(bodies):
@@ -558,6 +561,50 @@ def cmd_import_dossiers(args: argparse.Namespace) -> None:
         raise Failure("some bodies were not the protocol; the others were imported")
 
 
+def cmd_citizen_key(args: argparse.Namespace) -> None:
+    """The key file of the ID-number hashes: status, rotate, retire, reset (docs/deploy.md)."""
+    from .backend.citizen_keys import KeyFileError
+    from .backend.store import StoreError
+
+    config = load_config(args.config)
+    action = args.citizen_key_command
+    store = _open_store(_backend_db(args, config), config, open_keys=action != "reset")
+    try:
+        if action == "status":
+            report: dict = {"key_file": str(store.key_file), "keys": store.citizen_key_status()}
+            lines = [f"Citizen key file: {store.key_file}"] + [
+                f"key {k['number']} ({k['kind']}{', newest' if k['newest'] else ''}): "
+                f"{k['dossiers']} dossiers, {k['lookups']} audited look-ups" for k in report["keys"]]
+        elif action == "rotate":
+            number = store.rotate_citizen_key()
+            report = {"key_file": str(store.key_file), "new_key": number}
+            lines = [f"Added citizen key {number} to {store.key_file}: new hashes use it, and look-ups still find "
+                     "dossiers hashed with the older keys. Back the file up again, apart from the database. "
+                     "Once the one-stop systems have sent their dossiers again, `kiosk citizen-key retire` "
+                     "drops the older keys."]
+        elif action == "retire":
+            retired, dossiers, lookups = store.retire_citizen_keys()
+            report = {"key_file": str(store.key_file), "retired": retired, "dossiers_cleared": dossiers,
+                      "lookups_cleared": lookups}
+            lines = [f"Retired citizen keys {retired or 'none'}: {dossiers} dossiers can no longer be found by ID "
+                     f"number until they are sent again; {lookups} audited look-ups lost their hash."]
+        else:
+            dossiers, lookups = store.reset_citizen_keys()
+            report = {"key_file": str(store.key_file), "dossiers_cleared": dossiers, "lookups_cleared": lookups}
+            lines = [f"Made a new citizen key file {store.key_file}: {dossiers} dossiers can no longer be found by "
+                     f"ID number until they are sent again; {lookups} audited look-ups lost their hash. "
+                     "Back the file up, apart from the database."]
+    except (KeyFileError, StoreError) as error:
+        raise Failure(str(error)) from None
+    finally:
+        store.close()
+    if args.json:
+        _print(json.dumps(report, ensure_ascii=False))
+    else:
+        for line in lines:
+            _print(line)
+
+
 def cmd_queue_configure(args: argparse.Namespace) -> None:
     from .backend.queue import TicketQueue
     from .domain.queue import QueueConfig
@@ -573,7 +620,7 @@ def cmd_queue_configure(args: argparse.Namespace) -> None:
         raise Failure(f"cannot read {args.file}: {error.strerror or error}") from None
     except (ValueError, RecursionError, AttributeError, DataShapeError) as error:
         raise Failure(f"{args.file} is not a queue configuration: {error}") from None
-    store = _open_store(_backend_db(args, config))
+    store = _open_store(_backend_db(args, config), config)
     try:
         TicketQueue(store, working_calendar(config)).configure(queue_config)
     except ValueError as error:
@@ -648,10 +695,21 @@ def cmd_search(args: argparse.Namespace) -> None:
 
 
 def cmd_parse_scan(args: argparse.Namespace) -> None:
-    from .domain.scan import parse_scan
+    from .domain.scan import MAX_SCAN_LENGTH, parse_scan
 
+    text = args.text
+    if text == "-":
+        # An ID card's text on the command line is seen by every user in `ps`: "-" reads it
+        # from standard input instead. Read no more than a scan can be: past 4 bytes a
+        # character, it is too long whatever it holds, and parse_scan says so.
+        limit = 4 * MAX_SCAN_LENGTH
+        data = sys.stdin.buffer.read(limit + 1)
+        try:
+            text = data.decode("utf-8") if len(data) <= limit else data.decode("utf-8", "replace")
+        except UnicodeDecodeError:
+            raise Failure("the text on standard input is not UTF-8") from None
     # "unknown" is an answer, not a failure: exit 0 for every kind.
-    result = parse_scan(args.text)
+    result = parse_scan(text)
     _print(result.to_json() if args.json else result.describe())
 
 
@@ -702,7 +760,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def command(name: str, handler, help: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help)
-        sub.add_argument("--config", metavar="PATH", help="configuration file (default: $KIOSK_CONFIG or config/kiosk.ini)")
+        sub.add_argument("--config", metavar="PATH", help="configuration file (default: $KIOSK_CONFIG, else the kiosk.ini inside the package)")
         sub.set_defaults(handler=handler)
         return sub
 
@@ -791,6 +849,22 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             sub.add_argument("--json", action="store_true", help="machine-readable output")
 
+    keys = command("citizen-key", None, "The secret key of the ID-number hashes, kept in a file apart from "
+                                        "the database ([backend] citizen_key_file).")
+    key_commands = keys.add_subparsers(dest="citizen_key_command", metavar="ACTION", required=True)
+    for name, text in (
+        ("status", "Show the key file and, for each key, how many dossiers and audited look-ups hold its hashes."),
+        ("rotate", "Add a new key: new hashes use it; look-ups still find hashes made with the older keys."),
+        ("retire", "Drop every key but the newest, and clear the hashes made with them (those dossiers cannot "
+                   "be found by ID number until they are sent again)."),
+        ("reset", "Only when the key file is lost for good: clear every hash and make a new key file."),
+    ):
+        sub = key_commands.add_parser(name, help=text, description=text)
+        sub.add_argument("--db", metavar="PATH", help="the backend's SQLite file")
+        sub.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="configuration file")
+        sub.add_argument("--json", action="store_true", help="machine-readable output")
+        sub.set_defaults(handler=cmd_citizen_key)
+
     dossiers = command("import-dossiers", cmd_import_dossiers,
                        "Import dossiers and their progress from a file of DongBoHoSoMC / CapNhatTienDoHoSoMC "
                        "bodies (one, or a list), as a one-stop system would push them.")
@@ -816,7 +890,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     parse = command("parse-scan", cmd_parse_scan,
                     "What a scanned text is: dossier code, citizen ID card, queue ticket, or unknown.")
-    parse.add_argument("text", metavar="TEXT")
+    parse.add_argument("text", metavar="TEXT",
+                       help='the scanned text, or "-" to read it from standard input: the safe form for an ID '
+                            "card's text, which on the command line any user of the machine sees in the process list")
     parse.add_argument("--json", action="store_true", help='machine-readable: {"kind": ...}; never an ID number')
 
     test_print = command("print-test", cmd_print_test, "Print a sample of each receipt layout.")

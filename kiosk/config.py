@@ -16,8 +16,9 @@ from .domain.calendar import WorkingCalendar
 from .domain.terminal import IDLE_TIMEOUTS, LANGUAGES, PRINTER_DRIVERS, PrinterSettings
 from .hardware.scanners import SCANNER_KINDS, ScannerSettings
 
-# The package is installed from its source tree, so the example config sits beside it.
-EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "config" / "kiosk.ini"
+# Inside the package, so that an installed kiosk (a wheel, not a checkout) has its defaults.
+# A site's own file (KIOSK_CONFIG=/etc/tthc-kiosk/kiosk.ini in the systemd unit) wins.
+EXAMPLE_CONFIG = Path(__file__).resolve().with_name("kiosk.ini")
 
 
 class ConfigError(Exception):
@@ -26,7 +27,7 @@ class ConfigError(Exception):
 
 def config_path(path: str | os.PathLike[str] | None = None) -> Path:
     """The configuration file in use: `path`, else $KIOSK_CONFIG, else the example config
-    shipped with the source."""
+    shipped inside the package (kiosk/kiosk.ini)."""
     return Path(path or os.environ.get("KIOSK_CONFIG") or EXAMPLE_CONFIG)
 
 
@@ -249,6 +250,34 @@ def upstream_settings(config: configparser.ConfigParser) -> UpstreamSettings | N
             raise ConfigError(f"[upstream] {key} must be a whole number, 0 or more, not {text!r}")
     return UpstreamSettings(url, paths["auth_endpoint"], paths["integration_endpoint"], username, password,
                             section.get("madonvi", "").strip(), numbers["keep_minutes"], numbers["catalogue_hours"])
+
+
+BACKEND_LIMITS = ("citizen_lookups_per_minute", "citizen_lookups_per_minute_site", "tickets_per_minute",
+                  "tickets_per_hour", "ratings_per_minute", "ratings_per_hour", "client_seconds")
+"""The [backend] keys of kiosk.backend.http.Limits, each a whole number, 1 or more."""
+
+
+def backend_limits(config: configparser.ConfigParser) -> Any:
+    """The [backend] ceilings (kiosk.backend.http.Limits), defaults for keys left out."""
+    from .backend.http import Limits  # the backend's own type; loaded only by the backend's commands
+
+    section = config["backend"] if config.has_section("backend") else {}
+    values: dict[str, int] = {}
+    for key in BACKEND_LIMITS:
+        text = section.get(key, "").strip()
+        if not text:
+            continue
+        if not text.isascii() or not text.isdigit() or int(text) < 1:
+            raise ConfigError(f"[backend] {key} must be a whole number, 1 or more, not {text!r}")
+        values[key] = int(text)
+    return Limits(**values)
+
+
+def citizen_key_file(config: configparser.ConfigParser) -> Path | None:
+    """[backend] citizen_key_file: the key of the ID-number hashes, kept apart from the database;
+    None: the default, beside the database (kiosk-backend.sqlite3 -> kiosk-backend.citizen.key)."""
+    text = config.get("backend", "citizen_key_file", fallback="").strip()
+    return Path(text).expanduser() if text else None
 
 
 def printer_settings(config: configparser.ConfigParser) -> PrinterSettings:

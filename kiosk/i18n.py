@@ -1,21 +1,35 @@
-"""The kiosk's words in Vietnamese and English, through gettext catalogues in kiosk/assets/locale.
+"""The kiosk's words in Vietnamese and English: one mechanism for the screens, the printed
+receipts and the backend's /admin pages.
 
-Messages are written in English in the code; Vietnamese, the kiosk's first language,
-comes from kiosk/assets/locale/vi/LC_MESSAGES/kiosk.mo. After editing kiosk.po:
+Messages are written in English in the code, and looked up with `translate(message, language)`
+(the app's `t`, the receipts' and the /admin templates' `_` are this function); Vietnamese, the
+kiosk's first language, comes from the gettext catalogue kiosk/assets/locale/vi/LC_MESSAGES/kiosk.po,
+compiled to kiosk.mo. After editing kiosk.po:
 
     python -m kiosk.i18n        # compiles every kiosk.po to kiosk.mo (needs Babel)
+
+Words that arrive as data in both languages (a level's or a queue service's name and name_en,
+the national dossier statuses' label_vi and label_en, which the API also carries) stay data:
+`pick` chooses between them, falling back to the Vietnamese when there is no English.
+Amounts of money are written the way each language writes them (`money`).
 """
 
 from __future__ import annotations
 
+import functools
 import gettext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import ASSETS
+
+if TYPE_CHECKING:
+    from .domain.procedure import ChannelTerms, Fee
 
 LOCALE_DIR = ASSETS / "locale"
 DOMAIN = "kiosk"
 LANGUAGES = ("vi", "en")
+"""Vietnamese first; English is the language of the source messages."""
 
 
 class Translator:
@@ -28,7 +42,61 @@ class Translator:
 
     def __call__(self, message: str, language: str) -> str:
         catalogue = self._catalogues.get(language)
-        return catalogue.gettext(message) if catalogue else message
+        # "" is no message: gettext would answer it with the catalogue's header.
+        return catalogue.gettext(message) if catalogue and message else message
+
+
+@functools.lru_cache(maxsize=None)
+def _shared() -> Translator:
+    return Translator()
+
+
+def translate(message: str, language: str) -> str:
+    """`message` (English, as written in the code) in `language`; itself when the catalogue
+    has no translation for it."""
+    return _shared()(message, language)
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue where it is written, to be translated later, when
+    the language is known (gettext's "noop")."""
+    return message
+
+
+def pick(vietnamese: str, english: str | None, language: str) -> str:
+    """One of a pair of words that came as data in both languages: the English in English,
+    the Vietnamese when there is no English (a procedure published in Vietnamese only)."""
+    return english if language == "en" and english else vietnamese
+
+
+def number(value: int, language: str) -> str:
+    """A whole number with its thousands grouped: 50.000 in Vietnamese, 50,000 in English."""
+    grouped = f"{value:,}"
+    return grouped.replace(",", ".") if language == "vi" else grouped
+
+
+def money(fee: Fee, language: str = "vi") -> str:
+    """A fee as the citizen reads it: "50.000 đồng" / "50,000 VND", "100 USD" in the fee's
+    own currency when it is not dong, "Miễn phí" / "Free"; the fee's description (data, as
+    published) after it in brackets."""
+    if fee.amount_vnd == 0:
+        amount = translate("Free", language)
+    elif fee.currency == "VND":
+        amount = translate("{} VND", language).format(number(fee.amount_vnd, language))
+    else:
+        amount = f"{number(fee.amount_vnd, language)} {fee.currency}"
+    return f"{amount} ({fee.description})" if fee.description else amount
+
+
+def processing_time(terms: ChannelTerms, language: str) -> str:
+    """How long a procedure takes by one channel: as published (Vietnamese) in Vietnamese;
+    in English from its count of working days when it has a whole one, else as published."""
+    days = terms.working_days
+    if language == "vi" or days is None or days != int(days) or days <= 0:
+        return terms.time_text
+    if days == 1:
+        return translate("1 working day", language)
+    return translate("{} working days", language).format(int(days))
 
 
 def compile_catalogues(folder: Path = LOCALE_DIR) -> list[Path]:

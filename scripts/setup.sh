@@ -1,9 +1,30 @@
 #!/usr/bin/env bash
-# Everything a fresh Debian machine needs to run the kiosk and its tests:
-# system packages through apt, a virtual environment in .venv, the package in it.
-# Safe to run again: it only installs what is missing. `--test` adds what only the
-# tests need (a virtual card reader driver that must never be on a kiosk).
+# Everything a fresh Debian machine needs to run the kiosk: system packages through apt,
+# a virtual environment in .venv beside this scripts/ folder, the package in it.
+#
+#   scripts/setup.sh               a developer's checkout: the package editable (changes to
+#                                  kiosk/ take effect at once), with its runtime dependencies only
+#   scripts/setup.sh --test        the same, and what only the tests need: the [test] extras
+#                                  (pytest, hypothesis, selenium...) and a virtual card reader
+#                                  driver and a browser, which must never be on a kiosk
+#   scripts/setup.sh --wheel FILE  a kiosk (docs/deploy.md): the built wheel FILE, not editable,
+#                                  with its runtime dependencies only; no checkout needed
+#
+# Safe to run again: it only installs what is missing, and a wheel again (an update).
 set -euo pipefail
+
+mode=develop
+wheel=""
+case "${1:-}" in
+    "") ;;
+    --test) mode=test ;;
+    --wheel)
+        mode=wheel
+        [ -n "${2:-}" ] || { echo "scripts/setup.sh: --wheel needs the wheel file" >&2; exit 2; }
+        [ -f "$2" ] || { echo "scripts/setup.sh: no such wheel: $2" >&2; exit 2; }
+        wheel="$(realpath "$2")" ;;
+    *) echo "usage: scripts/setup.sh [--test | --wheel FILE]" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
@@ -22,7 +43,7 @@ missing=()
 for package in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
-if [ "${1:-}" = "--test" ]; then
+if [ "$mode" = test ]; then
     for package in "${TEST_APT_PACKAGES[@]}"; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
     done
@@ -39,9 +60,26 @@ fi
 if [ ! -x .venv/bin/python ]; then
     /usr/bin/python3 -m venv .venv
 fi
-stamp=.venv/.installed
-if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ]; then
+if [ "$mode" = wheel ]; then
+    # A newer build may carry the same version number, which pip would take as installed
+    # already: this very wheel first, over whatever is there, then what it depends on.
+    # pip compiles the .pyc files as it installs (the service cannot write them).
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e ".[test]"
-    touch "$stamp"
+    .venv/bin/python -m pip install --quiet --no-deps --force-reinstall "$wheel"
+    .venv/bin/python -m pip install --quiet "$wheel"
+    exit 0
+fi
+# A checkout: installed again when setup.cfg changes, or when the tests' extras are asked
+# for and missing. The stamp says which: "test" includes what "develop" has.
+stamp=.venv/.installed
+have="$(cat "$stamp" 2>/dev/null || true)"
+[ "$have" = test ] && mode=test
+if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ] || [ "$have" != "$mode" ]; then
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    if [ "$mode" = test ]; then
+        .venv/bin/python -m pip install --quiet -e ".[test]"
+    else
+        .venv/bin/python -m pip install --quiet -e .
+    fi
+    echo "$mode" > "$stamp"
 fi

@@ -8,7 +8,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from support import KIOSK
+from support import KIOSK, demo_started
 
 
 def test_the_demo_starts_says_how_to_use_it_and_stops_on_ctrl_c(tmp_path):
@@ -16,11 +16,7 @@ def test_the_demo_starts_says_how_to_use_it_and_stops_on_ctrl_c(tmp_path):
     with open(out, "w", encoding="utf-8") as printed:
         demo = subprocess.Popen([KIOSK, "demo", "--windowed", "--port", "0"], stdout=printed, stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + 120
-            while "The kiosk app is starting" not in out.read_text(encoding="utf-8"):
-                assert demo.poll() is None and time.monotonic() < deadline, out.read_text(encoding="utf-8")
-                time.sleep(0.2)
-            said = out.read_text(encoding="utf-8")
+            said = demo_started(demo, out)
             url = re.search(r"listening on (http://127\.0\.0\.1:\d+); data in (\S+)", said)
             folder = Path(url.group(2))
             assert "(the two-level sample site)" in said  # the default; --sample-site district-2019 the other

@@ -1,6 +1,11 @@
 """The staff's pages at /admin: log in, the terminals with their health and configuration,
 the queue, the day's statistics and the audit log. Plain server-rendered HTML, no JavaScript.
 
+In Vietnamese, the staff's language, unless a page is asked for with ?lang=en (a link in every
+page's header), which a cookie then remembers: not from the browser's Accept-Language, since many
+staff computers run an English browser. The words come from the kiosk's catalogue (kiosk.i18n),
+through Jinja2's i18n extension; messages are English in the code.
+
 A sub-application, so that its middleware gives every page (errors too) the security
 headers and an HTML answer, while /api/v1 keeps its JSON errors."""
 
@@ -16,7 +21,7 @@ import json
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 from aiohttp import web
@@ -24,18 +29,23 @@ from markupsafe import Markup
 
 from ..domain.dossier import Status, Timeliness
 from ..domain.queue import display_number
-from ..domain.rating import RATING_LEVELS
+from ..domain.rating import RATING_LEVELS, RATING_REASONS
 from ..domain.terminal import IDLE_TIMEOUTS, LANGUAGES, PRINTER_DRIVERS, PrinterSettings, TerminalConfig
-from .accounts import USERNAME, Session, check_password, decoy_hash
+from ..i18n import N_, pick, translate
+from .accounts import LOCK_AFTER, LOCK_FOR, USERNAME, Session, check_password, decoy_hash
 from .errors import RequestError
-from .http import (ACCOUNTS, CLOCK, INTEGRATIONS, QUEUE, STORE, TERMINALS, RateLimit, client_address, is_https,
+from .http import (ACCOUNTS, CLOCK, INTEGRATIONS, QUEUE, STORE, TERMINALS, body_deadline, client_address, is_https,
                    path_int)
+from .store import LimitCheck
 from .terminal_api import config_changes, daily_stats, stats_day, unknown_services
 
 PREFIX = "/admin"
+T = TypeVar("T")
 LOGIN = f"{PREFIX}/login"
 SESSION_COOKIE = "kiosk_admin"
 LOGIN_COOKIE = "kiosk_admin_login"
+LANGUAGE_COOKIE = "kiosk_admin_lang"
+"""The language staff chose with ?lang=; without it, Vietnamese."""
 """Before there is a session, the login form's CSRF token is checked against this cookie."""
 ONLINE_WITHIN = dt.timedelta(minutes=3)  # kiosks send a heartbeat a minute: three missed is offline
 FAILED_LOGIN_DELAY = 0.5  # seconds before a refused login is answered: guessing goes slower
@@ -44,12 +54,33 @@ ADDRESS_FAILURES = 20
 ADDRESS_PERIOD = 15 * 60.0
 AUDIT_PAGE = 100
 
-SESSION = "admin_session"  # the request's Session, or None
-LOGIN_LIMIT = web.AppKey("admin_login_limit", RateLimit)
+SESSION = web.RequestKey("admin_session", Session | None)  # the request's Session, or None
 
 _TEMPLATES = Path(__file__).with_name("templates") / "admin"
 _pages = jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True,
-                            undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                            undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                            extensions=["jinja2.ext.i18n"])
+_pages.policies["ext.i18n.trimmed"] = True  # a {% trans %} block's message is one line, however it is wrapped
+
+
+@jinja2.pass_context
+def _gettext(context: jinja2.runtime.Context, message: str) -> str:
+    return translate(message, context["lang"])
+
+
+@jinja2.pass_context
+def _ngettext(context: jinja2.runtime.Context, singular: str, plural: str, count: int) -> str:
+    return translate(singular if count == 1 else plural, context["lang"])
+
+
+@jinja2.pass_context
+def _pick(context: jinja2.runtime.Context, vietnamese: str, english: str | None) -> str:
+    return pick(vietnamese, english, context["lang"])
+
+
+# The page's language is in its context ("lang"): one environment serves both languages.
+_pages.install_gettext_callables(_gettext, _ngettext, newstyle=True)
+_pages.globals["pick"] = _pick
 
 
 def _when(text: str | None) -> str:
@@ -70,45 +101,67 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 
-DEVICE_VI = {"ok": "Bình thường", "paper_low": "Sắp hết giấy", "paper_out": "Hết giấy",
-             "offline": "Mất kết nối", "absent": "Không có", "unknown": "Không rõ"}
+# The pages' words for codes, in English: translated when a page is drawn.
+DEVICE_WORDS = {"ok": N_("Normal"), "paper_low": N_("Paper low"), "paper_out": N_("Out of paper"),
+                "offline": N_("Disconnected"), "absent": N_("None"), "unknown": N_("Unknown")}
 """The states of printer, scanner and card reader that heartbeats report."""
-STATE_VI = {"online": "Đang hoạt động", "offline": "Mất liên lạc", "never": "Chưa kết nối",
-            "revoked": "Đã thu hồi"}
-LANGUAGE_VI = {"vi": "Tiếng Việt", "en": "Tiếng Anh"}
-ACTION_VI = {
-    "login": "Đăng nhập", "login_failed": "Đăng nhập không thành công", "account_locked": "Tạm khóa tài khoản",
-    "logout": "Đăng xuất", "admin_added": "Thêm tài khoản quản trị",
-    "terminal_added": "Thêm kiosk", "enrolment_code_issued": "Cấp mã đăng ký kiosk",
-    "terminal_enrolled": "Kiosk tự đăng ký", "terminal_config_changed": "Sửa cấu hình kiosk",
-    "terminal_revoked": "Thu hồi kiosk",
-    "integration_added": "Thêm tài khoản hệ thống một cửa", "integration_revoked": "Thu hồi tài khoản hệ thống một cửa",
-    "integration_login": "Hệ thống một cửa đăng nhập",
-    "integration_login_failed": "Hệ thống một cửa đăng nhập không thành công",
-    "dossiers_synced": "Nhận hồ sơ từ hệ thống một cửa", "dossiers_imported": "Nhập hồ sơ từ tệp",
+STATE_WORDS = {"online": N_("Working"), "offline": N_("Out of contact"), "never": N_("Never connected"),
+               "revoked": N_("Revoked")}
+LANGUAGE_WORDS = {"vi": N_("Vietnamese"), "en": N_("English")}
+ACTION_WORDS = {
+    "login": N_("Logged in"), "login_failed": N_("Failed login"), "account_locked": N_("Account locked for a while"),
+    "logout": N_("Logged out"), "admin_added": N_("Admin account added"),
+    "terminal_added": N_("Kiosk added"), "enrolment_code_issued": N_("Kiosk enrolment code issued"),
+    "terminal_enrolled": N_("Kiosk enrolled itself"), "terminal_config_changed": N_("Kiosk configuration changed"),
+    "terminal_revoked": N_("Kiosk revoked"),
+    "integration_added": N_("One-stop system account added"),
+    "integration_revoked": N_("One-stop system account revoked"),
+    "integration_login": N_("One-stop system logged in"),
+    "integration_login_failed": N_("One-stop system failed to log in"),
+    "dossiers_synced": N_("Dossiers received from a one-stop system"),
+    "dossiers_imported": N_("Dossiers imported from a file"),
 }
 # TerminalConfig.problems() speak English to programs; staff read these, keyed by the field named first.
-PROBLEM_VI = {
-    "office_name": "Tên đơn vị dài quá 200 ký tự.",
-    "default_language": "Ngôn ngữ mặc định phải là tiếng Việt hoặc tiếng Anh.",
-    "idle_timeout_seconds": "Thời gian chờ phải là số giây từ {} đến {}.".format(*IDLE_TIMEOUTS),
-    "printer.driver": "Loại máy in không hợp lệ.",
-    "services": "Chỉ chọn được các dịch vụ của hàng đợi.",
+PROBLEM_WORDS = {
+    "office_name": N_("The office name is longer than 200 characters."),
+    "default_language": N_("The default language must be Vietnamese or English."),
+    "idle_timeout_seconds": N_("The idle time must be a number of seconds from {} to {}."),
+    "printer.driver": N_("The printer type is not valid."),
+    "services": N_("Only the queue's services can be chosen."),
 }
-DONE_VI = {
-    "saved": "Đã lưu cấu hình. Kiosk nhận cấu hình mới ở lần báo trạng thái tiếp theo (khoảng một phút).",
-    "unchanged": "Cấu hình không thay đổi.",
-    "revoked": "Đã thu hồi: mã truy cập của kiosk này không còn dùng được.",
-    "integration_revoked": "Đã thu hồi: tài khoản này không đăng nhập được nữa, các phiên của nó đã hết.",
+CONFIRM_FIRST = N_("Tick the box to confirm before revoking.")
+TOO_MANY_TRIES = N_("Too many failed logins from this computer. Try again in 15 minutes.")
+WRONG_LOGIN = N_("Wrong username or password, or the account is locked for a while after many wrong tries "
+                 "(wait 15 minutes).")
+DONE_WORDS = {
+    "saved": N_("Configuration saved. The kiosk gets it with its next heartbeat (in about a minute)."),
+    "unchanged": N_("The configuration did not change."),
+    "revoked": N_("Revoked: this kiosk's access token no longer works."),
+    "integration_revoked": N_("Revoked: this account can no longer log in, and its sessions have ended."),
 }
 
 
 # -- pages and answers ----------------------------------------------------------------------
 
+def _language(request: web.Request) -> str:
+    """The pages' language: ?lang= if it names one, else the one chosen before, else Vietnamese."""
+    for chosen in (request.query.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
+        if chosen in LANGUAGES:
+            return chosen
+    return "vi"
+
+
+def _words(request: web.Request) -> Callable[[str], str]:
+    """Translates an English message into the request's language."""
+    language = _language(request)
+    return lambda message: translate(message, language)
+
+
 def _page(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
     session = request.get(SESSION)
     body = _pages.get_template(template).render(
-        style=Markup(_STYLE), session=session, csrf_token=session.csrf_token if session else "", **values
+        style=Markup(_STYLE), session=session, csrf_token=session.csrf_token if session else "",
+        lang=_language(request), **values
     )
     # Text stored before it was checked at the edge may hold half a character: shown as "?".
     return web.Response(body=body.encode("utf-8", "replace"), status=status, content_type="text/html",
@@ -128,9 +181,10 @@ def _set_cookie(request: web.Request, response: web.Response, name: str, value: 
 async def _form(request: web.Request) -> Any:
     """The posted form; a body that is not one is a 400 page, not a server error."""
     try:
-        return await request.post()
+        async with body_deadline(request):
+            return await request.post()
     except ValueError:  # what aiohttp raises for a broken multipart body
-        raise RequestError(400, "bad_form", "Biểu mẫu gửi lên không đọc được.") from None
+        raise RequestError(400, "bad_form", N_("The form sent could not be read.")) from None
 
 
 def _text(form: Any, name: str) -> str:
@@ -141,8 +195,8 @@ def _text(form: Any, name: str) -> str:
 
 def _check_csrf(sent: str, expected: str) -> None:
     if not (expected and expected.isascii() and sent.isascii()) or not hmac.compare_digest(sent.encode(), expected.encode()):
-        raise RequestError(403, "csrf", "Biểu mẫu không hợp lệ hoặc đã cũ (thiếu mã chống giả mạo). "
-                                        "Hãy mở lại trang và làm lại.")
+        raise RequestError(403, "csrf", N_("The form is not valid or is out of date (its anti-forgery code is "
+                                           "missing). Open the page again and do it again."))
 
 
 @web.middleware
@@ -150,22 +204,32 @@ async def _admin_pages(request: web.Request, handler: Callable[[web.Request], Aw
                        ) -> web.StreamResponse:
     token = request.cookies.get(SESSION_COOKIE)
     # Session tokens are URL-safe ASCII: a cookie of other bytes is no session, not a server error.
-    request[SESSION] = (request.config_dict[ACCOUNTS].session(token, request.config_dict[CLOCK]())
-                        if token and token.isascii() else None)
+    accounts, clock = request.config_dict[ACCOUNTS], request.config_dict[CLOCK]
+    request[SESSION] = await _run(request, accounts.session, token, clock()) if token and token.isascii() else None
     try:
         response = await handler(request)
     except RequestError as error:
-        response = _page(request, "error.html", error.status, message=error.message)
+        # In the page's language when the message is one of the catalogue's.
+        response = _page(request, "error.html", error.status, message=_words(request)(error.message))
     except web.HTTPException as error:
         if error.status < 400:
             error.headers.update(SECURITY_HEADERS)
             raise
-        message = "Không có trang này." if error.status == 404 else f"Không thực hiện được ({error.reason})."
+        t = _words(request)
+        message = t("There is no such page.") if error.status == 404 else t("Could not be done ({}).").format(error.reason)
         response = _page(request, "error.html", error.status, message=message)
         if "Allow" in error.headers:
             response.headers["Allow"] = error.headers["Allow"]
     response.headers.update(SECURITY_HEADERS)
+    _remember_language(request, response)
     return response
+
+
+def _remember_language(request: web.Request, response: web.StreamResponse) -> None:
+    """A language asked for with ?lang= is kept for the pages that follow."""
+    chosen = request.query.get("lang")
+    if chosen in LANGUAGES and chosen != request.cookies.get(LANGUAGE_COOKIE):
+        _set_cookie(request, response, LANGUAGE_COOKIE, chosen, 365 * 24 * 3600)
 
 
 def _staff(handler: Callable[[web.Request, Session], Awaitable[web.Response]]
@@ -184,8 +248,13 @@ def _staff(handler: Callable[[web.Request, Session], Awaitable[web.Response]]
     return page
 
 
-def _audit(request: web.Request, who: str, action: str, target: str, detail: dict) -> None:
-    request.config_dict[STORE].audit(who, action, target, detail, request.config_dict[CLOCK]())
+def _run(request: web.Request, work: Callable[..., T], *args: Any) -> Awaitable[T]:
+    """`work(*args)` on the store's thread (BackendStore.run): the event loop is not held up."""
+    return request.config_dict[STORE].run(work, *args)
+
+
+async def _audit(request: web.Request, who: str, action: str, target: str, detail: dict) -> None:
+    await _run(request, request.config_dict[STORE].audit, who, action, target, detail, request.config_dict[CLOCK]())
 
 
 # -- logging in and out ---------------------------------------------------------------
@@ -196,7 +265,8 @@ async def home(request: web.Request) -> web.Response:
 
 def _login_page(request: web.Request, status: int = 200, message: str = "", username: str = "") -> web.Response:
     token = secrets.token_urlsafe(32)
-    response = _page(request, "login.html", status, login_token=token, message=message, username=username)
+    response = _page(request, "login.html", status, login_token=token, message=_words(request)(message),
+                     username=username)
     _set_cookie(request, response, LOGIN_COOKIE, token, 3600)
     return response
 
@@ -212,42 +282,62 @@ async def post_login(request: web.Request) -> web.Response:
     _check_csrf(_text(form, "csrf_token"), request.cookies.get(LOGIN_COOKIE, ""))
     username, password = _text(form, "username").strip(), _text(form, "password")
     address = client_address(request)
-    accounts, limit, now = request.config_dict[ACCOUNTS], request.config_dict[LOGIN_LIMIT], request.config_dict[CLOCK]()
-    if limit.full(address):
-        _audit(request, "—", "login_failed", "", {"reason": "too_many_failures_from_address", "address": address})
-        return _login_page(request, 429, "Đã đăng nhập sai quá nhiều lần từ máy này. Hãy thử lại sau 15 phút.",
-                           username)
-    stored = accounts.password_hash(username) if USERNAME.match(username) else None
+    accounts, store, now = request.config_dict[ACCOUNTS], request.config_dict[STORE], request.config_dict[CLOCK]()
+    stored = await _run(request, accounts.password_hash, username) if USERNAME.match(username) else None
+    # Every try is counted before its password is checked, in one transaction, and a right one
+    # given back: tries sent all at once cannot all be checked. Per address, and per account
+    # when it exists (a typed name is often a password typed in the wrong box: not kept).
+    checks = [LimitCheck("admin_login_address", address, ADDRESS_FAILURES, ADDRESS_PERIOD)]
+    if stored is not None:
+        checks.append(LimitCheck("admin_login_account", username, LOCK_AFTER, LOCK_FOR.total_seconds()))
+    full = await _run(request, store.take_limits, checks, now.timestamp())
+    if full is checks[0]:
+        await _audit(request, "—", "login_failed", "", {"reason": "too_many_failures_from_address", "address": address})
+        return _login_page(request, 429, TOO_MANY_TRIES, username)
+    if full is not None:
+        # Answered as a wrong password is, so that it does not tell which names exist.
+        reason = "locked" if await _run(request, accounts.locked, username, now) else "too_many_failures_of_account"
+        await _audit(request, username, "login_failed", username, {"reason": reason, "address": address})
+        await asyncio.sleep(FAILED_LOGIN_DELAY)
+        return _login_page(request, 403, WRONG_LOGIN, username)
     # scrypt takes tens of milliseconds: off the event loop. An unknown name is checked against
     # a decoy, so that it takes as long as a wrong password.
     right = await asyncio.to_thread(check_password, password, stored or decoy_hash())
-    if stored is not None and right and not accounts.locked(username, now):
-        accounts.login_succeeded(username)
-        token, session = accounts.open_session(username, now)
-        _audit(request, username, "login", username, {"address": address})
+    if stored is not None and right and not await _run(request, accounts.locked, username, now):
+        def log_in() -> tuple[str, Session]:
+            for check in checks:
+                store.give_back_limit(check.name, check.key)
+            accounts.login_succeeded(username)
+            opened = accounts.open_session(username, now)
+            store.audit(username, "login", username, {"address": address}, now)
+            return opened
+
+        token, session = await _run(request, log_in)
         response = _see_other(f"{PREFIX}/terminals")
         _set_cookie(request, response, SESSION_COOKIE, token, int((session.expires_at - now).total_seconds()))
         response.del_cookie(LOGIN_COOKIE, path=PREFIX)
         return response
-    limit.note(address)
-    if stored is None:
-        # The typed name is not kept: it is often a password typed in the wrong box.
-        _audit(request, "—", "login_failed", "", {"reason": "unknown_user", "address": address})
-    elif accounts.locked(username, now):
-        _audit(request, username, "login_failed", username, {"reason": "locked", "address": address})
-    else:
-        _audit(request, username, "login_failed", username, {"reason": "wrong_password", "address": address})
-        if accounts.login_failed(username, now):
-            _audit(request, username, "account_locked", username, {"minutes": 15})
+
+    def refuse() -> None:
+        if stored is None:
+            # The typed name is not kept: it is often a password typed in the wrong box.
+            store.audit("—", "login_failed", "", {"reason": "unknown_user", "address": address}, now)
+        elif accounts.locked(username, now):
+            store.audit(username, "login_failed", username, {"reason": "locked", "address": address}, now)
+        else:
+            store.audit(username, "login_failed", username, {"reason": "wrong_password", "address": address}, now)
+            if accounts.login_failed(username, now):
+                store.audit(username, "account_locked", username, {"minutes": 15}, now)
+
+    await _run(request, refuse)
     await asyncio.sleep(FAILED_LOGIN_DELAY)
-    return _login_page(request, 403, "Sai tên đăng nhập hoặc mật khẩu, hoặc tài khoản đang tạm khóa "
-                                     "sau nhiều lần nhập sai (hãy đợi 15 phút).", username)
+    return _login_page(request, 403, WRONG_LOGIN, username)
 
 
 @_staff
 async def post_logout(request: web.Request, session: Session) -> web.Response:
-    request.config_dict[ACCOUNTS].close_session(request.cookies.get(SESSION_COOKIE, ""))
-    _audit(request, session.username, "logout", session.username, {})
+    await _run(request, request.config_dict[ACCOUNTS].close_session, request.cookies.get(SESSION_COOKIE, ""))
+    await _audit(request, session.username, "logout", session.username, {})
     response = _see_other(LOGIN)
     response.del_cookie(SESSION_COOKIE, path=PREFIX)
     return response
@@ -265,39 +355,42 @@ def _terminal_view(row: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     else:
         state = "online" if now - last_seen <= ONLINE_WITHIN else "offline"
     health = row["health"] or {}
-    devices = {f"{name}_vi": DEVICE_VI.get(health.get(name, ""), "—") for name in ("printer", "scanner", "card_reader")}
-    return {**row, **devices, "health": health, "state": state, "state_vi": STATE_VI[state]}
+    # English words, which the templates translate.
+    devices = {f"{name}_words": DEVICE_WORDS.get(health.get(name, ""), "—") for name in ("printer", "scanner", "card_reader")}
+    return {**row, **devices, "health": health, "state": state, "state_words": STATE_WORDS[state]}
 
 
 @_staff
 async def get_terminals(request: web.Request, session: Session) -> web.Response:
     now = request.config_dict[CLOCK]()
-    terminals = [_terminal_view(row, now) for row in request.config_dict[TERMINALS].list()]
+    terminals = [_terminal_view(row, now) for row in await _run(request, request.config_dict[TERMINALS].list)]
     return _page(request, "terminals.html", terminals=terminals)
 
 
-def _terminal_row(request: web.Request) -> dict[str, Any]:
+async def _terminal_row(request: web.Request) -> dict[str, Any]:
     text = request.match_info["id"]
-    row = request.config_dict[TERMINALS].get(int(text)) if text.isascii() and text.isdigit() and len(text) < 10 else None
+    number = int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
+    row = await _run(request, request.config_dict[TERMINALS].get, number) if number is not None else None
     if row is None:
-        raise RequestError(404, "terminal_not_found", f"Không có kiosk số {text}.")
+        t = _words(request)
+        raise RequestError(404, "terminal_not_found", t("There is no kiosk number {}.").format(text))
     return row
 
 
-def _terminal_page(request: web.Request, row: dict[str, Any], config: TerminalConfig, status: int = 200,
-                   problems: Sequence[str] = (), message: str = "") -> web.Response:
-    services = request.config_dict[QUEUE].config().services
+async def _terminal_page(request: web.Request, row: dict[str, Any], config: TerminalConfig, status: int = 200,
+                         problems: Sequence[str] = (), message: str = "") -> web.Response:
+    services = (await _run(request, request.config_dict[QUEUE].config)).services
     return _page(request, "terminal.html", status, terminal=_terminal_view(row, request.config_dict[CLOCK]()),
                  config=config, services=services, problems=problems, message=message,
-                 languages=[(code, LANGUAGE_VI[code]) for code in LANGUAGES], drivers=PRINTER_DRIVERS,
+                 languages=[(code, LANGUAGE_WORDS[code]) for code in LANGUAGES], drivers=PRINTER_DRIVERS,
                  idle_range=IDLE_TIMEOUTS)
 
 
 @_staff
 async def get_terminal(request: web.Request, session: Session) -> web.Response:
-    row = _terminal_row(request)
-    _, config = request.config_dict[TERMINALS].config(row["id"])
-    return _terminal_page(request, row, config, message=DONE_VI.get(request.query.get("done", ""), ""))
+    row = await _terminal_row(request)
+    _, config = await _run(request, request.config_dict[TERMINALS].config, row["id"])
+    return await _terminal_page(request, row, config, message=DONE_WORDS.get(request.query.get("done", ""), ""))
 
 
 def _config_from_form(form: Any, old: TerminalConfig) -> tuple[TerminalConfig, list[str]]:
@@ -321,40 +414,42 @@ def _config_from_form(form: Any, old: TerminalConfig) -> tuple[TerminalConfig, l
     return config, problems + config.problems()
 
 
-def _problem_vi(problem: str) -> str:
+def _problem_words(problem: str, t: Callable[[str], str]) -> str:
+    """What is wrong, in the staff's words (through `t`), with the program's words after it."""
     field = problem.split()[0].rstrip(":")
-    return f"{PROBLEM_VI.get(field, 'Giá trị không hợp lệ.')} ({problem})"
+    words = PROBLEM_WORDS.get(field) or N_("The value is not valid.")
+    return f"{t(words).format(*IDLE_TIMEOUTS)} ({problem})"
 
 
 @_staff
 async def post_terminal(request: web.Request, session: Session) -> web.Response:
-    row = _terminal_row(request)
+    row = await _terminal_row(request)
     terminals = request.config_dict[TERMINALS]
-    _, old = terminals.config(row["id"])
+    _, old = await _run(request, terminals.config, row["id"])
     config, problems = _config_from_form(await _form(request), old)
-    unknown = unknown_services(request.config_dict, config)
+    unknown = await _run(request, unknown_services, request.config_dict, config)
     if unknown:
         problems.append(f"services: no service has the letters {unknown}")
     if problems:
         # The old configuration stays; the form shows what was typed, to be corrected.
-        return _terminal_page(request, row, config, 400, [_problem_vi(p) for p in problems])
+        return await _terminal_page(request, row, config, 400, [_problem_words(p, _words(request)) for p in problems])
     if config == old:
         return _see_other(f"{PREFIX}/terminals/{row['id']}?done=unchanged")
-    version = terminals.set_config(row["id"], config)
-    _audit(request, session.username, "terminal_config_changed", f"terminal {row['id']}",
+    version = await _run(request, terminals.set_config, row["id"], config)
+    await _audit(request, session.username, "terminal_config_changed", f"terminal {row['id']}",
            {"version": version, "changes": config_changes(old, config)})
     return _see_other(f"{PREFIX}/terminals/{row['id']}?done=saved")
 
 
 @_staff
 async def post_revoke(request: web.Request, session: Session) -> web.Response:
-    row = _terminal_row(request)
+    row = await _terminal_row(request)
     terminals = request.config_dict[TERMINALS]
     if "confirm" not in await _form(request):
-        _, config = terminals.config(row["id"])
-        return _terminal_page(request, row, config, 400, ["Hãy đánh dấu ô xác nhận trước khi thu hồi."])
-    if terminals.revoke(row["id"], request.config_dict[CLOCK]()):
-        _audit(request, session.username, "terminal_revoked", f"terminal {row['id']}", {"name": row["name"]})
+        _, config = await _run(request, terminals.config, row["id"])
+        return await _terminal_page(request, row, config, 400, [_words(request)(CONFIRM_FIRST)])
+    if await _run(request, terminals.revoke, row["id"], request.config_dict[CLOCK]()):
+        await _audit(request, session.username, "terminal_revoked", f"terminal {row['id']}", {"name": row["name"]})
     return _see_other(f"{PREFIX}/terminals/{row['id']}?done=revoked")
 
 
@@ -362,8 +457,8 @@ async def post_revoke(request: web.Request, session: Session) -> web.Response:
 
 @_staff
 async def get_integrations(request: web.Request, session: Session) -> web.Response:
-    rows = request.config_dict[INTEGRATIONS].list()
-    return _page(request, "integrations.html", integrations=rows, done=DONE_VI.get(request.query.get("done", ""), ""),
+    rows = await _run(request, request.config_dict[INTEGRATIONS].list)
+    return _page(request, "integrations.html", integrations=rows, done=DONE_WORDS.get(request.query.get("done", ""), ""),
                  problem="")
 
 
@@ -371,14 +466,15 @@ async def get_integrations(request: web.Request, session: Session) -> web.Respon
 async def post_integration_revoke(request: web.Request, session: Session) -> web.Response:
     number = path_int(request, "id")
     integrations = request.config_dict[INTEGRATIONS]
-    row = next((r for r in integrations.list() if r["id"] == number), None)
+    rows = await _run(request, integrations.list)
+    row = next((r for r in rows if r["id"] == number), None)
     if row is None:
-        raise RequestError(404, "not_found", "Không có tài khoản này.")
+        raise RequestError(404, "not_found", N_("There is no such account."))
     if "confirm" not in await _form(request):
-        return _page(request, "integrations.html", 400, integrations=integrations.list(), done="",
-                     problem="Hãy đánh dấu ô xác nhận trước khi thu hồi.")
-    if integrations.revoke(number, request.config_dict[CLOCK]()):
-        _audit(request, session.username, "integration_revoked", f"integration {number}", {"name": row["name"]})
+        return _page(request, "integrations.html", 400, integrations=rows, done="",
+                     problem=CONFIRM_FIRST)
+    if await _run(request, integrations.revoke, number, request.config_dict[CLOCK]()):
+        await _audit(request, session.username, "integration_revoked", f"integration {number}", {"name": row["name"]})
     return _see_other(f"{PREFIX}/integrations?done=integration_revoked")
 
 
@@ -387,15 +483,19 @@ async def post_integration_revoke(request: web.Request, session: Session) -> web
 @_staff
 async def get_queue(request: web.Request, session: Session) -> web.Response:
     now = request.config_dict[CLOCK]()
-    queue = request.config_dict[QUEUE]
-    called = {
-        counter: display_number(letter, number)
-        for counter, letter, number in request.config_dict[STORE].db.execute(
-            "SELECT counter, service, number FROM tickets WHERE status = 'called' AND day = ?", [now.date().isoformat()]
-        )
-    }
-    return _page(request, "queue.html", services=queue.services_overview(now), counters=queue.config().counters,
-                 called=called, now=now)
+    queue, db = request.config_dict[QUEUE], request.config_dict[STORE].db
+
+    def read() -> tuple[list, list, dict]:
+        called = {
+            counter: display_number(letter, number)
+            for counter, letter, number in db.execute(
+                "SELECT counter, service, number FROM tickets WHERE status = 'called' AND day = ?", [now.date().isoformat()]
+            )
+        }
+        return queue.services_overview(now), queue.config().counters, called
+
+    services, counters, called = await _run(request, read)
+    return _page(request, "queue.html", services=services, counters=counters, called=called, now=now)
 
 
 @_staff
@@ -404,19 +504,25 @@ async def get_stats(request: web.Request, session: Session) -> web.Response:
     try:
         day = stats_day(request.query.get("date") or None, now)
     except RequestError:
-        raise RequestError(400, "bad_date", "Ngày không hợp lệ: hãy chọn một ngày (năm-tháng-ngày).") from None
-    return _page(request, "stats.html", stats=daily_stats(request.config_dict, day, now),
-                 statuses=list(Status), timeliness=[(t.value, t.label_vi) for t in Timeliness],
-                 rating_levels=RATING_LEVELS)
+        raise RequestError(400, "bad_date", N_("Not a valid date: choose a day (year-month-day).")) from None
+    # Ratings' reasons are stored as the kiosks sent them, in Vietnamese: shown in English
+    # when they are the kiosks' own.
+    reasons = {translate(reason, "vi"): reason for reason in RATING_REASONS}
+    services = (await _run(request, request.config_dict[QUEUE].config)).services
+    english_names = {s.letter: s.name_en for s in services}
+    stats = await _run(request, daily_stats, request.config_dict, day, now)
+    return _page(request, "stats.html", stats=stats,
+                 statuses=list(Status), timeliness=list(Timeliness), rating_levels=RATING_LEVELS,
+                 english_reasons=reasons, english_names=english_names)
 
 
 @_staff
 async def get_audit(request: web.Request, session: Session) -> web.Response:
     text = request.query.get("page", "1")
     page = int(text) if text.isascii() and text.isdigit() and 0 < len(text) < 7 and int(text) > 0 else 1
-    entries = request.config_dict[STORE].audit_log(AUDIT_PAGE + 1, (page - 1) * AUDIT_PAGE)
+    entries = await _run(request, request.config_dict[STORE].audit_log, AUDIT_PAGE + 1, (page - 1) * AUDIT_PAGE)
     for entry in entries:
-        entry["action_vi"] = ACTION_VI.get(entry["action"], entry["action"])
+        entry["action_words"] = ACTION_WORDS.get(entry["action"], entry["action"])
         entry["detail_text"] = json.dumps(entry["detail"], ensure_ascii=False) if entry["detail"] else ""
     return _page(request, "audit.html", entries=entries[:AUDIT_PAGE], page=page,
                  more=len(entries) > AUDIT_PAGE)
@@ -425,7 +531,6 @@ async def get_audit(request: web.Request, session: Session) -> web.Response:
 def admin_app() -> web.Application:
     """The sub-application to mount at PREFIX; it reads the store and the rest from its parent."""
     admin = web.Application(middlewares=[_admin_pages])
-    admin[LOGIN_LIMIT] = RateLimit(ADDRESS_FAILURES, ADDRESS_PERIOD)
     admin.router.add_get("/", home)
     admin.router.add_get("/login", get_login)
     admin.router.add_post("/login", post_login)

@@ -18,13 +18,13 @@ from aiohttp import web
 
 from ..domain.text import nfc
 from .accounts import check_password, decoy_hash
-from .dossier_sync import MAX_RECORDS, SyncResult, dossier_record, sync_dossiers, sync_steps
+from .dossier_sync import MAX_RECORDS, SyncResult, dossier_record, hash_applicants, sync_dossiers, sync_steps
 from .errors import RequestError
-from .http import CLOCK, INTEGRATIONS, STORE, RateLimit, check_unicode, client_address, json_response, read_body
+from .http import CLOCK, INTEGRATIONS, STORE, check_unicode, client_address, json_response, read_body
 from .integrations import Integrations
+from .store import LimitCheck
 
-AUTH_LIMIT = web.AppKey("dvcqg_auth_limit", RateLimit)
-AUTH_FAILURES_PER_MINUTE = 10  # per address: a sending system logs in once an hour
+AUTH_FAILURES_PER_MINUTE = 10  # per address and per account: a sending system logs in once an hour
 FAILED_AUTH_DELAY = 0.5
 MAX_SYNC_BODY = 16 * 1024 * 1024
 """A batch of MAX_RECORDS full records with fees and requests stays well under this."""
@@ -78,22 +78,35 @@ async def post_auth(request: web.Request) -> web.Response:
     data = await _body(request)
     username, password = _string(data, "username", 64), _string(data, "password", 1024)
     address = client_address(request)
-    store, now, limit = request.app[STORE], request.app[CLOCK](), request.app[AUTH_LIMIT]
-    if limit.full(address):
-        store.audit("—", "integration_login_failed", "", {"reason": "too_many_failures_from_address",
-                                                           "address": address}, now)
-        return _answer(429, "too_many_failures", "Too many failed log-ins from this address; try again in a minute.")
+    store, now = request.app[STORE], request.app[CLOCK]()
     integrations = request.app[INTEGRATIONS]
-    found = integrations.credentials(username) if username else None
+    found = await store.run(integrations.credentials, username) if username else None
+    # Every try is counted before its password is checked, in one transaction, and a right one
+    # given back: log-ins sent all at once cannot all be checked (an account is counted only
+    # when it exists: a typed name is often a password typed in the wrong box).
+    checks = [LimitCheck("dvcqg_auth_address", address, AUTH_FAILURES_PER_MINUTE, 60)]
+    if found:
+        checks.append(LimitCheck("dvcqg_auth_account", str(found[0]), AUTH_FAILURES_PER_MINUTE, 60))
+    full = await store.run(store.take_limits, checks, now.timestamp())
+    if full is not None:
+        reason = "too_many_failures_from_address" if full is checks[0] else "too_many_failures_of_account"
+        await store.run(store.audit, "—", "integration_login_failed", f"integration {found[0]}" if found else "",
+                        {"reason": reason, "address": address}, now)
+        return _answer(429, "too_many_failures", "Too many failed log-ins from this address or for this account; "
+                                                 "try again in a minute.")
     right = await asyncio.to_thread(check_password, password, found[1] if found else decoy_hash())
     if found and right:
-        token = integrations.open_session(found[0], now)
-        store.audit(f"integration {username}", "integration_login", f"integration {found[0]}",
-                    {"address": address}, now)
-        return json_response({"session": token, "error_code": 0, "message": "OK"})
-    limit.note(address)
-    store.audit("—", "integration_login_failed", f"integration {found[0]}" if found else "",
-                {"reason": "wrong_password" if found else "unknown_account", "address": address}, now)
+        def log_in() -> str:
+            for check in checks:
+                store.give_back_limit(check.name, check.key)
+            token = integrations.open_session(found[0], now)
+            store.audit(f"integration {username}", "integration_login", f"integration {found[0]}",
+                        {"address": address}, now)
+            return token
+
+        return json_response({"session": await store.run(log_in), "error_code": 0, "message": "OK"})
+    await store.run(store.audit, "—", "integration_login_failed", f"integration {found[0]}" if found else "",
+                    {"reason": "wrong_password" if found else "unknown_account", "address": address}, now)
     await asyncio.sleep(FAILED_AUTH_DELAY)
     return _answer(401, 1, "Wrong username or password, or the account was revoked.")
 
@@ -136,7 +149,7 @@ def run_service(store, data: dict[str, Any], now: dt.datetime) -> tuple[str, Syn
 async def post_service(request: web.Request) -> web.Response:
     data = await _body(request)
     store, now = request.app[STORE], request.app[CLOCK]()
-    integration = request.app[INTEGRATIONS].session(_string(data, "session", 128), now)
+    integration = await store.run(request.app[INTEGRATIONS].session, _string(data, "session", 128), now)
     if integration is None:
         # As the national portal's adapter does: the sender logs in again and sends again.
         return _answer(401, "session_expired", "The session is unknown or expired; log in again (POST /api/v1/dvcqg/auth).")
@@ -146,18 +159,24 @@ async def post_service(request: web.Request) -> web.Response:
         code = _string(data, "mahoso", 64)
         if not code:
             raise _refuse(400, "bad_request", "mahoso is the dossier code to look up.")
-        record = dossier_record(store, code.upper())
+        record = await store.run(dossier_record, store, code.upper())
         return _answer(200, "00", "OK" if record else "No dossier has this code.",
                        result=[record] if record else [])
-    service, result = run_service(store, data, now)
-    store.audit(who, "dossiers_synced", f"integration {integration.id}",
-                {"service": service, "madonvi": madonvi, "accepted": result.accepted,
-                 "refused": len(result.problems)}, now)
+    def sync() -> tuple[str, SyncResult]:
+        service, result = run_service(store, data, now)
+        store.audit(who, "dossiers_synced", f"integration {integration.id}",
+                    {"service": service, "madonvi": madonvi, "accepted": result.accepted,
+                     "refused": len(result.problems)}, now)
+        return service, result
+
+    # The applicants' hashes first, on a thread of their own (scrypt, some 35 ms each): the
+    # store's one thread is not held up by them meanwhile.
+    await asyncio.to_thread(hash_applicants, store, data.get("data"))
+    service, result = await store.run(sync)
     return _result(service, result)
 
 
 def add_routes(app: web.Application, api: str) -> None:
     app[INTEGRATIONS] = Integrations(app[STORE])
-    app[AUTH_LIMIT] = RateLimit(AUTH_FAILURES_PER_MINUTE)
     app.router.add_post(f"{api}/dvcqg/auth", _protocol(post_auth))
     app.router.add_post(f"{api}/dvcqg", _protocol(post_service))

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hmac
 import json
 import logging
 import re
-import time
-from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -23,17 +23,39 @@ from .integrations import Integrations
 from .errors import RequestError
 from .queue import TicketQueue
 from .ratings import Ratings
-from .store import BackendStore
+from .store import BackendStore, LimitCheck, StoreBusy
 from .terminals import Terminals
 
 MAX_BODY = 64 * 1024
 MAX_PATH = 2048
+MAX_HEADER = 8 * 1024
+"""The longest header value a handler is given; longer ones get a JSON 431."""
+PARSER_LIMIT = 32 * 1024
+"""The longest request line or header line the HTTP parser takes. Above MAX_PATH and MAX_HEADER,
+so that what lies between is refused by `json_errors` in JSON; past it, aiohttp's parser answers
+a plain-text 400 itself and closes (its error page cannot be replaced through its public API)."""
 _IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{1,100}\Z")
 
 log = logging.getLogger("kiosk.backend")
 
-# Lookups are primary-key reads of a few microseconds, so they run on the event loop;
-# a thread hop would cost more than the read.
+
+class ParserFaults(logging.LoggerAdapter):
+    """aiohttp's server logger, given to its request handler (the `logger` argument): a request
+    its HTTP parser refuses (a NUL in a header, no Host, a bad chunk size...) is one INFO line,
+    as a body cut short is, not an ERROR with a traceback. Anyone can send one; nothing broke.
+    The refused bytes are not logged: they may hold anything."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.getLogger("aiohttp.server"), {})
+
+    def exception(self, msg: object, *args: Any, exc_info: Any = True, **kwargs: Any) -> None:
+        if isinstance(exc_info, HttpProcessingError):
+            self.info("refused a malformed HTTP request (%s)", type(exc_info).__name__)
+        else:
+            super().exception(msg, *args, exc_info=exc_info, **kwargs)
+
+# Handlers touch the store only through `await app[STORE].run(...)`: its own thread, so that a
+# write waiting for SQLite's lock does not stop the event loop and every other request with it.
 STORE = web.AppKey("store", BackendStore)
 CALENDAR = web.AppKey("calendar", WorkingCalendar)
 CLOCK = web.AppKey("clock", Callable[[], dt.datetime])
@@ -41,8 +63,7 @@ QUEUE = web.AppKey("queue", TicketQueue)
 TERMINALS = web.AppKey("terminals", Terminals)
 RATINGS = web.AppKey("ratings", Ratings)
 ADMIN_TOKEN = web.AppKey("admin_token", str)
-CITIZEN_LIMIT = web.AppKey("citizen_limit", "RateLimit")
-ENROL_LIMIT = web.AppKey("enrol_limit", "RateLimit")
+LIMITS = web.AppKey("limits", "Limits")
 ACCOUNTS = web.AppKey("accounts", Accounts)
 INTEGRATIONS = web.AppKey("integrations", Integrations)
 TRUST_FORWARDED = web.AppKey("trust_forwarded", bool)
@@ -68,6 +89,8 @@ async def json_errors(request: web.Request, handler: Callable) -> web.StreamResp
     """Every error leaves as JSON `{"error": {"code", "message"}}`, never as a traceback."""
     if len(request.raw_path) > MAX_PATH:
         return error_response(414, "uri_too_long", f"The address is longer than {MAX_PATH} characters.")
+    if any(len(value) > MAX_HEADER for value in request.headers.values()):
+        return error_response(431, "header_too_large", f"A header is longer than {MAX_HEADER} characters.")
     # A handler may take more than MAX_BODY (a batch of dossiers): it says so in `body_limit`.
     limit = getattr(request.match_info.handler, "body_limit", MAX_BODY)
     if (request.content_length or 0) > limit:
@@ -78,6 +101,8 @@ async def json_errors(request: web.Request, handler: Callable) -> web.StreamResp
         response = error_response(error.status, error.code, error.message)
         if error.status == 429:
             response.headers["Retry-After"] = "60"
+        if error.status == 408:
+            response.force_close()  # what is left of the slow body is not read
         return response
     except web.HTTPException as exc:
         if exc.status < 400:
@@ -88,6 +113,12 @@ async def json_errors(request: web.Request, handler: Callable) -> web.StreamResp
         return response
     except asyncio.CancelledError:
         raise
+    except StoreBusy:
+        # Not the request's fault, nor a bug: another connection held the database too long.
+        log.warning("%s %s: the database stayed locked; answered 503", request.method, request.path)
+        response = error_response(503, "busy", "The database is busy; try again in a moment.")
+        response.headers["Retry-After"] = "5"
+        return response
     except (ConnectionResetError, HttpProcessingError) as error:
         # The client went away, or broke off its body, half-way: anyone can cause it, so it is
         # one line for the operator, not a traceback to learn to ignore.
@@ -108,12 +139,25 @@ async def read_body(request: web.Request, limit: int = MAX_BODY) -> bytes:
     if (request.content_length or 0) > limit:
         raise RequestError(413, "body_too_large", f"The body is larger than {limit} bytes.")
     chunks, size = [], 0
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > limit:
-            raise RequestError(413, "body_too_large", f"The body is larger than {limit} bytes.")
-        chunks.append(chunk)
+    async with body_deadline(request):
+        async for chunk in request.content.iter_chunked(64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                raise RequestError(413, "body_too_large", f"The body is larger than {limit} bytes.")
+            chunks.append(chunk)
     return b"".join(chunks)
+
+
+@contextlib.asynccontextmanager
+async def body_deadline(request: web.Request) -> AsyncIterator[None]:
+    """A body must come within Limits.client_seconds: a client that sends a byte a second would
+    otherwise hold a connection (and its handler) as long as it likes. 408, and the connection closed."""
+    seconds = request.config_dict.get(LIMITS, LIMITS_DEFAULT).client_seconds
+    try:
+        async with asyncio.timeout(seconds):
+            yield
+    except TimeoutError:
+        raise RequestError(408, "body_too_slow", f"The body did not come within {seconds:g} seconds.") from None
 
 
 def check_unicode(data: Any) -> None:
@@ -164,21 +208,21 @@ def _bearer(request: web.Request) -> str:
     return token.strip()
 
 
-def terminal_id(request: web.Request) -> int:
+async def terminal_id(request: web.Request) -> int:
     """The terminal whose token the request carries (401 otherwise)."""
-    found = request.app[TERMINALS].authenticate(_bearer(request))
+    found = await request.app[STORE].run(request.app[TERMINALS].authenticate, _bearer(request))
     if found is None:
         raise RequestError(401, "unauthorized", "This terminal token is not valid or was revoked.")
     return found
 
 
-def terminal_or_admin(request: web.Request) -> int | None:
+async def terminal_or_admin(request: web.Request) -> int | None:
     """The terminal whose token the request carries, or None for the admin token (401 otherwise)."""
     expected = request.app[ADMIN_TOKEN]
     token = _bearer(request)
     if expected and hmac.compare_digest(token.encode(), expected.encode()):
         return None
-    return terminal_id(request)
+    return await terminal_id(request)
 
 
 def require_admin(request: web.Request) -> None:
@@ -210,30 +254,39 @@ def is_https(request: web.Request) -> bool:
     return request.secure
 
 
-class RateLimit:
-    """At most `limit` calls per `period` seconds for each key (a sliding window)."""
+@dataclass(frozen=True)
+class Limits:
+    """The backend's ceilings, from [backend] in kiosk.ini (config.backend_limits). Counted in the
+    database (BackendStore.take_limits): they hold for requests in flight together, for several
+    processes on one file, and across a restart."""
 
-    def __init__(self, limit: int, period: float = 60.0, clock: Callable[[], float] = time.monotonic):
-        self.limit, self.period, self.clock = limit, period, clock
-        self.calls: defaultdict[Any, deque[float]] = defaultdict(deque)
+    citizen_lookups_per_minute: int = 10
+    """Per terminal: a citizen reads their card once or twice."""
+    citizen_lookups_per_minute_site: int = 60
+    """All terminals together: a stolen token or ten cannot harvest ID numbers faster than this."""
+    tickets_per_minute: int = 15
+    tickets_per_hour: int = 400
+    """Per terminal: at peak a kiosk issues a ticket every 10 s or so (6 a minute, 360 an hour)."""
+    ratings_per_minute: int = 30
+    ratings_per_hour: int = 600
+    """Per terminal: one per citizen served, and a day's outbox sent after a cut (it waits on a 429)."""
+    client_seconds: float = 30.0
+    """How long a client may take to send a request's head, and then its body: a slow one is cut off.
+    Also how long an idle connection is kept: above the kiosk client's own 15 s (aiohttp's
+    default), so that the server never closes a connection the kiosk is about to reuse."""
 
-    def allow(self, key: Any) -> bool:
-        """Count a call, unless `key` has used up its calls."""
-        if self.full(key):
-            return False
-        self.note(key)
-        return True
+    def problems(self) -> list[str]:
+        found = [f"{name} must be 1 or more" for name, value in vars(self).items() if value < 1]
+        return found
 
-    def full(self, key: Any) -> bool:
-        """Whether `key` has used up its calls, without counting one."""
-        calls = self.calls[key]
-        while calls and calls[0] <= self.clock() - self.period:
-            calls.popleft()
-        if not calls:
-            del self.calls[key]  # keys are client addresses too: keep only the recent ones
-            return False
-        return len(calls) >= self.limit
 
-    def note(self, key: Any) -> None:
-        """Count a call (a failed login, say) whether or not it was allowed."""
-        self.calls[key].append(self.clock())
+LIMITS_DEFAULT = Limits()
+
+
+async def take_limits(request: web.Request, checks: list[LimitCheck], code: str, message: str) -> None:
+    """Count this request against `checks` at once (one transaction), or refuse it with a 429
+    that says `message` and counts nothing."""
+    app = request.config_dict
+    full = await app[STORE].run(app[STORE].take_limits, checks, app[CLOCK]().timestamp())
+    if full is not None:
+        raise RequestError(429, code, message)

@@ -13,8 +13,9 @@ from aiohttp import web
 from ..domain.scan import TICKET_ID_PATTERN
 from ..domain.serial import JsonMixin
 from .errors import RequestError
-from .http import (CLOCK, QUEUE, STORE, idempotency_key, json_response, path_int, read_json, require_admin,
-                   terminal_id, terminal_or_admin)
+from .http import (CLOCK, LIMITS, QUEUE, STORE, idempotency_key, json_response, path_int, read_json, require_admin,
+                   take_limits, terminal_id, terminal_or_admin)
+from .store import LimitCheck
 
 _PUBLIC_ID = re.compile(TICKET_ID_PATTERN + r"\Z")
 
@@ -41,19 +42,27 @@ def _public_id(request: web.Request) -> str:
 
 
 async def get_services(request: web.Request) -> web.Response:
-    return json_response({"services": request.app[QUEUE].services_overview(request.app[CLOCK]())})
+    store, queue = request.app[STORE], request.app[QUEUE]
+    return json_response({"services": await store.run(queue.services_overview, request.app[CLOCK]())})
 
 
 async def post_ticket(request: web.Request) -> web.Response:
-    terminal = terminal_id(request)
+    terminal = await terminal_id(request)
     key = idempotency_key(request, required=True)
     body = await read_json(request, TicketRequest)
-    ticket, created = request.app[QUEUE].issue(body.service, body.priority, terminal, key, request.app[CLOCK]())
+    limits = request.app[LIMITS]
+    # A kiosk with a stuck button, or a stolen token, cannot fill the day's queue with numbers.
+    await take_limits(request, [LimitCheck("ticket", str(terminal), limits.tickets_per_minute, 60),
+                                LimitCheck("ticket", str(terminal), limits.tickets_per_hour, 3600)],
+                      "too_many_tickets", "This kiosk has issued too many tickets just now; please wait a minute "
+                                          "or ask at the information desk.")
+    ticket, created = await request.app[STORE].run(request.app[QUEUE].issue, body.service, body.priority, terminal,
+                                                   key, request.app[CLOCK]())
     return json_response(ticket, status=201 if created else 200)
 
 
 async def get_ticket(request: web.Request) -> web.Response:
-    ticket = request.app[QUEUE].ticket(_public_id(request), request.app[CLOCK]())
+    ticket = await request.app[STORE].run(request.app[QUEUE].ticket, _public_id(request), request.app[CLOCK]())
     if ticket is None:
         raise RequestError(404, "ticket_not_found", "No ticket has this id.")
     return json_response(ticket)
@@ -62,24 +71,27 @@ async def get_ticket(request: web.Request) -> web.Response:
 async def post_void(request: web.Request) -> web.Response:
     # A kiosk voids the tickets it issued itself (one that did not print), and no other: any
     # token could otherwise empty the queue of another kiosk's citizens. Staff may void any.
-    caller = terminal_or_admin(request)
-    return json_response(request.app[QUEUE].void(_public_id(request), request.app[CLOCK](), caller))
+    caller = await terminal_or_admin(request)
+    queue = request.app[QUEUE]
+    return json_response(await request.app[STORE].run(queue.void, _public_id(request), request.app[CLOCK](), caller))
 
 
 async def post_call_next(request: web.Request) -> web.Response:
     require_admin(request)
-    ticket = request.app[QUEUE].call_next(path_int(request, "number"), request.app[CLOCK]())
+    ticket = await request.app[STORE].run(request.app[QUEUE].call_next, path_int(request, "number"), request.app[CLOCK]())
     return json_response({"ticket": ticket})
 
 
 async def post_recall(request: web.Request) -> web.Response:
     require_admin(request)
-    return json_response({"ticket": request.app[QUEUE].recall(path_int(request, "number"), request.app[CLOCK]())})
+    ticket = await request.app[STORE].run(request.app[QUEUE].recall, path_int(request, "number"), request.app[CLOCK]())
+    return json_response({"ticket": ticket})
 
 
 async def post_no_show(request: web.Request) -> web.Response:
     require_admin(request)
-    return json_response({"ticket": request.app[QUEUE].no_show(path_int(request, "number"), request.app[CLOCK]())})
+    ticket = await request.app[STORE].run(request.app[QUEUE].no_show, path_int(request, "number"), request.app[CLOCK]())
+    return json_response({"ticket": ticket})
 
 
 # -- the page on the citizen's phone ------------------------------------------------
@@ -127,12 +139,13 @@ def _states(ticket: dict[str, Any]) -> tuple[str, str]:
 async def ticket_page(request: web.Request) -> web.Response:
     public_id = request.match_info["id"]
     now = request.app[CLOCK]()
-    ticket = request.app[QUEUE].ticket(public_id, now) if _PUBLIC_ID.match(public_id) else None
+    store = request.app[STORE]
+    ticket = await store.run(request.app[QUEUE].ticket, public_id, now) if _PUBLIC_ID.match(public_id) else None
     if ticket is None:
         body = _PAGE.format(refresh="", display="—", office="", service="",
                             state_vi="Không tìm thấy số thứ tự này.", state_en="No such ticket.", updated="")
         return web.Response(status=404, text=body, content_type="text/html")
-    site = json.loads(request.app[STORE].meta("site") or "{}")
+    site = json.loads(await store.run(store.meta, "site") or "{}")
     state_vi, state_en = _states(ticket)
     live = ticket["status"] in ("waiting", "called")
     body = _PAGE.format(

@@ -24,8 +24,9 @@ from . import admin, dvcqg_api, queue_api, terminal_api
 from .accounts import Accounts
 from .errors import RequestError
 from .http import (
-    ACCOUNTS, ADMIN_TOKEN, CALENDAR, CITIZEN_LIMIT, CLOCK, ENROL_LIMIT, MAX_BODY, QUEUE, RATINGS, STORE,
-    TERMINALS, TRUST_FORWARDED, RateLimit, json_errors, json_response, terminal_id,
+    ACCOUNTS, ADMIN_TOKEN, CALENDAR, CLOCK, LIMITS, MAX_BODY, QUEUE, RATINGS, STORE,
+    TERMINALS, TRUST_FORWARDED, PARSER_LIMIT, Limits, ParserFaults, json_errors, json_response,
+    terminal_id,
 )
 from .queue import TicketQueue
 from .ratings import Ratings
@@ -43,7 +44,6 @@ PROCEDURE_CODE_PATTERN = r"[0-9A-Za-z][0-9A-Za-z._-]{0,63}"
 _PROCEDURE_CODE = re.compile(PROCEDURE_CODE_PATTERN + r"\Z")
 CATALOGUE = web.AppKey("catalogue", dict)
 UPSTREAM = web.AppKey("upstream", Upstream)
-ENROLMENTS_PER_MINUTE = 10  # per client address: an installer types a code a few times at most
 
 
 @dataclass(frozen=True)
@@ -53,14 +53,15 @@ class CachedCatalogue:
     gzipped: bytes
 
 
-def _cached_catalogue(app: web.Application) -> CachedCatalogue:
+async def _cached_catalogue(app: web.Application) -> CachedCatalogue:
     """The encoded catalogue, rebuilt only when its version changes (an import may run beside us)."""
     store = app[STORE]
-    version = store.catalogue_version
+    version = await store.run(lambda: store.catalogue_version)
     cache = app[CATALOGUE]
     if cache.get("entry") is None or cache["entry"].version != version:
-        plain = store.catalogue_json()
-        cache["entry"] = CachedCatalogue(version, plain, gzip.compress(plain, 6))
+        plain = await store.run(store.catalogue_json)
+        # Some megabytes to compress: off the event loop too, but not on the store's thread.
+        cache["entry"] = CachedCatalogue(version, plain, await asyncio.to_thread(gzip.compress, plain, 6))
     return cache["entry"]
 
 
@@ -71,7 +72,7 @@ def _etag_matches(header: str, version: str) -> bool:
 
 
 async def get_catalogue(request: web.Request) -> web.Response:
-    entry = _cached_catalogue(request.app)
+    entry = await _cached_catalogue(request.app)
     gzipped = "gzip" in request.headers.get("Accept-Encoding", "").lower()
     # A strong ETag names one sequence of bytes, so the gzip body has a tag of its own.
     etag = f'"{entry.version}-gzip"' if gzipped else f'"{entry.version}"'
@@ -88,7 +89,8 @@ async def get_procedure(request: web.Request) -> web.Response:
     code = request.match_info["code"]
     if not _PROCEDURE_CODE.match(code):
         raise RequestError(400, "bad_procedure_code", "This is not a procedure code.")
-    data = request.app[STORE].procedure_json(code)
+    store = request.app[STORE]
+    data = await store.run(store.procedure_json, code)
     if data is None:
         raise RequestError(404, "procedure_not_found", f"No procedure has the code {code}.")
     return web.Response(text=data, content_type="application/json", charset="utf-8")
@@ -113,7 +115,7 @@ def dossier_view(stored: dict[str, Any], now: dt.datetime, calendar: WorkingCale
 
 
 async def get_dossier(request: web.Request) -> web.Response:
-    terminal_id(request)
+    await terminal_id(request)
     # Shape only: a code with an impossible date is simply one that no dossier has (404).
     code = dossier_code_shape(request.match_info["code"])
     if code is None:
@@ -121,7 +123,8 @@ async def get_dossier(request: web.Request) -> web.Response:
                            "This is not a dossier code. It looks like 000.00.53.H48-220921-0099 or G22.99.08-260921-896048.")
     upstream = request.app.get(UPSTREAM)
     # With an upstream, a dossier the backend lacks (or kept from there too long) is asked there.
-    stored = await upstream.dossier_data(code) if upstream else request.app[STORE].dossier_data(code)
+    store = request.app[STORE]
+    stored = await upstream.dossier_data(code) if upstream else await store.run(store.dossier_data, code)
     if stored is None:
         raise RequestError(404, "dossier_not_found", f"No dossier has the code {code}.")
     return json_response(dossier_view(stored, request.app[CLOCK](), request.app[CALENDAR]))
@@ -131,18 +134,25 @@ async def get_openapi(request: web.Request) -> web.FileResponse:
     return web.FileResponse(OPENAPI_FILE, headers={"Content-Type": "application/json"})
 
 
+async def get_health(request: web.Request) -> web.Response:
+    """The server answers: the event loop runs. The store is not asked, so that a monitor
+    is answered at once while a write waits on the store's thread for the database's lock."""
+    return json_response({"status": "ok"})
+
+
 def make_app(
     store: BackendStore,
     calendar: WorkingCalendar,
     clock: Callable[[], dt.datetime] | None = None,
     admin_token: str = "",
-    citizen_lookups_per_minute: int = 10,
+    limits: Limits | None = None,
     trust_forwarded: bool = False,
     upstream: UpstreamSettings | None = None,
 ) -> web.Application:
     """`trust_forwarded`: the backend stands behind a reverse proxy that sets X-Forwarded-Proto
     and X-Forwarded-For (for the admin cookie's Secure flag and per-address limits).
-    `upstream`: the province's one-stop system, asked for dossiers the backend does not hold."""
+    `upstream`: the province's one-stop system, asked for dossiers the backend does not hold.
+    `limits`: the ceilings on look-ups, tickets and ratings, and the slow-client deadline."""
     app = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY)
     app[STORE] = store
     app[CALENDAR] = calendar
@@ -152,8 +162,7 @@ def make_app(
     app[TERMINALS] = Terminals(store)
     app[RATINGS] = Ratings(store)
     app[ADMIN_TOKEN] = admin_token
-    app[CITIZEN_LIMIT] = RateLimit(citizen_lookups_per_minute)
-    app[ENROL_LIMIT] = RateLimit(ENROLMENTS_PER_MINUTE)
+    app[LIMITS] = limits or Limits()
     app[ACCOUNTS] = Accounts(store)
     app[TRUST_FORWARDED] = trust_forwarded
     if upstream is not None:
@@ -164,6 +173,7 @@ def make_app(
     # Not "by-citizen": that address takes a POST of its own, and a GET there is 405, not a lookup.
     app.router.add_get(f"{API}/dossiers/{{code:(?!by-citizen$)[^/]+}}", get_dossier)
     app.router.add_get(f"{API}/openapi.json", get_openapi)
+    app.router.add_get(f"{API}/health", get_health)
     queue_api.add_routes(app, API)
     terminal_api.add_routes(app, API)
     dvcqg_api.add_routes(app, API)
@@ -172,16 +182,25 @@ def make_app(
     return app
 
 
+def app_runner(app: web.Application) -> web.AppRunner:
+    """How the backend is served, by `kiosk backend`, the demo and the tests alike."""
+    # Long hostile request lines and headers reach our middleware (and its JSON 414 or 431)
+    # instead of being cut short by the HTTP parser with a plain-text answer.
+    # keepalive_timeout also bounds a request's head: aiohttp closes a connection that has not
+    # sent a whole head that long after it opened (or after its last answer), however slowly
+    # it trickles bytes; the body has its own deadline (http.body_deadline).
+    return web.AppRunner(app, handle_signals=False, access_log=None, logger=ParserFaults(),
+                         max_line_size=PARSER_LIMIT, max_field_size=PARSER_LIMIT,
+                         keepalive_timeout=app[LIMITS].client_seconds)
+
+
 async def serve(app: web.Application, host: str, port: int, on_ready: Callable[[str], None]) -> None:
     """Serve until SIGINT or SIGTERM, then close cleanly."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    # Long hostile request lines reach our middleware (and its JSON 414) instead of
-    # being cut short by the HTTP parser with a plain-text answer.
-    runner = web.AppRunner(app, handle_signals=False, access_log=None,
-                           max_line_size=16 * 1024, max_field_size=16 * 1024)
+    runner = app_runner(app)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
@@ -221,7 +240,7 @@ class BackgroundServer:
     def _run(self) -> None:
         async def main() -> None:
             self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-            runner = web.AppRunner(self._make(), access_log=None)
+            runner = app_runner(self._make())
             await runner.setup()
             site = web.TCPSite(runner, self._host, self._port)
             await site.start()

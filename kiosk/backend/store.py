@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
-import hmac
 import json
-import secrets
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import sqlite_utils
 
 from ..domain.dossier import Dossier
 from ..domain.serial import parse_datetime
 from ..domain.procedure import Agency, Catalogue, Field, Level, Procedure, Site, national_code
+from .citizen_keys import CitizenKey, CitizenKeys, KeyFileError, Ring, default_key_file, new_ring, read_ring, write_ring
 
 
 def _dump(value: object) -> str:
@@ -104,7 +107,8 @@ def _v2(db: sqlite_utils.Database) -> None:
         )""")
     db.execute("ALTER TABLE dossiers ADD COLUMN applicant_key TEXT")
     db.execute("CREATE INDEX dossiers_applicant ON dossiers (applicant_key)")
-    db["meta"].insert({"key": "citizen_key", "value": secrets.token_hex(32)})
+    # Until schema 5 the hashes' key was made here, in meta "citizen_key"; now it lives in a key
+    # file apart from the database (citizen_keys.py), and BackendStore moves an old one there.
 
 
 def _v3(db: sqlite_utils.Database) -> None:
@@ -187,18 +191,54 @@ def _v4(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE dossiers ADD COLUMN steps_seen INTEGER NOT NULL DEFAULT 0")
 
 
+def _v5(db: sqlite_utils.Database) -> None:
+    """Rate limits kept here, so that they hold across requests in flight at once, across
+    processes, and across a restart: one row per counted call."""
+    db.execute("""
+        CREATE TABLE limit_events (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            key TEXT NOT NULL,
+            at REAL NOT NULL
+        )""")
+    db.execute("CREATE INDEX limit_events_key ON limit_events (name, key, at)")
+    db.execute("CREATE INDEX limit_events_age ON limit_events (at)")
+
+
 # Append only: each entry moves the schema one version up (PRAGMA user_version).
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
+LIMIT_MEMORY = 24 * 3600.0
+"""Seconds a counted call is kept: the longest period of any limit."""
+
+
+T = TypeVar("T")
+
+
+@dataclasses.dataclass(frozen=True)
+class LimitCheck:
+    """At most `limit` calls named `name` for `key` (a terminal, an address...) in `period` seconds."""
+    name: str
+    key: str
+    limit: int
+    period: float
 
 
 class StoreError(Exception):
     """The database file cannot be used, with the reason."""
 
 
+class StoreBusy(Exception):
+    """Another connection held the database's write lock longer than busy_timeout."""
+
+
 class BackendStore:
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, citizen_key_file: str | Path | None = None, open_keys: bool = True):
+        """`citizen_key_file`: the key file of the ID-number hashes (default: beside the database,
+        citizen_keys.default_key_file). `open_keys` False only for `kiosk citizen-key reset`."""
+        self._worker: ThreadPoolExecutor | None = None
         try:
-            self.db = sqlite_utils.Database(path)
+            # Not only the opening thread: the server uses it from its store thread (`run`).
+            self.db = sqlite_utils.Database(sqlite3.connect(str(path), check_same_thread=False))
             self.db.enable_wal()
             self.db.execute("PRAGMA busy_timeout = 5000")
             # An answered ticket must survive a power cut, not only a crash of the process.
@@ -206,6 +246,16 @@ class BackendStore:
             self._migrate()
         except sqlite3.DatabaseError as error:
             raise StoreError(f"cannot open database {path}: {error}") from None
+        self.key_file = Path(citizen_key_file) if citizen_key_file else default_key_file(path)
+        self._keys: CitizenKeys | None = None
+        if str(path) == ":memory:" and not citizen_key_file:
+            # A database that dies with the process: its key too, never in a file.
+            self._keys = CitizenKeys(self.key_file, new_ring())
+        elif open_keys:
+            try:
+                self._keys = CitizenKeys(self.key_file, self._open_ring())
+            except KeyFileError as error:
+                raise StoreError(str(error)) from None
 
     @property
     def schema_version(self) -> int:
@@ -221,7 +271,25 @@ class BackendStore:
                 self.db.execute(f"PRAGMA user_version = {number}")
 
     def close(self) -> None:
+        if self._worker is not None:
+            self._worker.shutdown()
         self.db.close()
+
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        """`work(*args)`, which uses this store, on the store's own thread, the event loop free
+        meanwhile: a write may wait up to busy_timeout (5 s) for a lock that another process or
+        connection holds, and every other request would wait with it. One thread, one call at a
+        time, so that the one connection is never used by two threads at once: in the server,
+        everything that touches the store goes through here."""
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._worker, functools.partial(work, *args))
+        except sqlite3.OperationalError as error:
+            # SQLITE_BUSY: a long import or a backup held the lock; the caller may try again.
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+            raise StoreBusy(str(error)) from None
 
     @contextmanager
     def write(self) -> Iterator[sqlite_utils.Database]:
@@ -345,19 +413,163 @@ class BackendStore:
 
     # -- dossiers ------------------------------------------------------------
 
+    # -- the key of citizens' ID hashes (citizen_keys.py) -------------------------
+
+    def _hashes_held(self) -> int:
+        return self.db.execute(
+            "SELECT (SELECT COUNT(*) FROM dossiers WHERE applicant_key IS NOT NULL)"
+            " + (SELECT COUNT(*) FROM citizen_lookups WHERE id_hash != '')").fetchone()[0]
+
+    def _open_ring(self) -> Ring:
+        """The key file's ring: made at the first start, the key of an older database moved into
+        it, and never made anew while the database holds hashes of a lost one."""
+        path, legacy = self.key_file, self.meta("citizen_key")
+        exists = path.exists()
+        if legacy:
+            ring = read_ring(path) if exists else new_ring()
+            secret = bytes.fromhex(legacy)
+            if not any(k.secret == secret for k in ring.keys):
+                number = min((k.number for k in ring.keys), default=1) - 1
+                ring = Ring(ring.ring_id, (CitizenKey(number, "hmac", secret), *ring.keys))
+            self._write_ring(ring, new=not exists)
+            with self.write():  # only once the file holds it
+                self.db.execute("DELETE FROM meta WHERE key = 'citizen_key'")
+                self.db["meta"].upsert({"key": "citizen_key_ring", "value": ring.ring_id}, pk="key")
+            return ring
+        if exists:
+            ring = read_ring(path)
+            known = self.meta("citizen_key_ring")
+            if known and known != ring.ring_id:
+                raise StoreError(f"the citizen key file {path} belongs to another database: name this "
+                                 "database's own file in [backend] citizen_key_file")
+            if not known:
+                with self.write():
+                    self.db["meta"].upsert({"key": "citizen_key_ring", "value": ring.ring_id}, pk="key")
+            return ring
+        held = self._hashes_held()
+        if held:
+            raise StoreError(
+                f"the citizen key file {path} is missing, and the database holds {held} ID-number hashes "
+                "made with it: restore the file from its backup (see docs/deploy.md), or, if it is lost "
+                "for good, run `kiosk citizen-key reset` (dossiers then cannot be found by ID number "
+                "until they are sent again)")
+        ring = new_ring()
+        try:
+            self._write_ring(ring, new=True)
+        except FileExistsError:  # another process starting on the same database made it first
+            ring = read_ring(path)
+        with self.write():
+            self.db["meta"].upsert({"key": "citizen_key_ring", "value": ring.ring_id}, pk="key")
+        return ring
+
+    def _write_ring(self, ring: Ring, new: bool) -> None:
+        try:
+            write_ring(self.key_file, ring, new)
+        except FileExistsError:
+            raise
+        except OSError as error:
+            raise KeyFileError(f"cannot write the citizen key file {self.key_file}: {error}") from None
+
+    @property
+    def citizen_keys(self) -> CitizenKeys:
+        if self._keys is None:
+            raise StoreError("this store was opened without its citizen keys")
+        return self._keys
+
     def citizen_key(self, id_number: str) -> str:
-        """A keyed hash of a citizen's ID number: lets us find their dossiers and audit
-        lookups without keeping the number, and cannot be reversed by trying all numbers
-        without the key."""
-        key = bytes.fromhex(self.meta("citizen_key") or "")
-        return hmac.new(key, id_number.encode(), hashlib.sha256).hexdigest()
+        """The hash new rows keep of a citizen's ID number: lets us find their dossiers and audit
+        lookups without keeping the number. Keyed with a secret kept apart from the database,
+        and slow (scrypt): trying all numbers takes years even with the key."""
+        return self.citizen_keys.newest_hash(id_number)
+
+    def citizen_hashes(self, id_number: str) -> list[str]:
+        """The number's hash under every live key: what a look-up looks for. Some 35 ms each:
+        run it off the event loop."""
+        return self.citizen_keys.all_hashes(id_number)
+
+    def rotate_citizen_key(self) -> int:
+        """Add a key to the ring, which new hashes use from now on; its number."""
+        ring = self.citizen_keys.ring.with_new_key()
+        self._write_ring(ring, new=False)
+        return ring.newest.number
+
+    def citizen_key_status(self) -> list[dict]:
+        """Each key of the ring, newest last, with how many dossiers and audited look-ups hold its hashes."""
+        ring = self.citizen_keys.ring
+        found = []
+        for key in sorted(ring.keys, key=lambda k: k.number):
+            dossiers = self.db.execute("SELECT COUNT(*) FROM dossiers WHERE applicant_key LIKE ?", [key.like])
+            lookups = self.db.execute("SELECT COUNT(*) FROM citizen_lookups WHERE id_hash LIKE ?", [key.like])
+            found.append({"number": key.number, "kind": key.kind, "newest": key == ring.newest,
+                          "dossiers": dossiers.fetchone()[0], "lookups": lookups.fetchone()[0]})
+        return found
+
+    def retire_citizen_keys(self) -> tuple[list[int], int, int]:
+        """Drop every key but the newest, and the hashes made with them (a hash whose key is gone
+        finds nothing, and could only help someone holding a stolen copy of the old key).
+        Answers the retired key numbers, the dossiers that lost their ID look-up until they are
+        sent again, and the audited look-ups whose hash was cleared."""
+        ring = self.citizen_keys.ring
+        newest = ring.newest
+        with self.write():
+            dossiers = self.db.execute(
+                "UPDATE dossiers SET applicant_key = NULL WHERE applicant_key IS NOT NULL AND applicant_key NOT LIKE ?",
+                [newest.like]).rowcount
+            lookups = self.db.execute(
+                "UPDATE citizen_lookups SET id_hash = '' WHERE id_hash != '' AND id_hash NOT LIKE ?",
+                [newest.like]).rowcount
+        retired = sorted(k.number for k in ring.keys if k != newest)
+        if retired:
+            self._write_ring(Ring(ring.ring_id, (newest,)), new=False)
+        return retired, dossiers, lookups
+
+    def reset_citizen_keys(self) -> tuple[int, int]:
+        """When the key file is lost for good: clear every hash and make a new ring. Answers the
+        dossiers that lost their ID look-up and the audited look-ups whose hash was cleared."""
+        if self.key_file.exists():
+            raise StoreError(f"the citizen key file {self.key_file} exists: use `kiosk citizen-key rotate` "
+                             "and `kiosk citizen-key retire` instead")
+        ring = new_ring()
+        with self.write():
+            dossiers = self.db.execute("UPDATE dossiers SET applicant_key = NULL WHERE applicant_key IS NOT NULL").rowcount
+            lookups = self.db.execute("UPDATE citizen_lookups SET id_hash = '' WHERE id_hash != ''").rowcount
+            self.db.execute("DELETE FROM meta WHERE key = 'citizen_key'")
+            self.db["meta"].upsert({"key": "citizen_key_ring", "value": ring.ring_id}, pk="key")
+            self._write_ring(ring, new=True)
+        self._keys = CitizenKeys(self.key_file, ring)
+        return dossiers, lookups
+
+    # -- rate limits -----------------------------------------------------------
+
+    def take_limits(self, checks: Sequence[LimitCheck], now: float) -> LimitCheck | None:
+        """Count one call against every check, in one write transaction, unless one is used up:
+        then count nothing and answer that check. Requests in flight together cannot all pass."""
+        with self.write():
+            self.db.execute("DELETE FROM limit_events WHERE at <= ?", [now - LIMIT_MEMORY])
+            for check in checks:
+                used = self.db.execute(
+                    "SELECT COUNT(*) FROM limit_events WHERE name = ? AND key = ? AND at > ?",
+                    [check.name, check.key, now - check.period]).fetchone()[0]
+                if used >= check.limit:
+                    return check
+            for name, key in dict.fromkeys((c.name, c.key) for c in checks):
+                self.db.execute("INSERT INTO limit_events (name, key, at) VALUES (?, ?, ?)", [name, key, now])
+        return None
+
+    def give_back_limit(self, name: str, key: str) -> None:
+        """Uncount the last call of `name` for `key` (a login that turned out right)."""
+        with self.write():
+            self.db.execute(
+                "DELETE FROM limit_events WHERE id = (SELECT id FROM limit_events WHERE name = ? AND key = ? "
+                "ORDER BY at DESC, id DESC LIMIT 1)", [name, key])
 
     def put_dossiers(self, dossiers: Iterable[Dossier], applicant_ids: dict[str, str] | None = None) -> None:
         """Store dossiers; `applicant_ids` (code -> ID number) is kept only as keyed hashes."""
-        ids = applicant_ids or {}
+        # Hashed before the write lock is taken: some 35 ms each, and writers would wait on it.
+        keys = {code: self.citizen_key(number) for code, number in (applicant_ids or {}).items()}
         rows = (
             {"code": d.code, "procedure_code": d.procedure_code, "status": d.status, "data": _dump(d.to_dict()),
-             "applicant_key": self.citizen_key(ids[d.code]) if d.code in ids else None}
+             "applicant_key": keys.get(d.code)}
             for d in dossiers
         )
         with self.write():
@@ -372,9 +584,12 @@ class BackendStore:
         data = self.dossier_data(code)
         return Dossier.from_dict(data) if data else None
 
-    def dossiers_of_citizen(self, id_number: str) -> list[dict]:
+    def dossiers_of_citizen(self, id_number: str, hashes: Sequence[str] | None = None) -> list[dict]:
+        """A citizen's dossiers, by their number's hash under each live key (`hashes`, when the
+        caller made them already, off the event loop)."""
+        found = list(hashes) if hashes is not None else self.citizen_hashes(id_number)
         rows = self.db.execute(
-            "SELECT data FROM dossiers WHERE applicant_key = ? ORDER BY code", [self.citizen_key(id_number)]
+            f"SELECT data FROM dossiers WHERE applicant_key IN ({', '.join('?' * len(found))}) ORDER BY code", found
         )
         return [json.loads(r[0]) for r in rows]
 

@@ -3,6 +3,7 @@ statistics."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 from collections import Counter
@@ -19,17 +20,19 @@ from ..domain.terminal import Health, TerminalConfig
 from ..domain.text import mask_name
 from .errors import RequestError
 from .http import (
-    CALENDAR, CITIZEN_LIMIT, CLOCK, ENROL_LIMIT, QUEUE, RATINGS, STORE, TERMINALS,
-    client_address, idempotency_key, json_response, path_int, read_json, require_admin, terminal_id,
+    CALENDAR, CLOCK, LIMITS, QUEUE, RATINGS, STORE, TERMINALS, client_address, idempotency_key, json_response,
+    path_int, read_json, require_admin, take_limits, terminal_id,
 )
 from .ratings import audit_citizen_lookup
+from .store import LimitCheck
 
 PROOFS = ("qr", "chip")
+ENROLMENTS_PER_MINUTE = 10  # per client address: an installer types a code a few times at most
 
 
-def _terminal(request: web.Request) -> int:
+async def _terminal(request: web.Request) -> int:
     number = path_int(request, "id")
-    if not request.app[TERMINALS].exists(number):
+    if not await request.app[STORE].run(request.app[TERMINALS].exists, number):
         raise RequestError(404, "terminal_not_found", f"No terminal has the id {number}.")
     return number
 
@@ -54,23 +57,32 @@ async def post_enrol(request: web.Request) -> web.Response:
     body = await read_json(request, Enrolment)
     address = client_address(request)
     # Every well-formed try counts, right or wrong, so that codes are guessed no faster than this.
-    if not request.app[ENROL_LIMIT].allow(address):
-        raise RequestError(429, "too_many_enrolments", "Too many enrolment attempts from this address; try again in a minute.")
-    now = request.app[CLOCK]()
-    number, token, name = request.app[TERMINALS].enrol(body.code, (body.name or "").strip() or None, now)
-    request.app[STORE].audit(f"terminal {number}", "terminal_enrolled", f"terminal {number}",
-                             {"name": name, "address": address}, now)
+    await take_limits(request, [LimitCheck("enrol", address, ENROLMENTS_PER_MINUTE, 60)], "too_many_enrolments",
+                      "Too many enrolment attempts from this address; try again in a minute.")
+    store, now = request.app[STORE], request.app[CLOCK]()
+
+    def enrol() -> tuple[int, str]:
+        number, token, name = request.app[TERMINALS].enrol(body.code, (body.name or "").strip() or None, now)
+        store.audit(f"terminal {number}", "terminal_enrolled", f"terminal {number}", {"name": name, "address": address}, now)
+        return number, token
+
+    number, token = await store.run(enrol)
     return json_response({"id": number, "token": token}, status=201)
 
 
 async def post_heartbeat(request: web.Request) -> web.Response:
-    caller = terminal_id(request)
+    caller = await terminal_id(request)
     number = path_int(request, "id")
     if caller != number:
         raise RequestError(403, "forbidden", "A terminal sends its own heartbeat only.")
     health = await read_json(request, Health)
-    request.app[TERMINALS].heartbeat(number, health, request.app[CLOCK]())
-    version, config = request.app[TERMINALS].config(number)
+    terminals, now = request.app[TERMINALS], request.app[CLOCK]()
+
+    def beat() -> tuple[int, TerminalConfig]:
+        terminals.heartbeat(number, health, now)
+        return terminals.config(number)
+
+    version, config = await request.app[STORE].run(beat)
     return json_response({"config_version": version, "config": config.to_dict()})
 
 
@@ -82,7 +94,7 @@ def unknown_services(app: Mapping, config: TerminalConfig) -> list[str]:
 
 async def get_config(request: web.Request) -> web.Response:
     require_admin(request)
-    version, config = request.app[TERMINALS].config(_terminal(request))
+    version, config = await request.app[STORE].run(request.app[TERMINALS].config, await _terminal(request))
     return json_response({"config_version": version, "config": config.to_dict()})
 
 
@@ -104,17 +116,22 @@ def config_changes(old: TerminalConfig, new: TerminalConfig) -> dict[str, list[A
 
 async def put_config(request: web.Request) -> web.Response:
     require_admin(request)
-    number = _terminal(request)
+    number = await _terminal(request)
     config = await read_json(request, TerminalConfig)
-    unknown = unknown_services(request.app, config)
-    if unknown:
-        # 409, not 400: the body is well formed but does not fit this site's queue.
-        raise RequestError(409, "unknown_services", f"services: no service has the letters {unknown}")
-    terminals = request.app[TERMINALS]
-    _, old = terminals.config(number)
-    version = terminals.set_config(number, config)
-    request.app[STORE].audit("admin token", "terminal_config_changed", f"terminal {number}",
-                             {"version": version, "changes": config_changes(old, config)}, request.app[CLOCK]())
+    terminals, store, now = request.app[TERMINALS], request.app[STORE], request.app[CLOCK]()
+
+    def save() -> int:
+        unknown = unknown_services(request.app, config)
+        if unknown:
+            # 409, not 400: the body is well formed but does not fit this site's queue.
+            raise RequestError(409, "unknown_services", f"services: no service has the letters {unknown}")
+        _, old = terminals.config(number)
+        version = terminals.set_config(number, config)
+        store.audit("admin token", "terminal_config_changed", f"terminal {number}",
+                    {"version": version, "changes": config_changes(old, config)}, now)
+        return version
+
+    version = await store.run(save)
     return json_response({"config_version": version, "config": config.to_dict()})
 
 
@@ -134,14 +151,25 @@ class CitizenLookup(JsonMixin):
 
 async def post_by_citizen(request: web.Request) -> web.Response:
     """A citizen's dossiers, for a kiosk that has just read their card."""
-    terminal = terminal_id(request)
-    if not request.app[CITIZEN_LIMIT].allow(terminal):
-        raise RequestError(429, "too_many_lookups", "Too many citizen lookups from this terminal; try again in a minute.")
+    terminal = await terminal_id(request)
+    limits = request.app[LIMITS]
+    # Per terminal and for the whole site, so that more tokens do not make harvesting faster.
+    await take_limits(request, [LimitCheck("citizen_lookup", str(terminal), limits.citizen_lookups_per_minute, 60),
+                                LimitCheck("citizen_lookup", "site", limits.citizen_lookups_per_minute_site, 60)],
+                      "too_many_lookups", "Too many citizen lookups from this terminal or this centre; try again in a minute.")
     lookup = await read_json(request, CitizenLookup)
     store = request.app[STORE]
-    found = store.dossiers_of_citizen(lookup.id_number)
-    audit_citizen_lookup(store, terminal, store.citizen_key(lookup.id_number), lookup.proof, len(found),
-                         request.app[CLOCK]())
+    # Some 35 ms a key (scrypt): off the event loop, which serves every other kiosk meanwhile.
+    hashes, newest = await asyncio.to_thread(
+        lambda: (store.citizen_hashes(lookup.id_number), store.citizen_key(lookup.id_number)))
+    now = request.app[CLOCK]()
+
+    def look_up() -> list[dict]:
+        found = store.dossiers_of_citizen(lookup.id_number, hashes)
+        audit_citizen_lookup(store, terminal, newest, lookup.proof, len(found), now)
+        return found
+
+    found = await store.run(look_up)
     dossiers = []
     for data in found:
         status = Status(data["status"])
@@ -154,10 +182,15 @@ async def post_by_citizen(request: web.Request) -> web.Response:
 
 
 async def post_rating(request: web.Request) -> web.Response:
-    terminal = terminal_id(request)
+    terminal = await terminal_id(request)
     key = idempotency_key(request, required=False)
     rating = await read_json(request, Rating)
-    number, created = request.app[RATINGS].add(rating, terminal, key, request.app[CLOCK]())
+    limits = request.app[LIMITS]
+    await take_limits(request, [LimitCheck("rating", str(terminal), limits.ratings_per_minute, 60),
+                                LimitCheck("rating", str(terminal), limits.ratings_per_hour, 3600)],
+                      "too_many_ratings", "Too many ratings from this terminal; the rest wait and are sent later.")
+    ratings = request.app[RATINGS]
+    number, created = await request.app[STORE].run(ratings.add, rating, terminal, key, request.app[CLOCK]())
     return json_response({"id": number, **rating.to_dict()}, status=201 if created else 200)
 
 
@@ -196,7 +229,8 @@ def daily_stats(app: Mapping, day: dt.date, now: dt.datetime) -> dict:
 async def get_daily_stats(request: web.Request) -> web.Response:
     require_admin(request)
     now = request.app[CLOCK]()
-    return json_response(daily_stats(request.app, stats_day(request.query.get("date"), now), now))
+    day = stats_day(request.query.get("date"), now)
+    return json_response(await request.app[STORE].run(daily_stats, request.app, day, now))
 
 
 def add_routes(app: web.Application, api: str) -> None:

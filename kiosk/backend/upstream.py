@@ -291,15 +291,15 @@ class PullReport:
 async def pull_catalogue(client: UpstreamClient, store: BackendStore) -> PullReport:
     """Pull the whole catalogue and add it to the store, in one transaction; nothing changes
     when nothing could be read (UpstreamError when the list itself could not be had)."""
-    levels, fields = store.levels(), store.fields()
+    levels, fields = await store.run(store.levels), await store.run(store.fields)
     if not levels:
         raise UpstreamError("the backend has no administrative levels yet; load a site first")
     records, failed = await client.procedure_records()
     if failed and not records:
         raise UpstreamError(f"no LayThuTuc was answered ({len(failed)} tried), the first: {failed[0]}")
     parsed = await asyncio.to_thread(parse_dvcqg, records, levels, fields)
-    version = (store.add_procedures(parsed.procedures, parsed.fields) if parsed.procedures
-               else store.catalogue_version)
+    version = await store.run(lambda: store.add_procedures(parsed.procedures, parsed.fields) if parsed.procedures
+                              else store.catalogue_version)
     return PullReport(len(parsed.procedures), [f.code for f in parsed.fields],
                       [{"index": p.index, "code": p.code, "reason": p.reason} for p in parsed.problems],
                       failed, version)
@@ -354,9 +354,10 @@ class Upstream:
         the backend lacks it or its copy from there is old; None when nobody knows it.
         RequestError 503/504 `upstream_unavailable` when it had to be asked and did not answer
         (an old copy is answered instead, when there is one)."""
-        held = self._held(code)
+        store = self.store
+        held = await store.run(self._held, code)
         if held and self._fresh(held):
-            return self.store.dossier_data(code)
+            return await store.run(store.dossier_data, code)
         task = self._inflight.get(code)
         if task is None:  # kiosks asking for the same code at once share one look-up
             task = asyncio.create_task(self._fetch(code))
@@ -371,13 +372,13 @@ class Upstream:
                 log.warning("looking dossiers up in the province's one-stop system fails: %s", error)
             self._failing = type(error)
             if held:
-                return self.store.dossier_data(code)  # better an older answer than none
+                return await store.run(store.dossier_data, code)  # better an older answer than none
             status = 504 if isinstance(error, UpstreamTimeout) else 503
             raise RequestError(status, "upstream_unavailable", UNAVAILABLE) from None
         if self._failing is not None:
             log.warning("the province's one-stop system answers look-ups again")
             self._failing = None
-        return self.store.dossier_data(code) if found else None
+        return await store.run(store.dossier_data, code) if found else None
 
     def _done(self, code: str, task: asyncio.Task) -> None:
         self._inflight.pop(code, None)
@@ -399,7 +400,7 @@ class Upstream:
             dossier_from_record(record, steps)
         except ValueError as error:
             raise UpstreamError(f"TraCuuHoSo answered a record that cannot be read: {error}") from None
-        self._keep(record, steps)
+        await self.store.run(self._keep, record, steps)
         return True
 
     def _keep(self, record: dict, steps: list[dict]) -> None:
@@ -409,11 +410,15 @@ class Upstream:
 
     # -- the catalogue --
 
+    def _pulled(self) -> None:
+        with self.store.write():
+            self.store.db["meta"].upsert({"key": PULLED_AT, "value": self.clock().isoformat()}, pk="key")
+
     async def _pull_on_schedule(self) -> None:
         every = self.settings.catalogue_hours * 3600
         while True:
             try:
-                last = dt.datetime.fromisoformat(self.store.meta(PULLED_AT) or "")
+                last = dt.datetime.fromisoformat(await self.store.run(self.store.meta, PULLED_AT) or "")
                 wait = every - (self.clock() - last).total_seconds()
             except ValueError:
                 wait = 0  # never pulled
@@ -429,8 +434,7 @@ class Upstream:
                             type(error).__name__, " ".join(str(error).split())[:300], PULL_RETRY // 60)
                 await asyncio.sleep(min(PULL_RETRY, every))
                 continue
-            with self.store.write():
-                self.store.db["meta"].upsert({"key": PULLED_AT, "value": self.clock().isoformat()}, pk="key")
+            await self.store.run(self._pulled)
             log.info("pulled the catalogue from the province's one-stop system: %d procedures, %d skipped, "
                         "%d failed; version %s", report.imported, len(report.skipped), len(report.failed),
                         report.catalogue_version)

@@ -21,7 +21,8 @@ from ..domain.rating import Rating
 from ..domain.serial import DataShapeError
 from ..domain.terminal import Health, TerminalConfig
 from .connectivity import Connectivity
-from .errors import BackendError, NotFound, Offline, Rejected, ServerError, Timeout, Unauthorized, UpstreamUnavailable
+from .errors import (BackendError, NotFound, Offline, Rejected, ServerError, Timeout, TooManyRequests, Unauthorized,
+                     UpstreamUnavailable)
 
 API = "/api/v1"
 
@@ -254,4 +255,6 @@ def _client_error(status: int, data: bytes) -> BackendError:
         return Unauthorized(message)
     if status == 404:
         return NotFound(message)
+    if status == 429:
+        return TooManyRequests(message, code=code, status=status)
     return Rejected(message, code=code, status=status)

@@ -19,7 +19,7 @@ import sqlite_utils
 from ..domain.rating import Rating
 from ..domain.terminal import Health
 from .api import API, BackendClient
-from .errors import BackendError, NotFound, Rejected, Unauthorized
+from .errors import BackendError, NotFound, Rejected, TooManyRequests, Unauthorized
 from .files import move_aside
 
 log = logging.getLogger("kiosk.client")
@@ -91,6 +91,8 @@ class Outbox:
             body = json.loads(item["body"])
             try:
                 await client.send(item["method"], item["path"], body, item["key"])
+            except TooManyRequests:
+                break  # the backend's ceiling for this kiosk: the rest waits for the next sync
             except (Rejected, NotFound) as error:
                 log.warning("outbox: the backend refused %s %s for good: %s", item["kind"], item["id"], error.detail)
                 dropped += 1

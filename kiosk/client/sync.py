@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from ..domain.terminal import Health, TerminalConfig
@@ -38,11 +40,27 @@ async def sync_catalogue(client: BackendClient, store: LocalStore) -> CatalogueS
         store.mark_checked()
         changed = False
     else:
-        # Checking 10,000 procedures takes a while: not on the loop that draws the screen.
-        catalogue = await asyncio.to_thread(parse_catalogue, fetch.body)
-        store.apply_parsed(catalogue, fetch.etag)
+        # Checking and writing 10,000 procedures takes a second: not on the loop that draws the
+        # screen, and not in a thread of its process either, where json.loads holds the GIL for
+        # a quarter of a second at a time: in a worker process, which writes the store itself.
+        worker = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            await asyncio.get_running_loop().run_in_executor(worker, _apply, store.path, fetch.body, fetch.etag)
+        finally:
+            worker.shutdown(wait=False)  # never wait on the loop; a cancelled write rolls back
         changed = True
     return CatalogueSync(changed, store.version, len(store), fetch.bytes_on_wire, time.monotonic() - started)
+
+
+def _apply(path, body: bytes, etag: str | None) -> None:
+    """Runs in a worker process, with a connection of its own: the store's own connection
+    sees the new catalogue once this one commits. CatalogueError comes back to the caller."""
+    catalogue = parse_catalogue(body)
+    writer = LocalStore(path, snapshot=None)
+    try:
+        writer.apply_parsed(catalogue, etag)
+    finally:
+        writer.close()
 
 
 async def sync_all(client: BackendClient, store: LocalStore, outbox: Outbox) -> tuple[CatalogueSync, Replay]:

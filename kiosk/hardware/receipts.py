@@ -2,6 +2,10 @@
 
 Thermal printers' code pages cannot print most Vietnamese letters, so every receipt is a
 1-bit picture at the printer's width, with the text drawn in the font shipped in kiosk/assets/.
+
+A receipt speaks the language of the session it is printed for (`language`, "vi" or "en"),
+its words through the catalogue of kiosk.i18n like the screens'; the data on it (procedure,
+documents, agencies) are printed as published.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from ..domain.calendar import TIMEZONE, now
 from ..domain.dossier import DossierReport, Status, Timeliness
 from ..domain.procedure import Fee, Procedure
 from ..domain.queue import Ticket
+from ..i18n import N_, money, pick, processing_time, translate
 
 FONTS = ASSETS / "fonts"
 
@@ -32,7 +37,8 @@ MARGIN = 10
 SMALL, BODY, LARGE, TITLE = 20, 24, 28, 32
 """Font sizes in dots (8 dots are 1 mm at 203 dpi): body text is about 3 mm high."""
 
-CHANNEL_NAMES = {"in_person": "Nộp trực tiếp", "online": "Nộp trực tuyến", "postal": "Nộp qua bưu chính"}
+CHANNEL_NAMES = {"in_person": N_("In person"), "online": N_("Online"), "postal": N_("By post")}
+"""The ways of submitting, in the words the procedure screen uses too."""
 
 
 @functools.lru_cache(maxsize=None)
@@ -161,163 +167,155 @@ def local(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(TIMEZONE) if moment.tzinfo else moment
 
 
-def when(moment: dt.datetime) -> str:
-    return f"{local(moment):%H:%M ngày %d/%m/%Y}"
+def when(moment: dt.datetime, language: str = "vi") -> str:
+    """"16:30 ngày 28/09/2022", "16:30 on 28/09/2022": day before month in both languages, as
+    in Vietnam."""
+    return translate("{time} on {date}", language).format(time=f"{local(moment):%H:%M}", date=day(moment))
 
 
 def day(moment: dt.datetime) -> str:
     return f"{local(moment):%d/%m/%Y}"
 
 
-def money(fee: Fee) -> str:
-    """"50.000 đồng" (Vietnamese groups thousands with dots), "50 USD" in the fee's own
-    currency when it is not dong, or "Miễn phí"."""
-    unit = "đồng" if fee.currency == "VND" else fee.currency
-    amount = "Miễn phí" if fee.amount_vnd == 0 else f"{fee.amount_vnd:,} {unit}".replace(",", ".")
-    return f"{amount} ({fee.description})" if fee.description else amount
-
-
-def queue_ticket(ticket: Ticket, *, office_name: str, url: str, width: int, priority_name: str | None = None) -> Image.Image:
-    """A queue ticket: the number large, who is ahead, the wait, and a QR to follow the queue at `url`."""
+def queue_ticket(ticket: Ticket, *, office_name: str, url: str, width: int, priority_name: str | None = None,
+                 language: str = "vi") -> Image.Image:
+    """A queue ticket: the number large, who is ahead, the wait, and a QR to follow the queue at `url`.
+    `priority_name` is the priority group's name, already in `language`."""
+    _ = functools.partial(translate, language=language)
     sheet = Sheet(width)
     sheet.space(8)
     if office_name:
         sheet.text(office_name.upper(), LARGE, bold=True, center=True)
         sheet.rule()
-    sheet.heading("PHIẾU SỐ THỨ TỰ")
-    sheet.text("Queue ticket", SMALL, center=True)
+    sheet.heading(_("QUEUE TICKET"))
     sheet.space(8)
-    sheet.text(ticket.service.name, LARGE, center=True)
-    sheet.text(ticket.service.name_en, SMALL, center=True)
+    sheet.text(pick(ticket.service.name, ticket.service.name_en, language), LARGE, center=True)
     sheet.space(16)
     sheet.big(ticket.display)
     sheet.space(16)
     if ticket.priority:
-        sheet.banner("ƯU TIÊN · PRIORITY")
+        sheet.banner(_("PRIORITY"))
         if priority_name:
             sheet.text(priority_name, LARGE, bold=True, center=True)
         sheet.space(4)
     sheet.rule()
     if ticket.people_ahead > 0:
-        sheet.text(f"Trước bạn còn {ticket.people_ahead} người", LARGE, bold=True, center=True)
-        sheet.text(f"Chờ khoảng {ticket.estimated_wait_minutes} phút", LARGE, center=True)
-        sheet.text(f"{ticket.people_ahead} ahead of you, about {ticket.estimated_wait_minutes} min", SMALL, center=True)
+        sheet.text(_("{} people ahead of you").format(ticket.people_ahead), LARGE, bold=True, center=True)
+        sheet.text(_("About {} minutes to wait").format(ticket.estimated_wait_minutes), LARGE, center=True)
     else:
-        sheet.text("Bạn là người tiếp theo", LARGE, bold=True, center=True)
-        sheet.text("You are next", SMALL, center=True)
+        sheet.text(_("You are next"), LARGE, bold=True, center=True)
     sheet.space(6)
-    sheet.text(f"Lấy số lúc {when(ticket.issued_at)}", BODY, center=True)
+    sheet.text(_("Number taken at {}").format(when(ticket.issued_at, language)), BODY, center=True)
     sheet.space(12)
     sheet.qr(url)
-    sheet.text("Quét mã để xem lượt của bạn", BODY, center=True)
-    sheet.text("Scan to follow your turn", SMALL, center=True)
+    sheet.text(_("Scan the code to follow your turn"), BODY, center=True)
     sheet.space(8)
-    sheet.text("Xin giữ phiếu, chờ gọi số.", BODY, center=True)
+    sheet.text(_("Please keep this ticket and wait for your number to be called."), BODY, center=True)
     return sheet.picture()
 
 
 def procedure_checklist(procedure: Procedure, *, width: int, office_name: str = "",
-              printed_at: dt.datetime | None = None) -> Image.Image:
+                        printed_at: dt.datetime | None = None, language: str = "vi") -> Image.Image:
     """What to bring for a procedure, per case, with times, fees and a QR to apply online."""
+    _ = functools.partial(translate, language=language)
     sheet = Sheet(width)
     sheet.space(8)
     if office_name:
         sheet.text(office_name.upper(), BODY, bold=True, center=True)
         sheet.rule()
-    sheet.heading("GIẤY TỜ CẦN CHUẨN BỊ")
-    sheet.text("Documents to bring", SMALL, center=True)
+    sheet.heading(_("DOCUMENTS TO BRING"))
     sheet.space(8)
     sheet.text(procedure.name, LARGE, bold=True)
-    sheet.text(f"Mã thủ tục: {procedure.code}", SMALL)
+    sheet.text(_("Procedure code: {}").format(procedure.code), SMALL)
     for case in procedure.cases:
         sheet.rule()
         if case.name:
-            sheet.text(f"Trường hợp: {case.name}", BODY, bold=True)
+            sheet.text(_("If: {}").format(case.name), BODY, bold=True)
             sheet.space(4)
         for document in case.documents:
             sheet.checkbox(document.name)
-            copies = [f"{document.originals} bản chính" if document.originals else "",
-                      f"{document.copies} bản sao" if document.copies else ""]
+            copies = [_("{} original(s)").format(document.originals) if document.originals else "",
+                      _("{} copy(ies)").format(document.copies) if document.copies else ""]
             if any(copies):
                 sheet.text(", ".join(c for c in copies if c), BODY, indent=34)
             if document.form:
-                sheet.text(f"Mẫu: {document.form}", SMALL, indent=34)
+                sheet.text(_("Form: {}").format(document.form), SMALL, indent=34)
             if document.note:
-                sheet.text(f"Lưu ý: {document.note}", SMALL, indent=34)
+                sheet.text(_("Note: {}").format(document.note), SMALL, indent=34)
             sheet.space(6)
     sheet.rule()
-    sheet.text("Thời hạn và phí, lệ phí", LARGE, bold=True)
+    sheet.text(_("Time and fees"), LARGE, bold=True)
     for terms in procedure.channels:
         sheet.space(4)
-        sheet.text(CHANNEL_NAMES.get(terms.channel, terms.channel), BODY, bold=True)
-        sheet.text(f"Thời hạn: {terms.time_text}", BODY, indent=16)
+        channel = CHANNEL_NAMES.get(terms.channel)
+        sheet.text(_(channel) if channel else terms.channel, BODY, bold=True)
+        sheet.text(_("Time: {}").format(processing_time(terms, language)), BODY, indent=16)
         for fee in terms.fees or [Fee(0)]:
-            sheet.text(f"Phí: {money(fee)}", BODY, indent=16)
+            sheet.text(_("Fee: {}").format(money(fee, language)), BODY, indent=16)
     if procedure.agencies:
         sheet.space(4)
-        sheet.text(f"Cơ quan thực hiện: {', '.join(procedure.agencies)}", BODY)
+        sheet.text(_("Handled by: {}").format(", ".join(procedure.agencies)), BODY)
     if procedure.online_url and procedure.online_level != "none":
         sheet.rule()
-        whole = "toàn trình" if procedure.online_level == "full" else "một phần"
-        sheet.text(f"Có thể nộp trực tuyến ({whole})", BODY, bold=True, center=True)
+        online = _("You can apply online (all of it)") if procedure.online_level == "full" else _(
+            "You can apply online (in part)")
+        sheet.text(online, BODY, bold=True, center=True)
         sheet.space(6)
         sheet.qr(procedure.online_url)
-        sheet.text("Quét mã để nộp hồ sơ trực tuyến", BODY, center=True)
-        sheet.text("Scan to apply online", SMALL, center=True)
+        sheet.text(_("Scan the code to apply online"), BODY, center=True)
     sheet.space(8)
-    sheet.text(f"In lúc {when(printed_at or now())}", SMALL, center=True)
+    sheet.text(_("Printed at {}").format(when(printed_at or now(), language)), SMALL, center=True)
     return sheet.picture()
 
 
-def dossier_slip(report: DossierReport, *, width: int, printed_at: dt.datetime | None = None) -> Image.Image:
+def dossier_slip(report: DossierReport, *, width: int, printed_at: dt.datetime | None = None,
+                 language: str = "vi") -> Image.Image:
     """Where a dossier is: status, timeliness, who holds it, the appointment and where to collect.
 
     The applicant's name is left off: the slip is about the dossier, and the simulator keeps
     what it prints on disk."""
+    _ = functools.partial(translate, language=language)
     dossier = report.dossier
     status = Status(dossier.status)
     sheet = Sheet(width)
     sheet.space(8)
-    sheet.heading("TÌNH TRẠNG HỒ SƠ")
-    sheet.text("Dossier status", SMALL, center=True)
+    sheet.heading(_("DOSSIER STATUS"))
     sheet.space(8)
     sheet.heading(dossier.code, LARGE)
     sheet.text(dossier.procedure_name, BODY, center=True)
     sheet.rule()
-    sheet.banner(status.label_vi)
-    sheet.text(status.label_en, SMALL, center=True)
+    sheet.banner(pick(status.label_vi, status.label_en, language))
     if report.timeliness is not None:
         sheet.space(4)
-        sheet.text(_standing(report.timeliness, report.working_days_left), LARGE, bold=True, center=True)
-        sheet.text(report.timeliness.label_en, SMALL, center=True)
+        sheet.text(_standing(report.timeliness, report.working_days_left, language), LARGE, bold=True, center=True)
     sheet.rule()
-    sheet.text(f"Tiếp nhận: {when(dossier.received_at)}", BODY)
+    sheet.text(_("Received: {}").format(when(dossier.received_at, language)), BODY)
     if dossier.due_at:
-        sheet.text(f"Hẹn trả kết quả: {day(dossier.due_at)}", BODY, bold=True)
+        sheet.text(_("Result due: {}").format(day(dossier.due_at)), BODY, bold=True)
     if dossier.holder:
         holder = dossier.holder
         sheet.space(6)
-        sheet.text("Hồ sơ đang ở:", BODY, bold=True)
+        sheet.text(_("Your dossier is with:"), BODY, bold=True)
         sheet.text(", ".join(x for x in (holder.department, holder.agency) if x), BODY, indent=16)
         officer = " ".join(x for x in (holder.officer_title, holder.officer_name) if x)
         if officer:
             sheet.text(officer, BODY, indent=16)
     if dossier.requested_documents:
         sheet.space(6)
-        sheet.text("Cần bổ sung:", BODY, bold=True)
+        sheet.text(_("Documents to add:"), BODY, bold=True)
         for name in dossier.requested_documents:
             sheet.checkbox(name)
     if dossier.fees_outstanding:
         sheet.space(6)
-        sheet.text("Cần nộp:", BODY, bold=True)
+        sheet.text(_("To pay:"), BODY, bold=True)
         for fee in dossier.fees_outstanding:
-            sheet.text(f"- {money(fee)}", BODY, indent=16)
+            sheet.text(f"- {money(fee, language)}", BODY, indent=16)
     if dossier.collection:
         sheet.space(6)
-        sheet.text("Nơi nhận kết quả:", BODY, bold=True)
+        sheet.text(_("Collect the result at:"), BODY, bold=True)
         sheet.text(dossier.collection.place, BODY, indent=16)
         if dossier.collection.available_from:
-            sheet.text(f"Từ ngày {day(dossier.collection.available_from)}", BODY, indent=16)
+            sheet.text(_("From {}").format(day(dossier.collection.available_from)), BODY, indent=16)
         if dossier.collection.note:
             sheet.text(dossier.collection.note, SMALL, indent=16)
     if dossier.note:
@@ -325,30 +323,34 @@ def dossier_slip(report: DossierReport, *, width: int, printed_at: dt.datetime |
         sheet.text(dossier.note, BODY)
     sheet.space(12)
     sheet.qr(dossier.code, dots=160)
-    sheet.text("Quét mã này ở máy tra cứu để xem lại", SMALL, center=True)
-    sheet.text(f"In lúc {when(printed_at or now())}", SMALL, center=True)
+    sheet.text(_("Scan this code at the kiosk to look again"), SMALL, center=True)
+    sheet.text(_("Printed at {}").format(when(printed_at or now(), language)), SMALL, center=True)
     return sheet.picture()
 
 
-def _standing(timeliness: Timeliness, days_left: int | None) -> str:
+def _standing(timeliness: Timeliness, days_left: int | None, language: str) -> str:
+    label = pick(timeliness.label_vi, timeliness.label_en, language)
     if timeliness is Timeliness.NOT_YET_DUE and days_left is not None:
-        return f"{timeliness.label_vi}, còn {days_left} ngày làm việc" if days_left > 0 else "Đến hạn hôm nay"
+        if days_left <= 0:
+            return translate("Due today", language)
+        return translate("{}, {} working days left", language).format(label, days_left)
     if timeliness is Timeliness.OVERDUE and days_left is not None and days_left < 0:
-        return f"{timeliness.label_vi} {-days_left} ngày làm việc"
-    return timeliness.label_vi
+        return translate("{}, {} working days late", language).format(label, -days_left)
+    return label
 
 
 SAMPLE_URL = "https://example.org/t/in-thu"
 
 
-def samples(width: int) -> dict[str, Image.Image]:
-    """One receipt of each kind with made-up data, marked as a test print."""
+def samples(width: int, language: str = "vi") -> dict[str, Image.Image]:
+    """One receipt of each kind with made-up data (in Vietnamese, as real data is), marked as
+    a test print."""
     from ..domain.dossier import Collection, Dossier, Holder
     from ..domain.procedure import Case, ChannelTerms, Document
     from ..domain.queue import TicketService
 
     moment = now()
-    mark = "IN THỬ - DỮ LIỆU MẪU"
+    mark = translate("TEST PRINT - SAMPLE DATA", language)
     ticket = Ticket(
         id="in-thu", service=TicketService("A", "Hộ tịch, chứng thực, tư pháp", "Civil status, certification, justice"),
         number=12, display="A012", day=moment.date().isoformat(), priority="elderly", status="waiting",
@@ -381,8 +383,9 @@ def samples(width: int) -> dict[str, Image.Image]:
     )
     return {
         "queue_ticket": queue_ticket(ticket, office_name=mark, url=SAMPLE_URL, width=width,
-                                     priority_name="Người cao tuổi"),
-        "procedure_checklist": procedure_checklist(procedure, width=width, office_name=mark, printed_at=moment),
+                                     priority_name=translate("Elderly person", language), language=language),
+        "procedure_checklist": procedure_checklist(procedure, width=width, office_name=mark, printed_at=moment,
+                                                   language=language),
         "dossier_slip": dossier_slip(DossierReport(dossier, Timeliness.NOT_YET_DUE, 2), width=width,
-                                     printed_at=moment),
+                                     printed_at=moment, language=language),
     }

@@ -26,6 +26,30 @@ class KioskScreen(Screen):
     def deactivate(self) -> None:
         pass
 
+    def say(self, message: str, *args) -> None:
+        """Show `message` (English, as the code writes it) in the screen's `message` property,
+        translated and formatted with `args`, and again in the other language when the
+        citizen changes it; an argument that is a (Vietnamese, English) pair of data words is
+        picked in the language shown."""
+        if not getattr(self, "_watching_language", False):
+            self.app.fbind("language", self._say_again)
+            self._watching_language = True
+        self._said = (message, args)
+        self._show_said()
+
+    def _say_again(self, *_args) -> None:
+        if getattr(self, "_said", None) and self.message == self._shown:
+            self._show_said()  # not when the screen has set its message another way since
+
+    def _show_said(self) -> None:
+        self.message = self._shown = in_language(self.app, *self._said[:1], *self._said[1])
+
+
+def in_language(app, message: str, *args) -> str:
+    """`message` (English) in the app's language, formatted with `args`, of which a
+    (Vietnamese, English) pair of data words is picked in that language."""
+    return app.t(message).format(*(app.pick(*arg) if isinstance(arg, tuple) else arg for arg in args))
+
 
 def load_kv(module_file: str) -> None:
     """Load the .kv file that sits beside a screen's module, once."""

@@ -3,69 +3,17 @@ works without the connection. A search button at the top opens the search screen
 
 from __future__ import annotations
 
-import asyncio
-import gc
-from dataclasses import dataclass
-from pathlib import Path
-
 from kivy.factory import Factory
 from kivy.properties import StringProperty
 
-from ..client.search import SearchIndex
-from ..client.store import LocalStore
-from ..domain.procedure import Field, Level, Procedure
+from ..domain.procedure import Field, Level
+from ..journeys.catalogue import CATALOGUE, Loaded
 from .base import KioskScreen, load_kv
 
 
-@dataclass
-class Loaded:
-    """One version of the local catalogue, read once and shared by the procedure screens."""
-
-    version: str | None
-    levels: list[Level]
-    fields: dict[str, Field]
-    procedures: dict[str, Procedure]
-    index: SearchIndex
-
-
-_loaded: Loaded | None = None
-_lock: asyncio.Lock | None = None
-
-
-def _read(path: Path, known: Loaded | None) -> Loaded:
-    """Runs in a thread: SQLite blocks, and the search index takes a while to build. A
-    connection of its own, since SQLite connections stay in the thread that opened them."""
-    store = LocalStore(path, snapshot=None)
-    try:
-        version = store.version
-        if known is not None and known.version == version:
-            return known
-        procedures = store.procedures()
-        return Loaded(
-            version=version,
-            levels=sorted(store.levels(), key=lambda level: level.rank),
-            fields={field.code: field for field in store.fields()},
-            procedures={p.code: p for p in procedures},
-            index=SearchIndex(procedures),
-        )
-    finally:
-        store.close()
-
-
 async def load_catalogue(app) -> Loaded:
-    """The local catalogue and its search index, rebuilt only when the catalogue's version changed."""
-    global _loaded, _lock
-    if _lock is None:
-        _lock = asyncio.Lock()
-    async with _lock:  # two screens asking at once build it once
-        known = _loaded
-        _loaded = await asyncio.to_thread(_read, app.services.store.path, known)
-        if _loaded is not known:
-            # The catalogue lives as long as the app: out of the collector's way, else each
-            # full collection walks thousands of procedures (0.4 s stalls while typing).
-            gc.collect()
-            gc.freeze()
-    return _loaded
+    """The local catalogue and its search index, rebuilt (in a thread) only when the catalogue's version changed."""
+    return await CATALOGUE.load(app.services.store.path)
 
 
 def open_procedure(app, code: str, back: str) -> None:
@@ -115,7 +63,7 @@ class CatalogueScreen(KioskScreen):
             self.app.go("home")
 
     def name_of(self, thing: Level | Field) -> str:
-        return thing.name_en if self.app.language == "en" and thing.name_en else thing.name
+        return self.app.pick(thing.name, thing.name_en)
 
     def _build(self, *_args) -> None:
         """The buttons of the step the citizen is at, each with how many procedures it holds."""

@@ -7,9 +7,7 @@ request and kept nowhere: not on the screen, not on the app, not in logs."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import logging
 
 from kivy.animation import Animation
 from kivy.factory import Factory
@@ -17,31 +15,12 @@ from kivy.properties import ListProperty, NumericProperty, ObjectProperty, Strin
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
-from ..client.errors import BackendError, NotFound, Offline, Rejected, Timeout, UpstreamUnavailable
-from ..client.store import LocalStore
 from ..domain.codes import read_typed_code
 from ..domain.dossier import DossierReport, Status, Timeliness
 from ..domain.scan import parse_scan
 from ..hardware.scanners import Scan
+from ..journeys.dossier import AMBIGUOUS_CODE, BAD_CODE, UNKNOWN_SCAN, look_up_citizen, look_up_code
 from .base import KioskScreen, load_kv
-
-log = logging.getLogger(__name__)
-
-# Why the journey could not go on, in English (Vietnamese through the catalogue).
-NOT_FOUND = "No dossier was found with this code. Please check the code on your receipt, or ask at the counter."
-NO_CONNECTION = "Looking up a dossier needs the connection to the system. Please try again later or ask at the counter."
-BAD_CODE = ("This is not a dossier code. It looks like 000.00.53.H48-220921-0099 or G22.99.08-260921-896048: "
-            "please check it on your receipt.")
-AMBIGUOUS_CODE = ("This code can be read in more than one way. "
-                  "Please type it with its dots and dashes, as it is printed on your receipt.")
-UNKNOWN_SCAN = "This code is not a dossier receipt or a citizen ID card. Please scan the code on your receipt."
-NO_DOSSIERS = "No dossier was found for this ID card. Please ask at the counter."
-TROUBLE = "Something went wrong reaching the system. Please try again later or ask at the counter."
-TOO_MANY = "This kiosk has looked up many ID cards in the last minute. Please wait a minute and scan again."
-NO_PROVINCE = ("The province's one-stop system cannot be reached right now, so the dossier cannot be looked up. "
-               "Please try again later or ask at the counter.")
-MESSAGES = (NOT_FOUND, NO_CONNECTION, BAD_CODE, AMBIGUOUS_CODE, UNKNOWN_SCAN, NO_DOSSIERS, TROUBLE, TOO_MANY,
-            NO_PROVINCE)
 
 # The keys of the keypad, a page of digits and a page of letters: what dossier codes are made
 # of. Agency tags are a letter and two digits, mostly H for provinces (kept on the digits), G for
@@ -64,22 +43,9 @@ SOON_DAYS = 1
 """Not yet due, but this few working days left or fewer: shown orange."""
 
 
-def _read_levels(path) -> list:
-    """Runs in a thread, with a connection of its own: SQLite connections stay in their thread."""
-    store = LocalStore(path, snapshot=None)
-    try:
-        return store.levels()
-    finally:
-        store.close()
-
-
 def when(moment: dt.datetime | None) -> str:
     """A date and time as Vietnamese centres write them: 28/09/2022 16:30."""
     return f"{moment:%d/%m/%Y %H:%M}" if moment else "—"
-
-
-def money(amount_vnd: int) -> str:
-    return f"{amount_vnd:,}".replace(",", ".") + " đ"
 
 
 class DossierPanel(BoxLayout):
@@ -194,64 +160,28 @@ class DossierScreen(KioskScreen):
     # -- the backend -----------------------------------------------------------------
 
     async def _dossier(self, code: str) -> None:
-        client = self.app.services.client
-        try:
-            if client is None:
-                raise Offline("no backend")
-            report = await client.dossier(code)
-        except BackendError as error:
-            if self.state == "loading":  # not if the citizen left meanwhile
-                self._fail(self._why(error))
-            return
-        await self._load_levels()
+        found = await look_up_code(self.app.services.client, code, self.app.services.store.path)
         if self.state != "loading":
             return  # the citizen left meanwhile
-        self.report = report
-        self.app.session_dossier_code = report.dossier.code
+        if found.report is None:
+            self._fail(found.message)
+            return
+        self._levels = found.levels or self._levels
+        self.report = found.report
+        self.app.session_dossier_code = found.report.dossier.code
         self.state = "card"
 
     async def _citizen(self, id_number: str) -> None:
-        client = self.app.services.client
-        try:
-            if client is None:
-                raise Offline("no backend")
-            found = await client.dossiers_of_citizen(id_number, "qr")
-        except BackendError as error:
-            if self.state == "loading":
-                self._fail(self._why(error, NO_DOSSIERS))
-            return
+        found = await look_up_citizen(self.app.services.client, id_number)
         if self.state != "loading":
-            return
-        if not found:
-            self._fail(NO_DOSSIERS)
-        elif len(found) == 1:
-            self.look_up(found[0].code)
+            return  # the citizen left meanwhile
+        if found.message:
+            self._fail(found.message)
+        elif len(found.dossiers) == 1:
+            self.look_up(found.dossiers[0].code)
         else:
-            self.dossiers = found
+            self.dossiers = found.dossiers
             self.state = "list"
-
-    async def _load_levels(self) -> None:
-        """Names of the administrative levels, from the catalogue: levels are data."""
-        if self._levels:
-            return
-        try:
-            levels = await asyncio.to_thread(_read_levels, self.app.services.store.path)
-        except Exception:  # an empty or broken local store: the codes are shown instead
-            log.warning("no administrative levels in the local store", exc_info=True)
-            return
-        self._levels = {level.code: (level.name, level.name_en) for level in levels}
-
-    @staticmethod
-    def _why(error: BackendError, not_found: str = NOT_FOUND) -> str:
-        if isinstance(error, NotFound):
-            return not_found
-        if isinstance(error, UpstreamUnavailable):
-            return NO_PROVINCE  # not "not found": the dossier may well exist there
-        if isinstance(error, (Offline, Timeout)):
-            return NO_CONNECTION
-        if isinstance(error, Rejected) and error.status == 429:
-            return TOO_MANY  # the backend's guard against harvesting ID numbers
-        return TROUBLE
 
     def _fail(self, message: str) -> None:
         self.message = message
@@ -315,17 +245,16 @@ class DossierScreen(KioskScreen):
 
     def _fill_list(self, rows) -> None:
         rows.clear_widgets()
-        english = self.app.language == "en"
         for item in self.dossiers:
             status = Status(item.status)
             button = Factory.DossierChoice(
                 text=f"{item.applicant_name} · {item.procedure_name}\n"
-                     f"{status.label_en if english else status.label_vi} · {item.code}")
+                     f"{self.app.pick(status.label_vi, status.label_en)} · {item.code}")
             button.bind(on_release=lambda _button, code=item.code: self.look_up(code))
             rows.add_widget(button)
 
     def _fill_card(self, rows, report: DossierReport) -> None:
-        t, theme, english = self.app.t, self.app.theme, self.app.language == "en"
+        t, pick, theme = self.app.t, self.app.pick, self.app.theme
         dossier = report.dossier
         rows.clear_widgets()
 
@@ -336,14 +265,14 @@ class DossierScreen(KioskScreen):
             rows.add_widget(Factory.CardLine(text=text, color=theme[colour], bold=bold))
 
         status = Status(dossier.status)
-        rows.add_widget(Factory.CardStatus(text=status.label_en if english else status.label_vi))
+        rows.add_widget(Factory.CardStatus(text=pick(status.label_vi, status.label_en)))
         line(dossier.procedure_name, bold=True)
         line(f"{t('Dossier')}: {dossier.code} · {t('Applicant')}: {dossier.applicant_name}")
 
         standing = report.timeliness
         if standing is not None:
             colour = STANDING_COLOURS.get(standing, "text")
-            words = standing.label_en if english else standing.label_vi
+            words = pick(standing.label_vi, standing.label_en)
             days = report.working_days_left
             if standing == Timeliness.NOT_YET_DUE and days is not None:
                 if days <= SOON_DAYS:
@@ -365,7 +294,7 @@ class DossierScreen(KioskScreen):
         if dossier.fees_outstanding:
             heading(t("Fees to pay"))
             for fee in dossier.fees_outstanding:
-                line(f"• {money(fee.amount_vnd)} {fee.description}".rstrip(), "danger")
+                line(f"• {self.app.money(fee)}", "danger")
         if dossier.collection is not None:
             heading(t("Where and when to collect the result"))
             line(dossier.collection.place)
@@ -394,7 +323,7 @@ class DossierScreen(KioskScreen):
     def _holder(self, holder) -> str:
         """Two lines: the level and agency; the department and the officer."""
         names = self._levels.get(holder.level)
-        level = (names[1] if self.app.language == "en" else names[0]) if names else holder.level
+        level = self.app.pick(*names) if names else holder.level
         officer = ": ".join(part for part in (holder.officer_title, holder.officer_name) if part)
         return "\n".join(" · ".join(p for p in parts if p) for parts in
                          ((level, holder.agency), (holder.department, officer)))

@@ -10,7 +10,8 @@ from kivy.properties import BooleanProperty, StringProperty
 
 from ..domain.procedure import Procedure
 from ..hardware.printer import PrinterError
-from ..hardware.receipts import money, procedure_checklist
+from ..hardware.receipts import CHANNEL_NAMES, procedure_checklist
+from ..i18n import processing_time
 from .base import KioskScreen, load_kv
 from .catalogue import Loaded, load_catalogue
 
@@ -83,11 +84,12 @@ class ProcedureScreen(KioskScreen):
                     self._text(f"{number}.  {step}")
 
         self._add("ProcHeading", self.app.t("Time and fees"))
-        channels = {"in_person": self.app.t("In person"), "online": self.app.t("Online"), "postal": self.app.t("By post")}
         for terms in p.channels:
-            fees = "; ".join(money(fee) for fee in terms.fees) if terms.fees else self.app.t("Free of charge")
+            fees = "; ".join(self.app.money(fee) for fee in terms.fees) if terms.fees else self.app.t("Free of charge")
             fees = self.app.t("Fees: {}").format(fees)
-            self._text(f"{channels.get(terms.channel, terms.channel)}: {terms.time_text}")
+            channel = CHANNEL_NAMES.get(terms.channel)
+            self._text(f"{self.app.t(channel) if channel else terms.channel}: "
+                       f"{processing_time(terms, self.app.language)}")
             self._add("ProcDetail", fees)
 
         if p.agencies:
@@ -118,7 +120,7 @@ class ProcedureScreen(KioskScreen):
         return ", ".join(parts) or self.app.t("Show it")
 
     def _name(self, thing) -> str:
-        return thing.name_en if self.app.language == "en" and thing.name_en else thing.name
+        return self.app.pick(thing.name, thing.name_en)
 
     def _text(self, text: str) -> None:
         self._add("ProcText", text)
@@ -132,7 +134,7 @@ class ProcedureScreen(KioskScreen):
         if self.procedure is None or self.printing:
             return
         self.printing, self.print_failed = True, False
-        self.message = self.app.t("Printing…")
+        self.say("Printing…")
         self.app.spawn(self._print(self.procedure))
 
     async def _print(self, procedure: Procedure) -> None:
@@ -140,15 +142,15 @@ class ProcedureScreen(KioskScreen):
         try:
             if printer is None:
                 raise PrinterError("unreachable", "this kiosk has no printer")
-            image = procedure_checklist(procedure, width=printer.width, office_name=app.office_name)
+            image = procedure_checklist(procedure, width=printer.width, office_name=app.office_name,
+                                        language=app.language)
             # The printer blocks while it works: never on the loop that draws the screen.
             await asyncio.to_thread(printer.print_image, image)
         except PrinterError as error:
             self.print_failed = True
-            reason = error.vi if app.language == "vi" else error.en
-            self.message = reason + ". " + app.t("Please ask at the information desk, or take a photo of this screen.")
+            self.say("{}. Please ask at the information desk, or take a photo of this screen.", (error.vi, error.en))
         else:
-            self.message = app.t("Printed. Please take your list.")
+            self.say("Printed. Please take your list.")
         finally:
             self.printing = False
 

@@ -4,25 +4,12 @@ so no number is ever called for nobody."""
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-
 from kivy.factory import Factory
 from kivy.properties import ListProperty, ObjectProperty, StringProperty
 
-from ..client.errors import BackendError, Rejected
-from ..domain.queue import PRIORITY_GROUPS, ServiceStatus, Ticket
-from ..hardware.printer import PrinterError
-from ..hardware.receipts import queue_ticket
+from ..domain.queue import PRIORITY_GROUPS, ServiceStatus
+from ..journeys.queue import issue_and_print, services_offered
 from .base import KioskScreen, load_kv
-
-# Why the journey could not go on, in English (Vietnamese through the catalogue).
-NO_CONNECTION = "Queue numbers need the connection to the system. Please ask at the information desk."
-ALL_CLOSED = "No service is giving out numbers now. Please come back during opening hours."
-SERVICE_CLOSED = "This service is not giving out numbers now. Please ask at the information desk."
-NOT_PRINTED = ("The ticket could not be printed, so that number was cancelled. "
-               "Please ask at the information desk for a number.")
-MESSAGES = (NO_CONNECTION, ALL_CLOSED, SERVICE_CLOSED, NOT_PRINTED)
 
 
 class QueueScreen(KioskScreen):
@@ -50,23 +37,16 @@ class QueueScreen(KioskScreen):
         self.field = ""
 
     async def _load_services(self) -> None:
-        client = self.app.services.client
-        try:
-            if client is None:
-                raise BackendError("no backend")
-            services = await client.services()
-        except BackendError:
-            self._fail(NO_CONNECTION)
-            return
-        offered = self.app.offered_services  # the centre may give this kiosk some services only
-        self.services = [s for s in services if s.issuing and (not offered or s.letter in offered)]
-        serving = [s for s in self.services if self.field and self.field in s.fields]
-        if serving:
-            self.choose(serving[0])
-        elif self.services:
-            self.state = "services"
+        # The centre may give this kiosk some services only.
+        services, serving, message = await services_offered(self.app.services.client, self.app.offered_services,
+                                                            self.field)
+        self.services = services
+        if message:
+            self._fail(message)
+        elif serving:
+            self.choose(serving)
         else:
-            self._fail(ALL_CLOSED)
+            self.state = "services"
 
     def on_state(self, *_args) -> None:
         """Show the panel of the state: services, priority question, or the result."""
@@ -94,7 +74,7 @@ class QueueScreen(KioskScreen):
 
     def _describe(self, service: ServiceStatus) -> str:
         app = self.app
-        name = service.name if app.language == "vi" else service.name_en
+        name = app.pick(service.name, service.name_en)
         waiting = app.t("{} waiting, about {} minutes").format(service.waiting, service.estimated_wait_minutes)
         return f"{service.letter} · {name}\n{waiting}"
 
@@ -109,44 +89,18 @@ class QueueScreen(KioskScreen):
         self.app.spawn(self._issue(priority))
 
     async def _issue(self, priority: str | None) -> None:
-        services = self.app.services
-        try:
-            ticket = await services.client.issue_ticket(self.service.letter, priority, uuid.uuid4().hex)
-        except Rejected:
-            self._fail(SERVICE_CLOSED)
-            return
-        except BackendError:
-            self._fail(NO_CONNECTION)
-            return
-        try:
-            await self._print(ticket, priority)
-        except PrinterError:
-            await self._void(ticket)
-            self._fail(NOT_PRINTED)
-            return
-        self.ticket = ticket
-        self.app.session_ticket_id = ticket.id
-        self.state = "done"
-
-    async def _print(self, ticket: Ticket, priority: str | None) -> None:
-        printer = self.app.services.printer
-        if printer is None:
-            raise PrinterError("no printer")
+        app = self.app
         names = dict(PRIORITY_GROUPS)
-        image = queue_ticket(
-            ticket, office_name=self.app.office_name, width=printer.width,
-            url=f"{self.app.services.client.base_url}/t/{ticket.id}",
-            priority_name=self.app._translate(names[priority], "vi") if priority else None,
-        )
-        # The printer blocks while it works: never on the loop that draws the screen.
-        await asyncio.to_thread(printer.print_image, image)
-
-    async def _void(self, ticket: Ticket) -> None:
-        services = self.app.services
-        try:
-            await services.client.void_ticket(ticket.id)
-        except BackendError:
-            services.outbox.add_void(ticket.id)  # sent when the backend is back, before anything else
+        issued = await issue_and_print(
+            app.services.client, app.services.printer, app.services.outbox, self.service.letter, priority,
+            office_name=app.office_name,
+            priority_name=app.t(names[priority]) if priority else None, language=app.language)
+        if issued.ticket is None:
+            self._fail(issued.message)
+            return
+        self.ticket = issued.ticket
+        app.session_ticket_id = issued.ticket.id
+        self.state = "done"
 
     def _fail(self, message: str) -> None:
         self.message = message

@@ -7,8 +7,9 @@ import uuid
 from kivy.clock import Clock
 from kivy.properties import ListProperty, StringProperty
 
-from ..client.errors import BackendError
 from ..domain.rating import Rating
+from ..i18n import translate
+from ..journeys.rating import deliver_rating
 from .base import KioskScreen, load_kv
 
 THANKS_SECONDS = 5
@@ -40,7 +41,7 @@ class RatingScreen(KioskScreen):
         rating = Rating(
             level=self.level,
             # Sent in Vietnamese, the words the centre's staff read in the statistics.
-            reasons=[app._translate(r, "vi") for r in self.reasons],
+            reasons=[translate(r, "vi") for r in self.reasons],
             ticket_id=app.session_ticket_id or None,
             dossier_code=app.session_dossier_code or None,
         )
@@ -49,13 +50,7 @@ class RatingScreen(KioskScreen):
 
     async def _deliver(self, rating: Rating, key: str) -> None:
         services = self.app.services
-        try:
-            if services.client is None:
-                raise BackendError("no backend configured")
-            await services.client.rate(rating, key)
-        except BackendError:
-            # The same key later: the backend records it once however often it arrives.
-            services.outbox.add_rating(rating, key)
+        await deliver_rating(services.client, services.outbox, rating, key)
         if self.state != "sending":
             return  # the citizen left meanwhile (the rating is sent or kept all the same)
         self.state = "thanks"

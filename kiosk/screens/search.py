@@ -113,7 +113,9 @@ class SearchScreen(KioskScreen):
         self.ids.status.text = (self.app.t("{} procedures found").format(len(hits)) if hits else
                                 self.app.t("Nothing found. Try other words, or ask at the information desk."))
         for hit in hits:
-            code = self.app.t("Code: {}").format(hit.code)
+            # Markup is on for the smaller code line: text from the catalogue is escaped, so
+            # that a name or code holding [color] or [ref] is shown as written.
+            code = self.app.t("Code: {}").format(escape_markup(hit.code))
             button = Factory.ResultButton(text=f"{escape_markup(hit.name)}\n[size={int(self.app.sp_text(18))}]{code}[/size]")
             button.code = hit.code
             button.bind(on_release=lambda b: open_procedure(self.app, b.code, back="search"))

@@ -28,14 +28,19 @@ class SetupScreen(KioskScreen):
 
     def activate(self) -> None:
         self.state, self.message = "enrol", ""
-        self.ids.keyboard.use_words(self.app.t)
+        self._use_words()
+        self.app.bind(language=self._use_words)
         path = self.app.services.config_path
         if path is not None:
             self.ids.backend_url.text = load_config(path).get("kiosk", "backend_url", fallback="")
 
     def deactivate(self) -> None:
+        self.app.unbind(language=self._use_words)
         for field in ("code", "pin", "pin_again"):
             self.ids[field].text = ""
+
+    def _use_words(self, *_args) -> None:
+        self.ids.keyboard.use_words(self.app.t)  # Space, Delete: in the language chosen
 
     def enrol(self) -> None:
         if not self.busy:
@@ -43,7 +48,7 @@ class SetupScreen(KioskScreen):
             self.app.spawn(self._enrol(self.ids.backend_url.text.strip(), self.ids.code.text.strip()))
 
     async def _enrol(self, url: str, code: str) -> None:
-        t, path = self.app.t, self.app.services.config_path
+        path = self.app.services.config_path
         try:
             async with BackendClient(url, retries=1, timeout=10) as client:
                 terminal_id, token = await client.enrol(code)
@@ -55,24 +60,25 @@ class SetupScreen(KioskScreen):
             await asyncio.to_thread(save_config, path, {"kiosk": {
                 "backend_url": url, "terminal_id": str(terminal_id), "token_file": str(token_file)}})
         except (BackendError, ConfigError, OSError, ValueError) as error:
-            self.message = t("Not registered: {}").format(error or type(error).__name__)
+            self.say("Not registered: {}", str(error) or type(error).__name__)
             return
         finally:
             self.busy = False
-        self.message = t("Registered as terminal {}.").format(terminal_id)
+        self.say("Registered as terminal {}.", terminal_id)
         self.state = "pin" if self.app.services.pin is not None else "done"
 
     def set_pin(self) -> None:
-        t, pin = self.app.t, self.ids.pin.text
+        pin = self.ids.pin.text
         if pin != self.ids.pin_again.text:
-            self.message = t("The two PINs differ. Type them again.")
+            self.say("The two PINs differ. Type them again.")
         else:
             try:
                 self.app.services.pin.set(pin)
             except (ValueError, OSError) as error:
                 self.message = str(error)
             else:
-                self.message, self.state = t("The staff PIN is set."), "done"
+                self.say("The staff PIN is set.")
+                self.state = "done"
         self.ids.pin.text = self.ids.pin_again.text = ""
 
 

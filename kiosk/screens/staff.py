@@ -5,26 +5,20 @@ citizen's session."""
 from __future__ import annotations
 
 import asyncio
-import configparser
-from pathlib import Path
 
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, StringProperty
+from kivy.utils import escape_markup
 
-from ..client.api import BackendClient
-from ..client.errors import BackendError, NotFound
-from ..client.files import write_atomically
-from ..config import (ConfigError, card_reader_enabled, kiosk_preferences, kiosk_settings, load_config,
-                      printer_settings, save_config)
+from ..config import card_reader_enabled, kiosk_preferences, kiosk_settings, load_config, printer_settings
 from ..domain.terminal import PRINTER_DRIVERS, TerminalConfig
 from ..hardware.printer import PrinterError, open_printer
 from ..hardware.scanners import SCANNER_KINDS
+from ..i18n import N_
+from ..journeys.settings import NOTHING, NOT_SAVED, TOKEN, save_settings
 from .base import KioskScreen, load_kv
 
 PROFILES = ("TM-T20II", "TM-T88V", "POS-5890")
-NO_SUCH_DOSSIER = "000.00.00.H00-000101-0000"
-TOKEN = ("kiosk", "token")
-"""Not a key of the file: a new token goes to the file [kiosk] token_file names."""
 
 # (section, key, English label, choices or None for free text), in the order shown.
 FIELDS = [
@@ -70,12 +64,23 @@ class StaffScreen(KioskScreen):
 
     def activate(self) -> None:
         self.message = ""
-        self.ids.keyboard.use_words(self.app.t)
         self._build()
+        self.app.bind(language=self._relabel)
 
     def deactivate(self) -> None:
+        self.app.unbind(language=self._relabel)
         self.ids.fields.clear_widgets()  # the token typed is forgotten
         self._inputs = {}
+        self._labels = []
+
+    def _relabel(self, *_args) -> None:
+        """The fields' labels and the keyboard's words in the language chosen, what was typed kept."""
+        app = self.app
+        for widget, label, centre_value in self._labels:
+            # Markup is on for the note's colour: the centre's values are escaped, shown as written.
+            note = app.t("set by the centre: {}").format(escape_markup(centre_value)) if centre_value is not None else ""
+            widget.text = app.t(label) + (f"\n[color=0a559e]{note}[/color]" if note else "")
+        self.ids.keyboard.use_words(app.t)
 
     def _build(self) -> None:
         app = self.app
@@ -86,11 +91,13 @@ class StaffScreen(KioskScreen):
         grid.clear_widgets()
         self._inputs = {}
         self._saved = {}
+        self._labels = []
         for section, key, label, choices in FIELDS:
             value = "" if (section, key) == TOKEN or config is None else config.get(section, key, fallback="")
             self._saved[section, key] = value
-            note = app.t("set by the centre: {}").format(centre[section, key]) if (section, key) in centre else ""
-            grid.add_widget(Factory.StaffLabel(text=app.t(label) + (f"\n[color=0a559e]{note}[/color]" if note else "")))
+            widget = Factory.StaffLabel()
+            self._labels.append((widget, label, centre.get((section, key))))
+            grid.add_widget(widget)
             if choices:
                 field = Factory.StaffChoice(text=value or choices[0], values=list(choices))
             else:
@@ -99,8 +106,9 @@ class StaffScreen(KioskScreen):
             field.disabled = config is None
             grid.add_widget(field)
             self._inputs[section, key] = field
+        self._relabel()
         if config is None:
-            self.message = app.t("This kiosk was started without a configuration file: settings cannot be saved here.")
+            self.say("This kiosk was started without a configuration file: settings cannot be saved here.")
 
     def save(self) -> None:
         if not self.saving and self._inputs:
@@ -109,42 +117,22 @@ class StaffScreen(KioskScreen):
 
     async def _save(self) -> None:
         try:
-            self.message = await self._check_and_save()
+            self.say(*await self._check_and_save())
         finally:
             self.saving = False
 
-    async def _check_and_save(self) -> str:
-        """Each change checked where it can be (the backend answers with the token, the
-        printer answers), then the file saved as a whole: on any error, nothing changes."""
-        app, path = self.app, self.app.services.config_path
-        typed = {place: field.text.strip() for place, field in self._inputs.items()}
-        token = typed.pop(TOKEN)
-        changes: dict[str, dict[str, str]] = {}
-        for (section, key), value in typed.items():
-            if value != self._saved[section, key]:
-                changes.setdefault(section, {})[key] = value
-        if not changes and not token:
-            return app.t("Nothing was changed.")
-        config = load_config(path)
-        settings = kiosk_settings(config)
-        named = config.get("kiosk", "token_file", fallback="").strip()
-        token_file = Path(named).expanduser() if named else settings.data_dir / "terminal-token"
-        if token and not named:
-            changes.setdefault("kiosk", {})["token_file"] = str(token_file)
-        try:
-            if "backend_url" in changes.get("kiosk", {}) or token:
-                await _answers(typed["kiosk", "backend_url"], token or settings.token)
-            if "printer" in changes and typed["printer", "driver"] != "none":
-                await asyncio.to_thread(_printer_answers, {key: typed["printer", key] for key in ("driver", "profile", "address")})
-            await asyncio.to_thread(save_config, path, changes)
-            if token:
-                await asyncio.to_thread(write_atomically, token_file, token.encode() + b"\n", 0o600)
-        except (ConfigError, BackendError, PrinterError, OSError) as error:
-            return app.t("Not saved, the settings in use are kept: {}").format(error)
-        self._apply(load_config(path), printer_changed="printer" in changes)
+    async def _check_and_save(self) -> tuple:
+        """What to say (an English message and its arguments, for `say`)."""
+        app = self.app
+        saved = await save_settings(app.services.config_path,
+                                    {place: field.text for place, field in self._inputs.items()}, self._saved)
+        if saved.outcome == NOTHING:
+            return (N_("Nothing was changed."),)
+        if saved.outcome == NOT_SAVED:
+            return N_("Not saved, the settings in use are kept: {}"), saved.error
+        self._apply(saved.config, printer_changed=saved.printer_changed)
         self._build()
-        restart = {"backend_url", "token_file"} & set(changes.get("kiosk", {})) or "scanner" in changes or token
-        return app.t("Saved. Restart the app for the backend and scanner to change.") if restart else app.t("Saved.")
+        return (N_("Saved. Restart the app for the backend and scanner to change.") if saved.restart else N_("Saved."),)
 
     def _apply(self, config, printer_changed: bool) -> None:
         """What can change without a restart, unless the centre decides it. The printer is
@@ -160,34 +148,13 @@ class StaffScreen(KioskScreen):
         app.default_language, app.default_large_text = preferences.default_language, preferences.large_text
         app.offered_services = list(preferences.services)
         if printer_changed:
-            app.spawn(self._use_printer(config))
+            app.spawn(self._use_printer(config), session=False)  # staff leaving does not undo it
 
     async def _use_printer(self, config) -> None:
         try:
             self.app.services.printer = await asyncio.to_thread(open_printer, printer_settings(config))
         except PrinterError as error:
-            self.message = self.app.t("Saved, but the printer cannot be used yet: {}").format(error)
-
-
-async def _answers(url: str, token: str | None) -> None:
-    """BackendError unless the backend at `url` takes the token: a dossier lookup needs it,
-    and one for a code no dossier has answers "not found" to a good token."""
-    if not token:
-        raise BackendError("no terminal token")
-    async with BackendClient(url, token, retries=1, timeout=5) as client:
-        try:
-            await client.dossier(NO_SUCH_DOSSIER)
-        except NotFound:
-            pass
-
-
-def _printer_answers(values: dict[str, str]) -> None:
-    """PrinterError unless the printer of these [printer] values can be reached."""
-    config = configparser.ConfigParser()
-    config["printer"] = values
-    printer = open_printer(printer_settings(config))
-    if printer is not None and printer.status() == "offline":
-        raise PrinterError("offline", "the printer does not answer at that address")
+            self.say("Saved, but the printer cannot be used yet: {}", (error.vi, error.en))
 
 
 load_kv(__file__)

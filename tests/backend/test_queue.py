@@ -167,7 +167,8 @@ def test_answered_tickets_survive_sigkill(tmp_path):
     asyncio.run(kill_mid_burst())
     server.process.wait(timeout=30)
     assert 300 <= len(answered) < 4000
-    again = Backend("--db", str(server.db), "--admin-token-file", str(tmp_path / "admin-token"))
+    again = Backend("--db", str(server.db), "--admin-token-file", str(tmp_path / "admin-token"),
+                    "--config", str(tmp_path / "backend.ini"))
     again.token, again.admin_token = server.token, server.admin_token
     try:
         for ticket in answered:

@@ -280,7 +280,7 @@ def test_a_kept_copy_is_answered_while_the_upstream_is_down(site, fake):
 def test_a_dead_upstream_is_a_clear_error_on_the_kiosk_too(tmp_path):
     from kiosk.client.api import BackendClient
     from kiosk.client.errors import UpstreamUnavailable
-    from kiosk.screens.dossier import NO_PROVINCE, DossierScreen
+    from kiosk.journeys.dossier import NO_PROVINCE, why
 
     server, log = backend(tmp_path, closed_port(), hours=1)
     try:
@@ -296,7 +296,7 @@ def test_a_dead_upstream_is_a_clear_error_on_the_kiosk_too(tmp_path):
                 return raised.value
 
         error = asyncio.run(kiosk_asks())
-        assert DossierScreen._why(error) == NO_PROVINCE
+        assert why(error) == NO_PROVINCE
         # The scheduled pull failed too: one line, and the catalogue is the one it had.
         version = server.get("/api/v1/catalogue").json()["version"]
         log.wait_for("pulling the catalogue .* failed")

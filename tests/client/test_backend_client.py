@@ -69,7 +69,7 @@ def test_typed_errors_from_the_reference_backend(backend):
         return missing.value, refused.value
 
     missing, refused = run(go())
-    assert missing.message_vi and missing.message_en and "000.00.53.H48" in missing.detail
+    assert missing.summary and "000.00.53.H48" in missing.detail
     assert refused.status == 400 and refused.code == "bad_request"
 
 
@@ -150,7 +150,7 @@ def test_timeout_and_offline():
             return late.value, gone.value, client.connectivity
 
     late, gone, connectivity = run(go())
-    assert "Hệ thống" in late.message_vi and "cannot reach" in gone.message_en
+    assert "too long" in late.summary and "cannot reach" in gone.summary
     assert connectivity.state == OFFLINE
 
 

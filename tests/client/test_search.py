@@ -17,16 +17,6 @@ def district_code(short: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def procedures():
-    return sample_catalogue().procedures
-
-
-@pytest.fixture(scope="module")
-def index(procedures):
-    return SearchIndex(procedures)
-
-
-@pytest.fixture(scope="module")
 def district_index():
     return SearchIndex(sample_catalogue("district-2019").procedures)
 
@@ -163,43 +153,57 @@ def test_blank_and_punctuation_only_queries_find_nothing(index):
 
 def test_a_query_matching_nothing(index):
     assert index.search("xyzzy quux") == []
-    assert index.search("dang ky xyzzy") == []
+    result = index.lookup("xyzzy quux")
+    assert result.hits == [] and result.understood == [] and not result.only_filler
 
 
-def test_every_word_must_match(index):
-    for hit in index.search("khai sinh nuoc ngoai"):
-        assert hit.code != code("1.001193")
+def test_ranking_not_filtering(index):
+    # An unknown word no longer empties the answer (the old engine needed every word): the
+    # procedures holding the other words are ranked, and the unknown word is not "understood".
+    result = index.lookup("dang ky khai sinh xyzzy")
+    assert result.hits[0].code == code("1.001193") and "xyzzy" not in result.understood
+    # More of the query's words found ranks higher: the foreign-element birth registration
+    # before the plain one, which is still shown.
+    codes = [h.code for h in index.search("khai sinh nuoc ngoai")]
+    assert codes[0] == code("2.000528") and code("1.001193") in codes
 
 
 def test_only_the_last_word_is_a_prefix(index):
-    assert index.search("dang k khai sinh") == []  # ("kha" is a word of real documents: "khả năng")
+    # "kha" is a word of real documents ("khả năng"): in the middle it is not completed to "khai".
+    assert "khai" not in index.lookup("kha sinh dang ky").understood
+    assert all(h.completed == 0 for h in index.search("kha sinh dang ky"))
     assert code("1.001193") in [h.code for h in index.search("sinh kha")]
-    # A trailing space says the word is complete.
-    assert index.search("khai sin ") == []
+    # A trailing space (or a question mark) says the word is complete: "sin" is then no word.
+    assert "sin" not in index.lookup("khai sin ").understood
+    assert "sin" not in index.lookup("khai sin?").understood
     assert index.search("khai sin")[0].code == code("1.001193")
+    assert index.search("khai sin")[0].completed == 1
 
 
 def test_an_exact_last_word_ranks_before_a_completed_one(index):
     exact = index.search("khai sinh")[0]
     completed = index.search("khai si")[0]
     assert exact.code == completed.code == code("1.001193")
-    assert exact.rank[2] == 0 and completed.rank[2] == 1
+    assert exact.completed == 0 and completed.completed == 1
+    assert exact.score > completed.score
 
 
 def test_one_typo_only_in_words_of_five_letters_or_more(index):
     hits = index.search("khai sinnh")
-    assert hits[0].code == code("1.001193") and hits[0].rank[1] == 1
+    assert hits[0].code == code("1.001193") and hits[0].typos == 1
+    assert index.lookup("khai sinnh").understood == ["khai", "sinh"]
     assert index.search("dang ky thuonh tru")[0].code == code("1.004222")
-    assert index.search("kgai sinh") == []  # four letters: no typo forgiven ("khía" is a real word)
-    assert index.search("khai sihn") == []  # the same for the word being typed
-    assert index.search("dang ky khai sinh xyzzyy") == []  # two edits are too many
+    # Four letters: no typo forgiven ("khía" is a real word); the other words still answer.
+    for query, unknown in (("kgai sinh", "kgai"), ("khai sihn", "sihn"), ("dang ky khai sinh xyzzyy", "xyzzyy")):
+        result = index.lookup(query)  # the last: two edits are too many
+        assert unknown not in result.understood and all(h.typos == 0 for h in result.hits), query
 
 
 def test_a_word_that_is_a_prefix_is_not_corrected(index, district_index):
     # "thuong" is one letter from "truong" ("trường hợp", a school), which must not be taken for it.
     for searched in (index, district_index):
         hits = searched.search("thuong")
-        assert hits and all(h.rank[1] == 0 for h in hits)
+        assert hits and all(h.typos == 0 for h in hits)
     assert district_code("1.005097") not in [h.code for h in district_index.search("thuong")]
     by_code = {p.code: p for p in sample_catalogue().procedures}
     for hit in index.search("thuong", limit=200):
@@ -211,8 +215,8 @@ def test_a_word_that_is_a_prefix_is_not_corrected(index, district_index):
 def test_a_known_word_is_corrected_only_when_nothing_else_matches(district_index):
     # "thuyet" is a word of its own; "thuyet tat" matches nothing, "khuyet tat" does.
     hits = district_index.search("giay xac nhan thuyet tat")
-    assert hits[0].rank[1] == 1
-    assert all(h.rank[1] == 0 for h in district_index.search("khuyet tat"))
+    assert hits[0].typos == 1
+    assert all(h.typos == 0 for h in district_index.search("khuyet tat"))
 
 
 def test_filters(index, procedures):
@@ -234,30 +238,28 @@ def test_nfd_input_is_the_same_as_nfc(index):
         assert index.search(unicodedata.normalize("NFD", text)) == index.search(text)
 
 
-def test_ranking_phrase_then_keyword_then_name_then_keywords_then_documents(procedures):
+def test_ranking_phrase_then_scattered_words_then_documents(procedures):
     index = SearchIndex(procedures, synonyms={})
     hits = index.search("dang ky khai sinh", limit=200)
-    tiers = {h.code: h.rank[0] for h in hits}
-    assert tiers[code("1.001193")] == 0  # "Thủ tục đăng ký khai sinh": the phrase
-    assert tiers[code("1.004884")] == 2  # "đăng ký lại khai sinh": every word, not the phrase
-    assert tiers[code("1.004222")] == 4  # "giấy khai sinh" only among its documents
-    assert [h.rank for h in hits] == sorted(h.rank for h in hits)
-    # Within the phrase tier, the shorter name first.
+    position = {h.code: n for n, h in enumerate(hits)}
+    # "Thủ tục đăng ký khai sinh": the phrase, in a short name, first; "đăng ký lại khai sinh"
+    # holds the words with one between; "giấy khai sinh" only among documents comes later.
     assert hits[0].code == code("1.001193")
-    # A keyword holding the whole query ranks before a name holding its words apart (a real
-    # name of a thousand characters holds "khai", "sinh", "cho" and "con"), which ranks before
-    # keywords holding the words.
-    keyword_hits = index.search("khai sinh cho con", limit=200)
-    tiers = {h.code: h.rank[0] for h in keyword_hits}
-    assert keyword_hits[0].code == code("1.001193") and tiers[code("1.001193")] == 1
-    assert tiers[code("1.013980")] == 2
-    assert tiers[code("1.000689")] == 3  # "khai sinh và nhận cha cho con": its keyword holds the words
+    assert position[code("1.001193")] < position[code("1.004884")] < position[code("1.004222")]
+    assert [h.rank for h in hits] == sorted(h.rank for h in hits)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    # A keyword that is the whole query ranks before a thousand-character name holding
+    # "khai", "sinh", "cho" and "con" apart.
+    keyword_hits = [h.code for h in index.search("khai sinh cho con", limit=200)]
+    assert keyword_hits[0] == code("1.001193")
+    assert keyword_hits.index(code("1.000689")) < keyword_hits.index(code("1.013980"))
 
 
 def test_rank_holds_name_length_and_code(index):
     for hit in index.search("giay phep"):
         assert isinstance(hit, Hit)
         assert hit.rank[-1] == hit.code and hit.rank[-2] == len(hit.name)
+        assert hit.rank[0] == -hit.score
 
 
 def test_results_are_deterministic(procedures):
@@ -276,10 +278,11 @@ def test_limit(index):
 
 def test_synonyms_match_either_literally_or_expanded(procedures):
     plain = SearchIndex(procedures, synonyms={})
-    assert all(h.rank[3] == 0 for h in plain.search("gpxd"))
+    assert all(h.synonyms == 0 for h in plain.search("gpxd"))
     with_synonyms = SearchIndex(procedures)
     hits = with_synonyms.search("gpxd")
-    assert hits[0].code in {code("1.013225"), code("1.013236")} and hits[0].rank[3] == 1
+    assert hits[0].code in {code("1.013225"), code("1.013236")}
+    assert any(h.synonyms == 1 for h in hits)
     # Procedures that only match literally are still found.
     assert {h.code for h in plain.search("gpxd")} <= {h.code for h in hits}
 

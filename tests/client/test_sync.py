@@ -4,7 +4,9 @@ import asyncio
 import gzip
 import json
 import random
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -222,25 +224,86 @@ def test_kill_in_the_middle_of_applying_leaves_the_old_catalogue(tmp_path):
         store.close()
 
 
+def writing(path) -> bool:
+    """Whether another process is inside a write transaction on the SQLite file `path`."""
+    try:
+        probe = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=0, isolation_level=None)
+    except sqlite3.OperationalError:
+        return False  # not there yet
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error):
+            return True
+        raise
+    finally:
+        probe.close()
+
+
 def test_kiosk_sync_killed_at_any_moment_leaves_a_whole_catalogue(tmp_path):
     db = tmp_path / "big.sqlite3"
     big = BackendStore(db)
     version = big.replace_catalogue(synthetic_catalogue(10_000))
     big.close()
+    # Every run starts from a kiosk holding the bundled snapshot (154 procedures), so that
+    # each one downloads and writes the new catalogue: none ends early with "not modified".
+    seeded = tmp_path / "seeded"
+    LocalStore(seeded / "catalogue.sqlite3").close()
     server = Backend("--db", str(db))
-    try:
-        data = tmp_path / "kiosk"
-        rng = random.Random(7)
-        for _ in range(3):
-            process = subprocess.Popen([KIOSK, "sync", "--data", str(data), "--backend", url(server)],
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0.5, 6.0))
-            process.send_signal(signal.SIGKILL)
-            process.wait()
-            store = LocalStore(data / "catalogue.sqlite3")
+    runs = iter(range(100))
+
+    def start():
+        data = tmp_path / f"kiosk{next(runs)}"
+        shutil.copytree(seeded, data)
+        process = subprocess.Popen([KIOSK, "sync", "--data", str(data), "--backend", url(server)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return process, data / "catalogue.sqlite3"
+
+    def kill(process, path) -> bool:
+        """SIGKILL; whether it landed inside the transaction that replaces the catalogue."""
+        was_writing = writing(path)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        if process.returncode != 0:  # 0: the sync had finished before the kill
+            assert process.returncode == -signal.SIGKILL, process.returncode
+            store = LocalStore(path)
             state = (store.version, len(store))
             store.close()
             assert state[1] == (10_000 if state[0] == version else 154), state  # 154: the bundled snapshot
+        return was_writing
+
+    try:
+        # One whole sync first: the kills are drawn over its length, so that they land
+        # inside a sync (starting, downloading, writing) and not after it.
+        started = time.monotonic()
+        whole = subprocess.run([KIOSK, "sync", "--data", str(tmp_path / "whole"), "--backend", url(server)],
+                               capture_output=True, timeout=120)
+        length = time.monotonic() - started
+        assert whole.returncode == 0, whole.stderr
+        rng = random.Random(7)
+        # At any moment: four kills that each stopped a running sync.
+        kills = 0
+        for _ in range(12):
+            process, path = start()
+            time.sleep(rng.uniform(0, length))
+            kill(process, path)
+            kills += process.returncode == -signal.SIGKILL
+            if kills == 4:
+                break
+        assert kills == 4, "the syncs ended before the kills"
+        # While the new catalogue is written (the last quarter or so of a sync, the part a
+        # kill at any moment seldom hits): three kills inside that transaction.
+        for _ in range(3):
+            process, path = start()
+            deadline = time.monotonic() + 60
+            while not writing(path):
+                assert process.poll() is None and time.monotonic() < deadline, "the sync never wrote"
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0, 0.1))
+            assert kill(process, path), "the kill came after the catalogue was written"
+            assert process.returncode == -signal.SIGKILL
     finally:
         assert server.stop() == 0
 

@@ -12,7 +12,6 @@ import socket
 import threading
 import time
 import unicodedata
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -90,15 +89,52 @@ def ink(picture: Image.Image) -> float:
     return picture.convert("L").histogram()[0] / (picture.width * picture.height)
 
 
-def bounded(call, *args):
-    """Run `call` in a thread and give its outcome. The bug these tests look for is a call
-    that never returns: a generous guard turns that into a failure instead of a stuck run."""
-    with ThreadPoolExecutor(1) as pool:
-        future = pool.submit(call, *args)
+def bounded(call, *args, limit: float = 60):
+    """Run `call` in a thread and give its outcome: (result, None) or (None, PrinterError).
+    The bug these tests look for is a call that never returns: after `limit` seconds the
+    test fails at once, without waiting for the stuck call, whose daemon thread is left
+    behind (a thread pool would wait for it on the way out, and the run would hang)."""
+    outcome: list = []
+
+    def work() -> None:
         try:
-            return future.result(timeout=60), None
+            outcome.append((call(*args), None))
         except PrinterError as error:
-            return None, error
+            outcome.append((None, error))
+        except BaseException as error:  # anything else is raised again in the test
+            outcome.append(error)
+
+    worker = threading.Thread(target=work, name=f"bounded {call.__qualname__}", daemon=True)
+    worker.start()
+    worker.join(limit)
+    if worker.is_alive():
+        pytest.fail(f"{call.__qualname__} did not return within {limit} s", pytrace=False)
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def test_bounded_fails_a_call_that_hangs_without_waiting_for_it():
+    release = threading.Event()
+
+    def hangs() -> str:
+        release.wait(30)  # stuck as far as bounded can tell; set free below, after the check
+        return "returned"
+
+    def out_of_paper() -> None:
+        raise PrinterError("paper_out", state="paper_out")
+
+    try:
+        with pytest.raises(pytest.fail.Exception, match="hangs did not return within 0.2 s"):
+            bounded(hangs, limit=0.2)
+        # The test failed while the call was still stuck: bounded did not wait for it.
+        assert [t for t in threading.enumerate() if t.name.endswith("hangs") and t.is_alive()]
+    finally:
+        release.set()
+    assert bounded(lambda: "done") == ("done", None)
+    assert bounded(out_of_paper)[1].state == "paper_out"
+    with pytest.raises(ZeroDivisionError):
+        bounded(lambda: 1 / 0)
 
 
 def device_file(folder) -> Path:

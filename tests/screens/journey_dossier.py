@@ -223,8 +223,8 @@ async def dossier_journey(app, server, data):
     assert find(dossier, "CardStatus").text == "Yêu cầu thực hiện nghĩa vụ tài chính"
     find_text(dossier, "CardHeading", "Phí, lệ phí cần nộp")
     for fee in stored_fees.fees_outstanding:
-        amount = f"{fee.amount_vnd:,}".replace(",", ".")  # Vietnamese thousands: 1.250.000 đ
-        find_text(dossier, "CardLine", f"• {amount} đ {fee.description}")
+        amount = f"{fee.amount_vnd:,}".replace(",", ".")  # Vietnamese thousands: 1.250.000 đồng
+        find_text(dossier, "CardLine", f"• {amount} đồng ({fee.description})")
 
     # A citizen ID card, scanned while a card is shown: that citizen's dossiers, names masked.
     wedge(CARD)

@@ -1,16 +1,18 @@
-"""Every screen (staff's too) on a 21.5" kiosk screen of 1920x1080, on its side and upright: touch targets
-of at least 15 mm, nothing cut off the screen, a screenshot of each in both languages.
-Driven by test_app.py; starts and ends on the home screen, at the window's first size."""
+"""Every screen (staff's too) on every screen a centre owns (1280x720, 1366x768, 1920x1080 and
+1080x1920 upright), with and without larger text: touch targets of at least 15 mm, nothing cut
+off the screen, a screenshot of each in both languages.
+Driven by test_app.py, one size and text size at a time; starts and ends on the home screen."""
 
 from kivy.core.window import Window
 from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.scrollview import ScrollView
 from kivy.uix.vkeyboard import VKeyboard
 
 from screens.kit import arrive, find, frames, shot, tap, until
 
 MIN_TOUCH = 61
 """15 mm in dots on a 21.5" 1920x1080 screen (0.248 mm a dot), where Kivy's density is 1."""
-SIZES = {"landscape": (1920, 1080), "portrait": (1080, 1920)}
+SIZES = [(1280, 720), (1366, 768), (1920, 1080), (1080, 1920)]
 
 
 def too_small(root):
@@ -41,7 +43,7 @@ def off_screen(root):
 def _scrolls(widget):
     while widget.parent is not None and widget.parent is not widget:
         widget = widget.parent
-        if type(widget).__name__ == "ScrollView":
+        if isinstance(widget, ScrollView):  # kv's own kinds of it too (QueueServicesPanel@ScrollView)
             return True
     return False
 
@@ -52,12 +54,13 @@ async def check(app, name):
     await shot(app, name)
 
 
-async def layouts_journey(app, dossier_code):
+async def layouts_journey(app, dossier_code, size, large):
     screens = app.root.ids.screens
     first_size = Window.size
-    for orientation, size in SIZES.items():
-        Window.size = size
-        await frames(5)
+    orientation = f"{size[0]}x{size[1]}" + ("-large" if large else "")
+    Window.size, app.large_text = size, large
+    await frames(5)
+    try:
         await check(app, f"{orientation}-home")
 
         tap(find(app.root, "HomeTile", screen="catalogue"))
@@ -109,8 +112,10 @@ async def layouts_journey(app, dossier_code):
         await check(app, f"{orientation}-queue-priority")
 
         app.go("rating")
+        await frames(5)  # laid out before a face is touched
         tap(find(screens.current_screen, "Face", level="satisfied"))
         await frames(5)
+        assert screens.current_screen.level == "satisfied"  # the reasons shown too
         await check(app, f"{orientation}-rating")
 
         # Staff's screens too: staff set a kiosk up on its touchscreen alone.
@@ -120,5 +125,7 @@ async def layouts_journey(app, dossier_code):
             await check(app, f"{orientation}-{name}")
         app.go("home")
         await frames(3)
+    finally:
+        app.large_text = False
     Window.size = first_size
     await frames(5)

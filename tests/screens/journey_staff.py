@@ -11,9 +11,9 @@ from kivy.core.window import Window
 from kivy.tests.common import UnitTestTouch
 
 from kiosk.config import load_config
-from kiosk.screens.staff import NO_SUCH_DOSSIER
+from kiosk.journeys.settings import NO_SUCH_DOSSIER
 from screens.journey_dossier import CARD, PERSONAL, texts, wedge
-from screens.kit import arrive, find, frames, press_key, shot, tap, until
+from screens.kit import arrive, find, frames, press_key, rendered, shot, tap, until
 from support import KIOSK
 
 STAFF_PIN = "2468"
@@ -69,6 +69,9 @@ async def staff_journey(app, server, config_file):
 
     # What the centre decides is marked so.
     assert any("do trung tâm đặt: 45" in text for text in texts(staff)), "the centre's idle timeout"
+    # The centre's values, shown on labels with markup on (for the note's colour), as written.
+    notes = [rendered(label) for label in staff.walk() if type(label).__name__ == "StaffLabel"]
+    assert any(app.centre_config.office_name in note for note in notes), notes
 
     # A bad value, then a backend that does not answer: refused, the file as it was.
     before = config_file.read_bytes()

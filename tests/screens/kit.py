@@ -12,6 +12,8 @@ from kivy.core.window import Window
 from kivy.tests.common import UnitTestTouch
 from PIL import Image
 
+from screens.english import untranslated
+
 SHOTS = Path(os.environ.get("KIOSK_SCREENSHOTS") or tempfile.mkdtemp(prefix="kiosk-shots-"))
 """Where the screenshots go: $KIOSK_SCREENSHOTS, or a new temporary folder."""
 LANGUAGES = ("vi", "en")
@@ -31,6 +33,12 @@ def find(root, kind, **attributes):
         if type(widget).__name__ == kind and all(getattr(widget, k, None) == v for k, v in attributes.items()):
             return widget
     raise LookupError(f"no {kind} with {attributes}")
+
+
+def rendered(label):
+    """The words a label drew, markup applied: what a citizen reads on it."""
+    label.texture_update()
+    return "\n".join("".join(word.text for word in line.words) for line in label._label._cached_lines)
 
 
 def press_key(keyboard, label):
@@ -89,6 +97,9 @@ async def shot(app, name, popups=False):
                 app.root.export_to_png(str(path))
             share = content_share(path, app.root.ids.screens)
             assert share >= MIN_CONTENT, f"{path.name} is mostly empty: {share:.1%} of it differs from the background"
+            if language == "en":
+                words = untranslated(app)
+                assert not words, f"{path.name} shows Vietnamese UI words: {words}"
     finally:
         app.language = spoken
         await frames(2)

@@ -1,37 +1,55 @@
-"""The kiosk app in a real, headless Kivy window against a real backend: attract, home,
-language, larger text, the journeys (journey_*.py), queue numbers (printed, not printed,
-backend lost), rating (online and through the outbox), offline search, lockdown.
+"""The kiosk app in a real, headless Kivy window against a real backend, one test per journey:
+attract, home, language, larger text, lockdown, procedures, dossiers, the serial scanner, the
+layouts on every screen size, the centre's settings, staff mode, queue numbers (printed, not
+printed, backend lost, "start again" while one is issued), rating (online and through the
+outbox), offline search, the "sorry" of an unexpected error, catalogue text shown as written.
+
+Kivy runs one App per process: the module starts it once on an event loop of its own; each
+test drives it from the home screen with a fresh session, and can fail alone.
 Screenshots of every screen go to the folder in $KIOSK_SCREENSHOTS (default: a temp dir)."""
 
 import asyncio
+import dataclasses
 import json
+import logging
 import os
 import shutil
 from pathlib import Path
+
+import pytest
 
 from kiosk.kivy_setup import prepare_kivy  # noqa: E402  (tests/conftest.py set Kivy's environment)
 
 prepare_kivy(windowed=True, home=Path(os.environ["KIVY_HOME"]))
 
+from kivy.clock import Clock  # noqa: E402
 from kivy.core.window import Window  # noqa: E402
 
 from kiosk.app import KioskApp, KioskServices  # noqa: E402
-from kiosk.config import EXAMPLE_CONFIG, save_config  # noqa: E402
 from kiosk.client.api import BackendClient  # noqa: E402
 from kiosk.client.outbox import Outbox  # noqa: E402
 from kiosk.client.pin import StaffPin  # noqa: E402
+from kiosk.client.search import SearchIndex  # noqa: E402
 from kiosk.client.store import LocalStore  # noqa: E402
+from kiosk.config import EXAMPLE_CONFIG, save_config  # noqa: E402
 from kiosk.hardware.printer import SimulatedPrinter  # noqa: E402
 from kiosk.hardware.scanners import ScannerSettings  # noqa: E402
-from kiosk.screens.queue import NO_CONNECTION  # noqa: E402
-from kiosk.screens.rating import THANKS_SECONDS  # noqa: E402
+from kiosk.journeys.queue import NO_CONNECTION  # noqa: E402
+from kiosk.screens.rating import RatingScreen, THANKS_SECONDS  # noqa: E402
 from hardware.test_scanners import Cable  # noqa: E402
+from journeys.proxy import HoldingProxy  # noqa: E402
 from support import query, start_site  # noqa: E402
 from screens.journey_dossier import dossier_journey  # noqa: E402
-from screens.journey_layouts import layouts_journey  # noqa: E402
-from screens.journey_staff import STAFF_PIN, staff_journey  # noqa: E402
-from screens.kit import arrive, find, frames, shot, tap, until  # noqa: E402
+from screens.journey_layouts import SIZES, layouts_journey  # noqa: E402
 from screens.journey_procedures import procedures_journey  # noqa: E402
+from screens.journey_staff import STAFF_PIN, staff_journey  # noqa: E402
+from screens.kit import arrive, find, frames, rendered, shot, tap, until  # noqa: E402
+
+WINDOW = (1280, 720)
+"""The window each test starts at (`kiosk demo --windowed`): an earlier Kivy test in the same
+process may have opened it at another size."""
+OFFICE = "Trung tâm Phục vụ hành chính công tỉnh Gia Lai"
+
 
 def ratings(db):
     return query(db, "SELECT level, reasons, ticket_id FROM ratings ORDER BY id")
@@ -41,25 +59,9 @@ def ticket_status(db, public_id):
     return query(db, "SELECT status FROM tickets WHERE public_id = ?", public_id)[0][0]
 
 
-def last_ticket(db, service):
-    return query(db, "SELECT status FROM tickets WHERE service = ? ORDER BY id DESC LIMIT 1", service)[0][0]
-
-
-async def queue_from_attract(app):
-    """Touch the attract screen, then the queue tile: the services the queue screen lists."""
-    screens = app.root.ids.screens
-    tap(screens.current_screen)
-    await arrive(app, "home")
-    tap(find(app.root, "HomeTile", screen="queue"))
-    await arrive(app, "queue")
-    queue = screens.current_screen
-    await until(lambda: queue.state == "services")
-    return queue
-
-
-async def choose_service(queue, letter):
-    tap(next(b for b in queue.ids.body.children[0].ids.services.children if b.text.startswith(f"{letter} ·")))
-    await until(lambda: queue.state == "priority")
+def last_ticket(db, service=None):
+    where, args = ("WHERE service = ?", [service]) if service else ("", [])
+    return query(db, f"SELECT public_id, status FROM tickets {where} ORDER BY id DESC LIMIT 1", *args)[0]
 
 
 def kiosk_config(data, server, terminal):
@@ -73,185 +75,450 @@ def kiosk_config(data, server, terminal):
     return config_file
 
 
-def test_kiosk_app_journeys(tmp_path):
-    server = start_site(tmp_path / "site")
-    data = tmp_path / "kiosk"
-    serial = Cable(tmp_path / "scanner")  # a USB-CDC scanner, as a pseudo-terminal
+class Crashes(logging.Handler):
+    """The app's "unexpected" log lines: a test fails on any it did not cause on purpose."""
+
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        if record.getMessage().startswith("unexpected"):
+            self.records.append(record)
+
+
+@dataclasses.dataclass
+class Kiosk:
+    app: KioskApp
+    server: object
+    data: Path
+    serial: Cable
+    client: BackendClient
+    proxy: HoldingProxy
+    """The kiosk's way to the backend: set `down` to cut the network."""
+    printer: SimulatedPrinter
+    outbox: Outbox
+    terminal: int
+    loop: asyncio.AbstractEventLoop
+    crashes: Crashes
+
+    @property
+    def url(self):
+        return f"http://{self.server.host}:{self.server.port}"
+
+    def run(self, coroutine):
+        """Drive the app: its loop runs while the test's coroutine does."""
+        return self.loop.run_until_complete(coroutine)
+
+    async def centre_sets(self, **changes):
+        """The centre's staff change this kiosk's settings: the next heartbeat brings them."""
+        config = self.server.get(f"/api/v1/terminals/{self.terminal}/config", token="admin").json()["config"]
+        config.update(changes)
+        put = await asyncio.to_thread(self.server.request, "PUT", f"/api/v1/terminals/{self.terminal}/config",
+                                      json.dumps(config).encode(), token="admin")
+        assert put.status == 200, put.body
+        await until(lambda: self.app.centre_version == put.json()["config_version"])
+        return put.json()["config_version"]
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("app")
+    server = start_site(folder / "site")
+    serial = Cable(folder / "scanner")  # a USB-CDC scanner, as a pseudo-terminal
     serial.plug()
+    data = folder / "kiosk"
+    loop = asyncio.new_event_loop()
+    store, outbox = LocalStore(data / "catalogue.sqlite3"), Outbox(data / "outbox.sqlite3")
+    proxy = HoldingProxy(f"http://{server.host}:{server.port}")
+    loop.run_until_complete(proxy.__aenter__())
+    client = BackendClient(proxy.url, server.token, retries=1, timeout=3)
+    loop.run_until_complete(client.__aenter__())
+    printer = SimulatedPrinter(data / "prints")
+    terminal = query(server.db, "SELECT id FROM terminals")[0][0]
+    config_file, pin = kiosk_config(data, server, terminal), StaffPin(data / "staff-pin.json")
+    pin.set(STAFF_PIN)
+    app = KioskApp(KioskServices(store, outbox, client, printer=printer, config_path=config_file, pin=pin,
+                                 scanner=ScannerSettings(kind="serial", port=str(serial.link)), office_name=OFFICE,
+                                 idle_timeout=30, terminal_id=terminal, heartbeat_every=0.5))
+    crashes = Crashes()
+    logging.getLogger("kiosk.app").addHandler(crashes)
+    app_task = loop.create_task(app.async_run(async_lib="asyncio"))
+    kiosk = Kiosk(app, server, data, serial, client, proxy, printer, outbox, terminal, loop, crashes)
     try:
-        asyncio.run(_journeys(server, data, serial))
+        kiosk.run(until(lambda: app.root is not None and app.root.ids.screens.current == "attract"))
+        kiosk.run(until(lambda: app.link == "online"))  # the first sync went through
+        yield kiosk
     finally:
+        async def settle():
+            Window.size = WINDOW
+            app.end_session()
+            await frames(10)  # laid out before it stops: kv rules evaluated after the app is gone fail
+
+        kiosk.run(settle())
+        app.stop()
+        kiosk.run(asyncio.wait_for(app_task, 30))
+        kiosk.run(client.close())
+        kiosk.run(proxy.__aexit__(None, None, None))
+        loop.close()
+        logging.getLogger("kiosk.app").removeHandler(crashes)
+        store.close()
+        outbox.close()
         serial.unplug()
         assert server.stop() == 0
 
 
-async def _journeys(server, data, serial):
-    store, outbox = LocalStore(data / "catalogue.sqlite3"), Outbox(data / "outbox.sqlite3")
-    async with BackendClient(f"http://{server.host}:{server.port}", server.token, retries=1) as client:
-        printer = SimulatedPrinter(data / "prints")
-        terminal = query(server.db, "SELECT id FROM terminals")[0][0]
-        config_file, pin = kiosk_config(data, server, terminal), StaffPin(data / "staff-pin.json")
-        pin.set(STAFF_PIN)
-        app = KioskApp(KioskServices(store, outbox, client, printer=printer, config_path=config_file, pin=pin,
-                                     scanner=ScannerSettings(kind="serial", port=str(serial.link)),
-                                     office_name="Trung tâm Phục vụ hành chính công tỉnh Gia Lai", idle_timeout=30,
-                                     terminal_id=terminal, heartbeat_every=0.5))
+@pytest.fixture
+def kiosk(running):
+    """The running app at the home screen, with a fresh session; afterwards, no unexpected error."""
+    app = running.app
+    app.services.client, running.printer.state, running.proxy.down = running.client, "ok", False
 
-        async def drive():
-            await until(lambda: app.root is not None and app.root.ids.screens.current == "attract")
-            screens = app.root.ids.screens
-            await until(lambda: app.link == "online")  # the first sync went through
-            await frames()
-            await shot(app, "attract")
-            # Lockdown: Escape and F1 do nothing, the window refuses to close.
-            assert Window.dispatch("on_keyboard", 27, 0, None, []) is True
-            assert Window.dispatch("on_keyboard", 282, 0, None, []) is True
-            assert Window.dispatch("on_request_close") is True
+    async def fresh():
+        Window.size = WINDOW
+        app.end_session()
+        await arrive(app, "attract")
+        await until(lambda: app.link == "online")
+        tap(app.root.ids.screens.current_screen)
+        await arrive(app, "home")
 
-            tap(screens.current_screen)
-            await arrive(app, "home")
-            await shot(app, "home-vi")
-            tile = find(app.root, "HomeTile", screen="rating")
-            assert tile.text == "Đánh giá"
-            app.language = "en"
-            await frames()
-            assert find(app.root, "HomeTile", screen="rating").text == "Rate the service"
-            await shot(app, "home-en")
-            app.language, app.large_text = "vi", True
-            await frames()
-            await shot(app, "home-large")
-            app.large_text = False
-            await procedures_journey(app)
-            await dossier_journey(app, server, data)
+    running.run(fresh())
+    running.crashes.records.clear()
+    yield running
+    assert not running.crashes.records, [r.getMessage() for r in running.crashes.records]
 
-            # The serial scanner of the [scanner] section: a receipt read on the home screen.
-            code = query(server.db, "SELECT code FROM dossiers ORDER BY code LIMIT 1")[0][0]
-            serial.send(f"{code}\r\n".encode())
-            await arrive(app, "dossier")
-            await until(lambda: screens.current_screen.state == "card")
-            assert screens.current_screen.report.dossier.code == code
-            app.end_session()
-            await arrive(app, "attract")
-            tap(screens.current_screen)
-            await arrive(app, "home")
-            await layouts_journey(app, code)
 
-            # The centre's staff change this kiosk's settings: the next heartbeat brings them.
-            assert app.centre_version == 0 and app.services.idle_timeout == 30
-            config = server.get(f"/api/v1/terminals/{terminal}/config", token="admin").json()["config"]
-            config.update(office_name="Trung tâm Phục vụ hành chính công xã Nhơn Châu", idle_timeout_seconds=45, services=["A", "B"])
-            put = server.request("PUT", f"/api/v1/terminals/{terminal}/config", json.dumps(config).encode(), token="admin")
-            assert put.status == 200, put.body
-            await until(lambda: app.office_name == "Trung tâm Phục vụ hành chính công xã Nhơn Châu")
-            assert app.centre_version == put.json()["config_version"] and app.services.idle_timeout == 45
-            assert app.offered_services == ["A", "B"]
+async def queue_from_home(app):
+    tap(find(app.root, "HomeTile", screen="queue"))
+    await arrive(app, "queue")
+    queue = app.root.ids.screens.current_screen
+    await until(lambda: queue.state == "services")
+    return queue
 
-            await staff_journey(app, server, data / "kiosk.ini")
-            tap(screens.current_screen)
-            await arrive(app, "home")
 
-            # A queue number: service, priority question, a printed ticket, the number on screen.
-            printed_before = len(printer.printed)
-            tap(find(app.root, "HomeTile", screen="queue"))
-            await arrive(app, "queue")
-            queue = screens.current_screen
-            await until(lambda: queue.state == "services")
-            await frames()
-            await shot(app, "queue-services")
+async def choose_service(queue, letter):
+    tap(next(b for b in queue.ids.body.children[0].ids.services.children if b.text.startswith(f"{letter} ·")))
+    await until(lambda: queue.state == "priority")
+
+
+async def rate_from_home(app, level):
+    tap(find(app.root, "HomeTile", screen="rating"))
+    await arrive(app, "rating")
+    rating = app.root.ids.screens.current_screen
+    tap(find(rating, "Face", level=level))
+    await frames()
+    tap(find(rating, "KioskButton", text="Gửi đánh giá"))
+    await until(lambda: rating.state == "thanks")
+    return rating
+
+
+def test_attract_home_language_and_lockdown(kiosk):
+    app = kiosk.app
+
+    async def go():
+        app.end_session()
+        await arrive(app, "attract")
+        await frames()
+        await shot(app, "attract")
+        # Lockdown: Escape and F1 do nothing, the window refuses to close.
+        assert Window.dispatch("on_keyboard", 27, 0, None, []) is True
+        assert Window.dispatch("on_keyboard", 282, 0, None, []) is True
+        assert Window.dispatch("on_request_close") is True
+        tap(app.root.ids.screens.current_screen)
+        await arrive(app, "home")
+        await shot(app, "home-vi")
+        assert find(app.root, "HomeTile", screen="rating").text == "Đánh giá"
+        app.language = "en"
+        await frames()
+        assert find(app.root, "HomeTile", screen="rating").text == "Rate the service"
+        await shot(app, "home-en")
+        app.language, app.large_text = "vi", True
+        await frames()
+        await shot(app, "home-large")
+        app.large_text = False
+
+    kiosk.run(go())
+
+
+def test_procedures(kiosk):
+    kiosk.run(procedures_journey(kiosk.app))
+
+
+def test_dossiers(kiosk):
+    kiosk.run(dossier_journey(kiosk.app, kiosk.server, kiosk.data))
+
+
+def test_a_receipt_read_by_the_serial_scanner(kiosk):
+    """The serial scanner of the [scanner] section: a receipt read on the home screen."""
+    app = kiosk.app
+    code = query(kiosk.server.db, "SELECT code FROM dossiers ORDER BY code LIMIT 1")[0][0]
+
+    async def go():
+        kiosk.serial.send(f"{code}\r\n".encode())
+        await arrive(app, "dossier")
+        dossier = app.root.ids.screens.current_screen
+        await until(lambda: dossier.state == "card")
+        assert dossier.report.dossier.code == code
+
+    kiosk.run(go())
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["normal-text", "larger-text"])
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_layouts(kiosk, size, large):
+    code = query(kiosk.server.db, "SELECT code FROM dossiers ORDER BY code LIMIT 1")[0][0]
+    kiosk.run(layouts_journey(kiosk.app, code, size, large))
+
+
+def test_the_centre_changes_this_kiosks_settings(kiosk):
+    app = kiosk.app
+
+    async def go():
+        version = await kiosk.centre_sets(office_name="Trung tâm Phục vụ hành chính công xã Nhơn Châu",
+                                          idle_timeout_seconds=45, services=["A", "B"])
+        assert app.centre_version == version and app.office_name == "Trung tâm Phục vụ hành chính công xã Nhơn Châu"
+        assert app.services.idle_timeout == 45 and app.offered_services == ["A", "B"]
+        queue = await queue_from_home(app)
+        assert sorted(b.text[0] for b in queue.ids.body.children[0].ids.services.children) == ["A", "B"]
+
+    kiosk.run(go())
+
+
+def test_staff_mode(kiosk):
+    async def go():
+        await kiosk.centre_sets(idle_timeout_seconds=45, office_name="Trung tâm [b]Nhơn Châu[/b]")
+        await staff_journey(kiosk.app, kiosk.server, kiosk.data / "kiosk.ini")
+
+    kiosk.run(go())
+
+
+def test_a_printed_number_and_a_rating_linked_to_it(kiosk):
+    app, printer, db = kiosk.app, kiosk.printer, kiosk.server.db
+
+    async def go():
+        printed_before = len(printer.printed)
+        queue = await queue_from_home(app)
+        await frames()
+        await shot(app, "queue-services")
+        await choose_service(queue, "A")
+        await frames()
+        await shot(app, "queue-priority")
+        tap(find(queue, "PriorityButton", group="elderly"))
+        await until(lambda: queue.state == "done")
+        await frames()
+        await shot(app, "queue-done")
+        ticket = queue.ticket
+        assert ticket.priority == "elderly" and ticket.display.startswith("A")
+        assert app.session_ticket_id == ticket.id and len(printer.printed) == printed_before + 1
+        assert ticket_status(db, ticket.id) == "waiting"
+
+        # Rating from the end of that journey: linked to this session's ticket.
+        tap(find(queue, "KioskButton", text="Đánh giá"))
+        await arrive(app, "rating")
+        rating = app.root.ids.screens.current_screen
+        tap(find(rating, "Face", level="unsatisfied"))
+        await frames()
+        tap(find(rating, "ReasonButton", text="Chờ đợi lâu"))
+        await frames()
+        await shot(app, "rating-chosen")
+        tap(find(rating, "KioskButton", text="Gửi đánh giá"))
+        await until(lambda: rating.state == "thanks")
+        await frames()
+        await shot(app, "rating-thanks")
+        assert ratings(db)[-1] == ("unsatisfied", '["Chờ đợi lâu"]', ticket.id)
+        await arrive(app, "attract")
+        assert app.session_ticket_id == "" and rating.level == "" and rating.reasons == []
+
+    kiosk.run(go())
+
+
+def test_a_number_that_does_not_print_is_voided(kiosk):
+    app, printer = kiosk.app, kiosk.printer
+
+    async def go():
+        printer.state = "paper_out"
+        queue = await queue_from_home(app)
+        await choose_service(queue, "B")
+        tap(find(queue, "KioskButton", text="Không, tôi không thuộc các đối tượng trên"))
+        await until(lambda: queue.state == "failed")
+        await frames()
+        await shot(app, "queue-not-printed")
+        assert queue.ticket is None and app.session_ticket_id == ""
+        assert last_ticket(kiosk.server.db, "B")[1] == "void", "no ghost number"
+        tap(find(queue, "KioskButton", text="Xong"))
+        await arrive(app, "attract")
+
+    kiosk.run(go())
+
+
+def test_the_backend_lost_while_a_number_is_taken(kiosk):
+    """The connection goes while a citizen takes a number: no number, and plain words."""
+    app, db = kiosk.app, kiosk.server.db
+
+    async def go():
+        queue = await queue_from_home(app)
+        issued = query(db, "SELECT count(*) FROM tickets")[0][0]
+        kiosk.proxy.down = True
+        await choose_service(queue, "A")
+        tap(find(queue, "PriorityButton", group="pregnant"))
+        await until(lambda: queue.state == "failed")
+        await frames()
+        await shot(app, "queue-backend-lost")
+        assert queue.message == NO_CONNECTION and queue.ticket is None and app.session_ticket_id == ""
+        assert query(db, "SELECT count(*) FROM tickets")[0][0] == issued
+        tap(find(queue, "KioskButton", text="Xong"))
+        await arrive(app, "attract")
+
+    kiosk.run(go())
+
+
+def test_start_again_while_a_number_is_issued(kiosk):
+    """"Start again" while the backend issues a number: the issue is cancelled with the
+    session, the number voided and not printed, and the next citizen's rating not linked to it."""
+    app, printer, db = kiosk.app, kiosk.printer, kiosk.server.db
+
+    async def go():
+        async with HoldingProxy(kiosk.url) as proxy, BackendClient(proxy.url, kiosk.server.token, retries=1) as slow:
+            held = proxy.hold("POST", r"/queue/tickets$")
+            app.services.client = slow
+            queue = await queue_from_home(app)
             await choose_service(queue, "A")
-            await frames()
-            await shot(app, "queue-priority")
+            printed = len(printer.printed)
             tap(find(queue, "PriorityButton", group="elderly"))
-            await until(lambda: queue.state == "done")
-            await frames()
-            await shot(app, "queue-done")
-            ticket = queue.ticket
-            assert ticket.priority == "elderly" and ticket.display.startswith("A")
-            assert app.session_ticket_id == ticket.id and len(printer.printed) == printed_before + 1
-            assert ticket_status(server.db, ticket.id) == "waiting"
-
-            # Rating from the end of that journey: linked to this session's ticket.
-            tap(find(queue, "KioskButton", text="Đánh giá"))
-            await arrive(app, "rating")
-            rating = screens.current_screen
-            tap(find(rating, "Face", level="unsatisfied"))
-            await frames()
-            tap(find(rating, "ReasonButton", text="Chờ đợi lâu"))
-            await frames()
-            await shot(app, "rating-chosen")
-            tap(find(rating, "KioskButton", text="Gửi đánh giá"))
-            await until(lambda: rating.state == "thanks")
-            await frames()
-            await shot(app, "rating-thanks")
-            assert ratings(server.db)[-1] == ("unsatisfied", '["Chờ đợi lâu"]', ticket.id)
+            await until(held.answered.is_set)
+            issued, status = last_ticket(db, "A")
+            assert status == "waiting"  # the backend issued it; the kiosk has not heard yet
+            tap(find(app.root, "KioskButton", text="Làm lại từ đầu"))
             await arrive(app, "attract")
+            held.release.set()
+            await until(lambda: ticket_status(db, issued) == "void")
+            await frames(10)
+            assert len(printer.printed) == printed, "printed for nobody"
+            assert app.session_ticket_id == "" and queue.ticket is None
+        app.services.client = kiosk.client
+        # The next citizen rates the service: nothing links it to that ticket.
+        tap(app.root.ids.screens.current_screen)
+        await arrive(app, "home")
+        await rate_from_home(app, "satisfied")
+        assert ratings(db)[-1] == ("satisfied", "[]", None)
 
-            # The printer runs out of paper: the number is voided, the citizen told what to do.
-            printer.state = "paper_out"
-            await queue_from_attract(app)
-            offered = [b.text[0] for b in queue.ids.body.children[0].ids.services.children]
-            assert sorted(offered) == ["A", "B"], "only the services the centre gave this kiosk"
-            await choose_service(queue, "B")
-            tap(find(queue, "KioskButton", text="Không, tôi không thuộc các đối tượng trên"))
-            await until(lambda: queue.state == "failed")
-            await frames()
-            await shot(app, "queue-not-printed")
-            assert queue.ticket is None and app.session_ticket_id == ""
-            assert last_ticket(server.db, "B") == "void", "no ghost number"
-            tap(find(queue, "KioskButton", text="Xong"))
-            await arrive(app, "attract")
-            assert app.session_ticket_id == "" and rating.level == "" and rating.reasons == []
+    kiosk.run(go())
 
-            # The backend goes away while a citizen takes a number: no number, and plain words.
-            await queue_from_attract(app)
-            issued = query(server.db, "SELECT count(*) FROM tickets")[0][0]
-            server.process.terminate()
-            server.process.wait()
-            await choose_service(queue, "A")
-            tap(find(queue, "PriorityButton", group="pregnant"))
-            await until(lambda: queue.state == "failed")
-            await frames()
-            await shot(app, "queue-backend-lost")
-            assert queue.message == NO_CONNECTION and queue.ticket is None and app.session_ticket_id == ""
-            assert query(server.db, "SELECT count(*) FROM tickets")[0][0] == issued
-            tap(find(queue, "KioskButton", text="Xong"))
-            await arrive(app, "attract")
 
-            # Offline: the banner says so, a rating waits in the outbox, search still works.
-            client.connectivity.failed()  # as the next sync would find it
-            tap(screens.current_screen)
-            await arrive(app, "home")
-            assert app.link == "offline" and app.root.ids.banner.height > 0
-            await shot(app, "home-offline")
-            tap(find(app.root, "HomeTile", screen="rating"))
-            await arrive(app, "rating")
-            tap(find(screens.current_screen, "Face", level="very_satisfied"))
-            await frames()
-            tap(find(screens.current_screen, "KioskButton", text="Gửi đánh giá"))
-            await until(lambda: screens.current_screen.state == "thanks")
-            assert [item["kind"] for item in outbox.pending()] == ["rating"]
-            tap(find(screens.current_screen, "KioskButton", text="Xong"))
-            await arrive(app, "attract")
-            tap(screens.current_screen)
-            await arrive(app, "home")
-            tap(find(app.root, "HomeTile", screen="catalogue"))
-            await arrive(app, "catalogue")
-            tap(screens.current_screen.ids.search)
-            await arrive(app, "search")
-            search = screens.current_screen
-            for key in "chung thuc":
-                search.type(key)
-            await until(lambda: search.ids.results.children)
-            await frames()
-            await shot(app, "search-offline")
-            assert app.root.ids.banner.height > 0
-            assert "chứng thực" in search.ids.results.children[-1].text.lower()
-            # The rating's own "back to the start in a few seconds" was for the citizen who left.
-            await asyncio.sleep(THANKS_SECONDS + 0.5)
-            assert screens.current == "search" and search.ids.results.children
+def test_offline_banner_outbox_and_search(kiosk):
+    """Offline: the banner says so, a rating waits in the outbox, search still works."""
+    app, outbox = kiosk.app, kiosk.outbox
 
-            app.stop()
+    async def go():
+        kiosk.proxy.down = True
+        await until(lambda: app.link == "offline")  # as the heartbeats find it
+        await frames()
+        assert app.root.ids.banner.height > 0
+        await shot(app, "home-offline")
+        waiting = [item["kind"] for item in outbox.pending()]
+        rating = await rate_from_home(app, "very_satisfied")
+        assert [item["kind"] for item in outbox.pending()] == [*waiting, "rating"]
+        tap(find(rating, "KioskButton", text="Xong"))
+        await arrive(app, "attract")
+        tap(app.root.ids.screens.current_screen)
+        await arrive(app, "home")
+        tap(find(app.root, "HomeTile", screen="catalogue"))
+        await arrive(app, "catalogue")
+        tap(app.root.ids.screens.current_screen.ids.search)
+        await arrive(app, "search")
+        search = app.root.ids.screens.current_screen
+        for key in "chung thuc":
+            search.type(key)
+        await until(lambda: search.ids.results.children)
+        await frames()
+        await shot(app, "search-offline")
+        assert app.root.ids.banner.height > 0
+        assert "chứng thực" in search.ids.results.children[-1].text.lower()
+        # The rating's own "back to the start in a few seconds" was for the citizen who left.
+        await asyncio.sleep(THANKS_SECONDS + 0.5)
+        assert app.root.ids.screens.current == "search" and search.ids.results.children
+        kiosk.proxy.down = False
+        await until(lambda: app.link == "online")  # the next heartbeat finds the backend again
 
-        await asyncio.gather(app.async_run(async_lib="asyncio"), drive())
-    store.close()
-    outbox.close()
+    kiosk.run(go())
+
+
+def test_an_unexpected_error_says_sorry_and_goes_home(kiosk, monkeypatch):
+    """A screen's callback raises, then a task does: each logged as one line and its frames
+    (not the exception's words, which may hold a citizen's data), the citizen told "sorry"
+    with a way home, and the app goes on."""
+    app, crashes = kiosk.app, kiosk.crashes
+
+    def broken(_screen, _reason):
+        raise RuntimeError("052090000001 Nguyễn Văn An")
+
+    async def failing():
+        raise ValueError("052090000001")
+
+    async def go():
+        tap(find(app.root, "HomeTile", screen="rating"))
+        await arrive(app, "rating")
+        rating = app.root.ids.screens.current_screen
+        tap(find(rating, "Face", level="unsatisfied"))
+        await frames()
+        monkeypatch.setattr(RatingScreen, "toggle_reason", broken)
+        # Through Kivy's own loop, as a touch from the screen arrives.
+        Clock.schedule_once(lambda _dt: tap(find(rating, "ReasonButton", text="Chờ đợi lâu")))
+        await until(lambda: app._sorry is not None)
+        await frames(5)
+        await shot(app, "sorry", popups=True)
+        assert find(app._sorry, "Label", text="Xin lỗi, máy gặp sự cố") is not None
+        app.language = "en"
+        await frames()
+        assert find(app._sorry, "Label", text="Sorry, something went wrong") is not None
+        app.language = "vi"
+        [record] = crashes.records
+        logged = logging.Formatter().format(record)
+        assert logged.startswith("unexpected RuntimeError in a Kivy callback on screen rating\n")
+        assert "in broken" in logged and "052090000001" not in logged and "Nguyễn" not in logged
+
+        tap(find(app._sorry, "KioskButton", text="Về màn hình chính"))
+        await arrive(app, "home")
+        assert app._sorry is None
+        monkeypatch.undo()
+
+        # A task that fails: the same, and the app goes on.
+        app.spawn(failing())
+        await until(lambda: app._sorry is not None)
+        assert crashes.records[-1].getMessage().startswith("unexpected ValueError in a task on screen home")
+        assert "052090000001" not in logging.Formatter().format(crashes.records[-1])
+        tap(find(app._sorry, "KioskButton", text="Về màn hình chính"))
+        await frames(5)
+        assert app._sorry is None and app.root.ids.screens.current == "home"
+        await rate_from_home(app, "very_satisfied")
+        crashes.records.clear()  # caused on purpose
+
+    kiosk.run(go())
+
+
+def test_catalogue_text_is_shown_as_written(kiosk):
+    """A catalogue whose names and codes hold Kivy markup: shown literally, no [ref] to touch."""
+    app = kiosk.app
+    name, code = "[b]x[/b] [color=ff0000]khai sinh giả[/color]", "[ref=home]1.000001[/ref]"
+
+    async def go():
+        tap(find(app.root, "HomeTile", screen="catalogue"))
+        await arrive(app, "catalogue")
+        tap(app.root.ids.screens.current_screen.ids.search)
+        await arrive(app, "search")
+        search = app.root.ids.screens.current_screen
+        await until(lambda: search._catalogue is not None)
+        real = next(iter(search._catalogue.procedures.values()))
+        hostile = dataclasses.replace(real, name=name, code=code)
+        search._catalogue = dataclasses.replace(search._catalogue, index=SearchIndex([hostile]))
+        for key in "khai sinh":
+            search.type(key)
+        await until(lambda: search.ids.results.children)
+        await frames()
+        await shot(app, "search-markup")
+        button = search.ids.results.children[-1]
+        shown = rendered(button)
+        assert name in shown and code in shown, shown
+        assert button.refs == {}
+
+    kiosk.run(go())

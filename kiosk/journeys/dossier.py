@@ -1,0 +1,106 @@
+"""Where is my dossier? Look one up by its code, or a citizen's by their ID card, and say in
+plain words why not when it cannot be: not found, no connection, the province's system out
+of reach, too many ID cards in a minute. The ID number is used for one request and kept
+nowhere."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..client.api import BackendClient, CitizenDossier
+from ..client.errors import BackendError, NotFound, Offline, Rejected, Timeout, UpstreamUnavailable
+from ..client.store import LocalStore
+from ..domain.dossier import DossierReport
+
+log = logging.getLogger(__name__)
+
+# Why the journey could not go on, in English (Vietnamese through the catalogue).
+NOT_FOUND = "No dossier was found with this code. Please check the code on your receipt, or ask at the counter."
+NO_CONNECTION = "Looking up a dossier needs the connection to the system. Please try again later or ask at the counter."
+BAD_CODE = ("This is not a dossier code. It looks like 000.00.53.H48-220921-0099 or G22.99.08-260921-896048: "
+            "please check it on your receipt.")
+AMBIGUOUS_CODE = ("This code can be read in more than one way. "
+                  "Please type it with its dots and dashes, as it is printed on your receipt.")
+UNKNOWN_SCAN = "This code is not a dossier receipt or a citizen ID card. Please scan the code on your receipt."
+NO_DOSSIERS = "No dossier was found for this ID card. Please ask at the counter."
+TROUBLE = "Something went wrong reaching the system. Please try again later or ask at the counter."
+TOO_MANY = "This kiosk has looked up many ID cards in the last minute. Please wait a minute and scan again."
+NO_PROVINCE = ("The province's one-stop system cannot be reached right now, so the dossier cannot be looked up. "
+               "Please try again later or ask at the counter.")
+MESSAGES = (NOT_FOUND, NO_CONNECTION, BAD_CODE, AMBIGUOUS_CODE, UNKNOWN_SCAN, NO_DOSSIERS, TROUBLE, TOO_MANY,
+            NO_PROVINCE)
+
+
+@dataclass(frozen=True)
+class Found:
+    """One dossier's report, or why there is none (`message`), with the names of the
+    administrative levels (code -> (Vietnamese, English)) to show its holders with."""
+
+    report: DossierReport | None
+    message: str = ""
+    levels: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CitizenFound:
+    """A citizen's dossiers (names masked by the backend), or why there are none."""
+
+    dossiers: list[CitizenDossier]
+    message: str = ""
+
+
+async def look_up_code(client: BackendClient | None, code: str, store_path: Path | None = None) -> Found:
+    try:
+        if client is None:
+            raise Offline("no backend")
+        report = await client.dossier(code)
+    except BackendError as error:
+        return Found(None, why(error))
+    levels = await level_names(store_path) if store_path is not None else {}
+    return Found(report, "", levels)
+
+
+async def look_up_citizen(client: BackendClient | None, id_number: str) -> CitizenFound:
+    """A citizen's dossiers, with proof that the card was scanned (its QR)."""
+    try:
+        if client is None:
+            raise Offline("no backend")
+        found = await client.dossiers_of_citizen(id_number, "qr")
+    except BackendError as error:
+        return CitizenFound([], why(error, NO_DOSSIERS))
+    return CitizenFound(found, "" if found else NO_DOSSIERS)
+
+
+def why(error: BackendError, not_found: str = NOT_FOUND) -> str:
+    if isinstance(error, NotFound):
+        return not_found
+    if isinstance(error, UpstreamUnavailable):
+        return NO_PROVINCE  # not "not found": the dossier may well exist there
+    if isinstance(error, (Offline, Timeout)):
+        return NO_CONNECTION
+    if isinstance(error, Rejected) and error.status == 429:
+        return TOO_MANY  # the backend's guard against harvesting ID numbers
+    return TROUBLE
+
+
+async def level_names(store_path: Path) -> dict[str, tuple[str, str]]:
+    """Names of the administrative levels, from the local catalogue (levels are data); empty
+    when the store has none, and the codes are shown instead."""
+    try:
+        levels = await asyncio.to_thread(_read_levels, store_path)
+    except Exception:  # an empty or broken local store
+        log.warning("no administrative levels in the local store", exc_info=True)
+        return {}
+    return {level.code: (level.name, level.name_en) for level in levels}
+
+
+def _read_levels(path: Path) -> list:
+    """Runs in a thread, with a connection of its own: SQLite connections stay in their thread."""
+    store = LocalStore(path, snapshot=None)
+    try:
+        return store.levels()
+    finally:
+        store.close()

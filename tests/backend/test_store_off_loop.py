@@ -1,0 +1,112 @@
+"""The store's work runs on a thread of its own, not on the event loop: a write that waits for
+SQLite's lock (held here by another connection, as another process or `kiosk import-dossiers`
+would hold it) leaves the server answering. Ordered by events, not timed."""
+
+import asyncio
+import http.client
+import json
+import logging
+import sqlite3
+import threading
+
+from support import prepare_site
+
+from kiosk.backend.http import STORE
+from kiosk.backend.server import BackgroundServer, make_app
+from kiosk.backend.store import BackendStore
+from kiosk.domain.calendar import WorkingCalendar
+
+
+def call(port, method, path, body=None, token=None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Content-Type": "application/json", "Idempotency-Key": "off-loop-1"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        reply = connection.getresponse()
+        return reply.status, reply.read()
+    finally:
+        connection.close()
+
+
+class NotingStore(BackendStore):
+    """A store that says when a write transaction is asked for (on the store's thread, just
+    before BEGIN IMMEDIATE waits for the lock)."""
+
+    writing = threading.Event()
+
+    def write(self):
+        self.writing.set()
+        return super().write()
+
+
+def test_health_answers_while_a_write_waits_for_the_lock(tmp_path):
+    db, _, token = prepare_site(tmp_path)
+    apps = []
+
+    def make():
+        apps.append(make_app(NotingStore(db), WorkingCalendar()))
+        return apps[-1]
+
+    server = BackgroundServer(make)
+    port = int(server.start().rsplit(":", 1)[1])
+    NotingStore.writing.clear()  # opening the store may have written (its schema)
+    holder = sqlite3.connect(db, isolation_level=None)
+    ticket: list = []
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # another connection holds the write lock
+        writer = threading.Thread(target=lambda: ticket.append(
+            call(port, "POST", "/api/v1/queue/tickets", json.dumps({"service": "A"}), token)))
+        writer.start()
+        assert NotingStore.writing.wait(30), "the ticket's write never started"
+        # The write now waits on the store's thread for the lock; the server still answers.
+        status, body = call(port, "GET", "/api/v1/health")
+        assert (status, json.loads(body)) == (200, {"status": "ok"})
+        assert not ticket, "the ticket was answered although the lock is still held"
+        holder.execute("COMMIT")
+        writer.join(60)
+        assert ticket and ticket[0][0] == 201, ticket
+    finally:
+        holder.close()
+        server.stop()
+        apps[0][STORE].close()
+
+
+def test_store_work_runs_on_one_thread_that_is_not_the_loop(tmp_path):
+    store = BackendStore(tmp_path / "b.sqlite3")
+
+    async def main():
+        loop_thread = threading.get_ident()
+        threads = {await store.run(threading.get_ident) for _ in range(5)}
+        return loop_thread, threads
+
+    try:
+        loop_thread, threads = asyncio.run(main())
+        assert len(threads) == 1 and loop_thread not in threads
+        # The connection made on this thread is usable from the store's thread, and back.
+        assert asyncio.run(store.run(lambda: store.db.execute("SELECT 1").fetchone()[0])) == 1
+        assert store.db.execute("SELECT 1").fetchone()[0] == 1
+    finally:
+        store.close()
+
+
+def test_a_lock_held_past_the_busy_timeout_is_a_503_not_a_500(tmp_path, caplog):
+    db, _, token = prepare_site(tmp_path)
+    store = BackendStore(db)
+    server = BackgroundServer(lambda: make_app(store, WorkingCalendar()))
+    port = int(server.start().rsplit(":", 1)[1])
+    holder = sqlite3.connect(db, isolation_level=None)
+    try:
+        with caplog.at_level(logging.INFO):
+            holder.execute("BEGIN IMMEDIATE")  # held until the server's write gives up waiting
+            status, body = call(port, "POST", "/api/v1/queue/tickets", json.dumps({"service": "A"}), token)
+            holder.execute("ROLLBACK")
+            assert call(port, "GET", "/api/v1/health")[0] == 200
+    finally:
+        holder.close()
+        server.stop()
+        store.close()
+    assert status == 503 and json.loads(body)["error"]["code"] == "busy", body
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert any("stayed locked" in r.getMessage() for r in caplog.records)
