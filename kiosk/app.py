@@ -102,6 +102,8 @@ class KioskApp(App):
     # The citizen's session: wiped on idle timeout and after each journey.
     session_ticket_id = StringProperty("")
     session_dossier_code = StringProperty("")
+    search_query = StringProperty("")
+    """What the citizen typed on the search screen: there again, with its results, back from a procedure."""
     # What a session starts with: the centre may change them.
     default_language = StringProperty("vi")
     default_large_text = BooleanProperty(False)
@@ -145,7 +147,7 @@ class KioskApp(App):
 
     def pick(self, vietnamese: str, english: str | None, *_watched: Any) -> str:
         """Of a pair of words that came as data in both languages (a service's name and
-        name_en, a status's label_vi and label_en), the current language's; Vietnamese when
+        name_en), the current language's; Vietnamese when
         there is no English."""
         return pick(vietnamese, english, self.language)
 
@@ -345,6 +347,7 @@ class KioskApp(App):
         self.go("setup" if self.services.needs_setup else "attract")
         self.session_ticket_id = ""
         self.session_dossier_code = ""
+        self.search_query = ""
         self.countdown = 0
         self.large_text = self.default_large_text
         self.language = self.default_language

@@ -715,18 +715,19 @@ def cmd_parse_scan(args: argparse.Namespace) -> None:
 
 def cmd_card_reader(args: argparse.Namespace) -> None:
     from .hardware.card_reader import probe
+    from .i18n import translate
 
     status = probe()
     if args.json:
         _print(json.dumps({"state": str(status.state), "readers": list(status.readers),
-                           "with_card": list(status.with_card), "message_vi": status.message_vi,
-                           "message_en": status.message_en}, ensure_ascii=False))
+                           "with_card": list(status.with_card), "message_vi": translate(status.message, "vi"),
+                           "message_en": status.message}, ensure_ascii=False))
     else:
-        _print(f"{status.message_vi} / {status.message_en}")
+        _print(f"{translate(status.message, 'vi')} / {status.message}")
         for reader in status.readers:
             _print(f"  {reader}" + ("  [thẻ / card]" if reader in status.with_card else ""))
     if status.health != "ok":
-        raise Failure(status.message_en)
+        raise Failure(status.message)
 
 
 def cmd_print_test(args: argparse.Namespace) -> None:

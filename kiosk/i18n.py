@@ -8,9 +8,11 @@ compiled to kiosk.mo. After editing kiosk.po:
 
     python -m kiosk.i18n        # compiles every kiosk.po to kiosk.mo (needs Babel)
 
+Words the kiosk's own code names and hands on as values (a dossier status's label, a printer's
+trouble, a card reader's state) are English `Message`s, translated where they are shown.
 Words that arrive as data in both languages (a level's or a queue service's name and name_en,
-the national dossier statuses' label_vi and label_en, which the API also carries) stay data:
-`pick` chooses between them, falling back to the Vietnamese when there is no English.
+set by each centre) stay data: `pick` chooses between them, falling back to the Vietnamese when
+there is no English.
 Amounts of money are written the way each language writes them (`money`).
 """
 
@@ -61,6 +63,11 @@ def N_(message: str) -> str:
     """Marks a message for the catalogue where it is written, to be translated later, when
     the language is known (gettext's "noop")."""
     return message
+
+
+class Message(str):
+    """English words of the kiosk's own that travel as a value (a printer's trouble, a card
+    reader's state) and are translated where they are shown, like any message in the code."""
 
 
 def pick(vietnamese: str, english: str | None, language: str) -> str:

@@ -29,8 +29,10 @@ TEMPLATES = PACKAGE / "backend" / "templates" / "admin"
 KEYWORDS = {"t": None, "_": None, "N_": None, "translate": (1,), "say": None}
 """The call forms of a message: app.t / t on screens, _ in receipts and templates, N_ where a
 message is marked to be translated later, translate(message, language), a screen's say(message)."""
-UI_CODE = [PACKAGE / "app.py", PACKAGE / "i18n.py", *sorted((PACKAGE / "screens").glob("*.py")), *sorted((PACKAGE / "journeys").glob("*.py")),
-           PACKAGE / "hardware" / "receipts.py", PACKAGE / "backend" / "admin.py"]
+UI_CODE = [PACKAGE / "app.py", PACKAGE / "i18n.py", *sorted((PACKAGE / "screens").glob("*.py")),
+           *sorted((PACKAGE / "journeys").glob("*.py")), PACKAGE / "hardware" / "receipts.py",
+           PACKAGE / "hardware" / "printer.py", PACKAGE / "hardware" / "card_reader.py", PACKAGE / "domain" / "dossier.py",
+           PACKAGE / "backend" / "admin.py"]
 """The Python that puts words in front of citizens or staff."""
 OWN_NAMES = {"Tiếng Việt"}
 """A language's button or link is named in that language, whatever the page's language."""

@@ -183,7 +183,7 @@ async def _form(request: web.Request) -> Any:
     try:
         async with body_deadline(request):
             return await request.post()
-    except ValueError:  # what aiohttp raises for a broken multipart body
+    except (ValueError, LookupError):  # a broken multipart body; a charset that is not a text encoding
         raise RequestError(400, "bad_form", N_("The form sent could not be read.")) from None
 
 

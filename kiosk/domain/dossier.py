@@ -6,21 +6,27 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field
 
+from ..i18n import N_, Message, translate
 from .calendar import WorkingCalendar
 from .procedure import Fee
 from .serial import JsonMixin
 
 
 class _Labelled:
-    """Vietnamese and English words for an enum member, from LABELS below."""
+    """Words for an enum member, from LABELS below: in English, and in Vietnamese through the
+    translation catalogue (the API carries both, for clients without the catalogue)."""
+
+    @property
+    def label(self) -> Message:
+        return Message(LABELS[self])
 
     @property
     def label_vi(self) -> str:
-        return LABELS[self][0]
+        return translate(LABELS[self], "vi")
 
     @property
     def label_en(self) -> str:
-        return LABELS[self][1]
+        return LABELS[self]
 
 
 class Status(_Labelled, enum.IntEnum):
@@ -38,17 +44,18 @@ class Status(_Labelled, enum.IntEnum):
     RETURNED = 10
 
 
+# In English; Vietnamese from the translation catalogue (the national list's own words).
 STATUS_LABELS = {
-    Status.REGISTERED: ("Mới đăng ký", "Newly registered"),
-    Status.RECEIVED: ("Được tiếp nhận", "Received"),
-    Status.REJECTED: ("Không được tiếp nhận", "Not accepted"),
-    Status.PROCESSING: ("Đang xử lý", "Being processed"),
-    Status.MORE_DOCUMENTS: ("Yêu cầu bổ sung giấy tờ", "More documents requested"),
-    Status.FEES_DUE: ("Yêu cầu thực hiện nghĩa vụ tài chính", "Fees or taxes to pay"),
-    Status.WITHDRAWN: ("Công dân yêu cầu rút hồ sơ", "Withdrawn by the applicant"),
-    Status.STOPPED: ("Dừng xử lý", "Processing stopped"),
-    Status.PROCESSED: ("Đã xử lý xong", "Processed, result ready"),
-    Status.RETURNED: ("Đã trả kết quả", "Result returned"),
+    Status.REGISTERED: N_("Newly registered"),
+    Status.RECEIVED: N_("Received"),
+    Status.REJECTED: N_("Not accepted"),
+    Status.PROCESSING: N_("Being processed"),
+    Status.MORE_DOCUMENTS: N_("More documents requested"),
+    Status.FEES_DUE: N_("Fees or taxes to pay"),
+    Status.WITHDRAWN: N_("Withdrawn by the applicant"),
+    Status.STOPPED: N_("Processing stopped"),
+    Status.PROCESSED: N_("Processed, result ready"),
+    Status.RETURNED: N_("Result returned"),
 }
 
 # Statuses whose dossier will not be processed to the end: no deadline applies.
@@ -65,14 +72,14 @@ class Timeliness(_Labelled, str, enum.Enum):
 
 
 TIMELINESS_LABELS = {
-    Timeliness.EARLY: ("Xong trước hạn", "Finished early"),
-    Timeliness.ON_TIME: ("Xong đúng hạn", "Finished on time"),
-    Timeliness.LATE: ("Xong trễ hạn", "Finished late"),
-    Timeliness.OVERDUE: ("Đã quá hạn", "Overdue"),
-    Timeliness.NOT_YET_DUE: ("Còn trong hạn", "Not yet due"),
+    Timeliness.EARLY: N_("Finished early"),
+    Timeliness.ON_TIME: N_("Finished on time"),
+    Timeliness.LATE: N_("Finished late"),
+    Timeliness.OVERDUE: N_("Overdue"),
+    Timeliness.NOT_YET_DUE: N_("Not yet due"),
 }
 
-LABELS: dict[enum.Enum, tuple[str, str]] = {**STATUS_LABELS, **TIMELINESS_LABELS}
+LABELS: dict[enum.Enum, str] = {**STATUS_LABELS, **TIMELINESS_LABELS}
 
 
 @dataclass

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from ..i18n import N_, Message
+
 log = logging.getLogger(__name__)
 
 CardCallback = Callable[[str], None]
@@ -30,11 +32,12 @@ class ReaderState(StrEnum):
     CARD_PRESENT = "card_present"
 
 
+# In English here, Vietnamese from the translation catalogue.
 MESSAGES = {
-    ReaderState.NO_SERVICE: ("Dịch vụ đầu đọc thẻ chưa chạy", "The card reader service is not running"),
-    ReaderState.NO_READER: ("Chưa kết nối đầu đọc thẻ", "No card reader is connected"),
-    ReaderState.NO_CARD: ("Chưa có thẻ trên đầu đọc", "No card on the reader"),
-    ReaderState.CARD_PRESENT: ("Đã nhận thẻ", "A card is on the reader"),
+    ReaderState.NO_SERVICE: N_("The card reader service is not running"),
+    ReaderState.NO_READER: N_("No card reader is connected"),
+    ReaderState.NO_CARD: N_("No card on the reader"),
+    ReaderState.CARD_PRESENT: N_("A card is on the reader"),
 }
 
 HEALTH = {
@@ -54,12 +57,9 @@ class ReaderStatus:
     """The readers that hold a card, in the order of `readers`."""
 
     @property
-    def message_vi(self) -> str:
-        return MESSAGES[self.state][0]
-
-    @property
-    def message_en(self) -> str:
-        return MESSAGES[self.state][1]
+    def message(self) -> Message:
+        """The state in words for staff, translated where it is shown."""
+        return Message(MESSAGES[self.state])
 
     @property
     def health(self) -> str:
@@ -304,7 +304,7 @@ class SimulatedCardReader(_Notifier):
     """
 
     def __init__(self, on_inserted: CardCallback | None = None, on_removed: CardCallback | None = None,
-                 readers: tuple[str, ...] = ("Đầu đọc thẻ mô phỏng",), service: bool = True):
+                 readers: tuple[str, ...] = ("Simulated card reader",), service: bool = True):
         self.on_inserted, self.on_removed = on_inserted, on_removed
         self._readers = tuple(readers)
         self._service = service

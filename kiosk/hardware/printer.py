@@ -26,6 +26,7 @@ from PIL import Image
 from usb.core import USBTimeoutError
 
 from ..domain.terminal import PrinterSettings
+from ..i18n import N_, Message
 from . import receipts
 from .escpos_decode import decode
 
@@ -34,27 +35,27 @@ log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = 5.0
 """Seconds a connection, a write or a status answer may take before the printer counts as gone."""
 
-# What stops a print, in the words the kiosk shows staff and citizens.
+# What stops a print, in the words the kiosk shows staff and citizens (English here,
+# Vietnamese from the translation catalogue).
 REASONS = {
-    "paper_out": ("Máy in hết giấy", "The printer is out of paper"),
-    "offline": ("Máy in không sẵn sàng: không trả lời, mở nắp hoặc lỗi",
-                "The printer is not ready: no answer, cover open or error"),
-    "unreachable": ("Không kết nối được máy in", "Cannot reach the printer"),
-    "failed": ("In bị lỗi, phiếu có thể không đầy đủ", "Printing failed; the receipt may be incomplete"),
-    "settings": ("Cấu hình máy in không hợp lệ", "Invalid printer settings"),
+    "paper_out": N_("The printer is out of paper"),
+    "offline": N_("The printer is not ready: no answer, cover open or error"),
+    "unreachable": N_("Cannot reach the printer"),
+    "failed": N_("Printing failed; the receipt may be incomplete"),
+    "settings": N_("Invalid printer settings"),
 }
 
 
 class PrinterError(Exception):
-    """A receipt did not print, or may not have printed whole. `vi` and `en` say why."""
+    """A receipt did not print, or may not have printed whole. `why` says why, in words for the
+    screen; `detail` is the technical cause, for the log and for staff."""
 
     def __init__(self, reason: str, detail: str = "", state: str = "offline"):
-        self.vi, self.en = REASONS[reason]
-        if detail:
-            self.en = f"{self.en}: {detail}"
+        self.why = Message(REASONS[reason])
+        self.detail = detail
         self.state = state
         """The printer's state as far as known: one of PRINTER_STATES."""
-        super().__init__(f"{self.vi} ({self.en})")
+        super().__init__(f"{self.why}: {detail}" if detail else self.why)
 
 
 def open_printer(settings: PrinterSettings, *, timeout: float = DEFAULT_TIMEOUT) -> ReceiptPrinter | None:
@@ -208,7 +209,7 @@ class ReceiptPrinter:
             # question: it confirms delivery and that the paper did not run out half-way.
             after = self._state()
             if after in ("offline", "paper_out"):
-                raise PrinterError("failed", REASONS[after][1], state=after)
+                raise PrinterError("failed", REASONS[after], state=after)
             if after == "paper_low":
                 log.warning("%s: paper is running low", self.name)
 

@@ -284,7 +284,7 @@ def dossier_slip(report: DossierReport, *, width: int, printed_at: dt.datetime |
     sheet.heading(dossier.code, LARGE)
     sheet.text(dossier.procedure_name, BODY, center=True)
     sheet.rule()
-    sheet.banner(pick(status.label_vi, status.label_en, language))
+    sheet.banner(_(status.label))
     if report.timeliness is not None:
         sheet.space(4)
         sheet.text(_standing(report.timeliness, report.working_days_left, language), LARGE, bold=True, center=True)
@@ -329,7 +329,7 @@ def dossier_slip(report: DossierReport, *, width: int, printed_at: dt.datetime |
 
 
 def _standing(timeliness: Timeliness, days_left: int | None, language: str) -> str:
-    label = pick(timeliness.label_vi, timeliness.label_en, language)
+    label = translate(timeliness.label, language)
     if timeliness is Timeliness.NOT_YET_DUE and days_left is not None:
         if days_left <= 0:
             return translate("Due today", language)

@@ -8,6 +8,8 @@ from kivy.app import App
 from kivy.lang import Builder
 from kivy.uix.screenmanager import Screen
 
+from ..i18n import Message
+
 
 class KioskScreen(Screen):
     """`activate()` runs when the screen is shown, `deactivate()` when it is left; a screen
@@ -47,8 +49,10 @@ class KioskScreen(Screen):
 
 def in_language(app, message: str, *args) -> str:
     """`message` (English) in the app's language, formatted with `args`, of which a
-    (Vietnamese, English) pair of data words is picked in that language."""
-    return app.t(message).format(*(app.pick(*arg) if isinstance(arg, tuple) else arg for arg in args))
+    (Vietnamese, English) pair of data words is picked in that language and a `Message`
+    (English words of the kiosk's own, such as a printer's trouble) is translated."""
+    return app.t(message).format(*(app.pick(*arg) if isinstance(arg, tuple) else
+                                   app.t(arg) if isinstance(arg, Message) else arg for arg in args))
 
 
 def load_kv(module_file: str) -> None:

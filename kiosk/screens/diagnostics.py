@@ -67,7 +67,7 @@ class DiagnosticsScreen(KioskScreen):
             checks.append((N_("Printer"), ("{} · {}", state, repr(services.printer)), "ok" if state == "ok" else "danger"))
         if services.card_reader:
             reader = await asyncio.to_thread(card_reader.probe)
-            checks.append((N_("Card reader"), ("{}", (reader.message_vi, reader.message_en)),
+            checks.append((N_("Card reader"), ("{}", reader.message),
                            "ok" if reader.health == "ok" else "danger"))
         else:
             checks.append((N_("Card reader"), (N_("none configured"),), "ok"))
@@ -104,7 +104,7 @@ class DiagnosticsScreen(KioskScreen):
             for picture in receipts.samples(printer.width, self.app.language).values():
                 await asyncio.to_thread(printer.print_image, picture)
         except PrinterError as error:
-            self.say("The test print failed: {}", (error.vi, error.en))
+            self.say("The test print failed: {}", error.why)
         else:
             self.say("Printed: a queue ticket, a checklist and a dossier slip.")
 

@@ -249,12 +249,12 @@ class DossierScreen(KioskScreen):
             status = Status(item.status)
             button = Factory.DossierChoice(
                 text=f"{item.applicant_name} · {item.procedure_name}\n"
-                     f"{self.app.pick(status.label_vi, status.label_en)} · {item.code}")
+                     f"{self.app.t(status.label)} · {item.code}")
             button.bind(on_release=lambda _button, code=item.code: self.look_up(code))
             rows.add_widget(button)
 
     def _fill_card(self, rows, report: DossierReport) -> None:
-        t, pick, theme = self.app.t, self.app.pick, self.app.theme
+        t, theme = self.app.t, self.app.theme
         dossier = report.dossier
         rows.clear_widgets()
 
@@ -265,14 +265,14 @@ class DossierScreen(KioskScreen):
             rows.add_widget(Factory.CardLine(text=text, color=theme[colour], bold=bold))
 
         status = Status(dossier.status)
-        rows.add_widget(Factory.CardStatus(text=pick(status.label_vi, status.label_en)))
+        rows.add_widget(Factory.CardStatus(text=t(status.label)))
         line(dossier.procedure_name, bold=True)
         line(f"{t('Dossier')}: {dossier.code} · {t('Applicant')}: {dossier.applicant_name}")
 
         standing = report.timeliness
         if standing is not None:
             colour = STANDING_COLOURS.get(standing, "text")
-            words = pick(standing.label_vi, standing.label_en)
+            words = t(standing.label)
             days = report.working_days_left
             if standing == Timeliness.NOT_YET_DUE and days is not None:
                 if days <= SOON_DAYS:

@@ -148,7 +148,7 @@ class ProcedureScreen(KioskScreen):
             await asyncio.to_thread(printer.print_image, image)
         except PrinterError as error:
             self.print_failed = True
-            self.say("{}. Please ask at the information desk, or take a photo of this screen.", (error.vi, error.en))
+            self.say("{}. Please ask at the information desk, or take a photo of this screen.", error.why)
         else:
             self.say("Printed. Please take your list.")
         finally:

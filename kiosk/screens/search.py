@@ -1,13 +1,29 @@
-"""Search procedures by name: results follow every key, typed on the screen's own keyboard or on
-a physical one, in Telex or with the keys for ă â đ ê ô ơ ư and the tones. Search folds diacritics, so "khai sinh" finds "khai sinh" with or without accents."""
+"""Search procedures the way citizens ask: results follow every key, typed on the screen's own
+keyboard or on a physical one, in Telex or with the keys for ă â đ ê ô ơ ư and the tones.
+
+The engine (kiosk.client.search) reads the question; this screen only shows what it answers:
+the procedures found, what it understood, "Did you mean…" over the closest procedures when
+none answers well, a request for more words when the question holds only filler, and the
+information desk when nothing is found. In English the English vocabulary reads the query.
+
+Results are drawn by a RecycleView: a key re-fills the few buttons on screen instead of
+building thirty, and keys that arrive within one frame are searched once (a Clock trigger,
+as Electrum's Kivy GUI coalesced its updates). The query is the session's (the app's
+`search_query`): back from a procedure, the citizen finds their query and results again."""
 
 from __future__ import annotations
 
-from kivy.clock import Clock
-from kivy.factory import Factory
-from kivy.uix.textinput import TextInput
-from kivy.utils import escape_markup
+import functools
 
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.text import Label as CoreLabel
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.button import Button
+from kivy.uix.textinput import TextInput
+from kivy.utils import escape_markup, get_hex_from_color
+
+from ..client.search import Hit, SearchResult
 from ..domain.telex import TelexTyping
 
 from .base import KioskScreen, load_kv
@@ -15,17 +31,45 @@ from .catalogue import Loaded, load_catalogue, open_procedure
 
 RESULTS = 30
 """More than a citizen will scroll through; the best come first."""
+EXAMPLES = {"vi": "khai sinh", "en": "birth registration"}
+"""What the prompts suggest typing, in the language the query is read in."""
+NAME_SIZE, CODE_SIZE, HEADING_SIZE, PADDING = 24, 18, 28, 8
+"""A result's name and code line, the "Did you mean…" heading (sp); the space around a result's words (dp)."""
+MEASURED = "thu tuc dang ky khai sinh cap giay chung nhan quyen su dung dat"
+"""Letters as in procedure names, to measure how wide a letter is on average."""
+WRAP_SLACK = 5
+"""Letters a wrapped line loses on average, as words do not end where the line does."""
+
+
+@functools.lru_cache(maxsize=32)
+def letter_metrics(font_size: float) -> tuple[float, float]:
+    """(average letter width, line height) of the app's font at `font_size` pixels."""
+    width, height = CoreLabel(font_size=font_size).get_extents(MEASURED)
+    return width / len(MEASURED), height
+
+
+def clipped(name: str, letters: int) -> str:
+    """The name, cut after a whole word to at most `letters` letters with "…" when longer:
+    some names run to a thousand letters, and the procedure's screen shows them whole."""
+    if len(name) <= letters:
+        return name
+    cut = name[:max(letters - 1, 1)]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:(") + "…"
+
 
 class QueryInput(TextInput):
     """The search box: every letter, from the screen's keys or a physical keyboard, goes
-    through Telex, so "ddaang kys" becomes "đăng ký" as on a citizen's phone."""
+    through Telex, so "ddaang kys" becomes "đăng ký" as on a citizen's phone. Not in English:
+    Telex would make "passport visa" "pasport vía"."""
+
+    telex = BooleanProperty(True)
 
     def __init__(self, **kwargs):
         self.typing = TelexTyping()
         super().__init__(**kwargs)
 
     def insert_text(self, substring: str, from_undo: bool = False) -> None:
-        if from_undo or len(substring) != 1 or self.cursor_index() != len(self.text):
+        if from_undo or not self.telex or len(substring) != 1 or self.cursor_index() != len(self.text):
             self.typing.forget()
             super().insert_text(substring, from_undo)
             return
@@ -45,11 +89,44 @@ class QueryInput(TextInput):
             self.typing.forget()
 
 
+class ResultButton(Button):
+    """One procedure found: the RecycleView gives it `text` and `code` from its data."""
+
+    code = StringProperty("")
+
+    def on_release(self) -> None:
+        open_procedure(App.get_running_app(), self.code, back="search")
+
+
 class SearchScreen(KioskScreen):
-    def activate(self) -> None:
+    fallback = BooleanProperty(False)
+    """The results are the closest procedures, under "Did you mean…"."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # Before the next frame: every key of this frame searched once, the results on that frame.
+        self._refresh = Clock.create_trigger(self._show, -1)
+        self._refit_soon = Clock.create_trigger(self._refit, -1)
         self._catalogue: Loaded | None = None
+        self._result: SearchResult | None = None
+        self._shown_query: str | None = None
+        self._fit: tuple | None = None
+        self._watching = False
+        self.loading = False
+        """True from the screen's start until the catalogue's version is checked."""
+
+    def activate(self) -> None:
+        if not self._watching:  # the session's query, wiped with the session even while away
+            self.app.fbind("search_query", self._session_query)
+            self.ids.results.fbind("size", self._refit_soon)
+            self._watching = True
+        # The catalogue shown last stays until the loader has checked its version: back from
+        # a procedure, the results are there again on the first frame, scrolled as they were.
+        self.loading = True
         self.app.bind(language=self._relabel, large_text=self._relabel)
         self._use_words()
+        self.ids.query.text = self.app.search_query
+        self._refresh()
         self.app.spawn(self._load())
         # Focus for a physical keyboard; after this frame, when the screen is on the window.
         Clock.schedule_once(self._focus)
@@ -59,18 +136,23 @@ class SearchScreen(KioskScreen):
             self.ids.query.focus = True
 
     def deactivate(self) -> None:
+        # The query and its results stay: they are the session's, and back from a procedure
+        # the citizen finds them again. "Start again" and the idle timeout wipe them.
         self.app.unbind(language=self._relabel, large_text=self._relabel)
         self.ids.query.focus = False
-        self.ids.query.text = ""  # what the citizen typed is forgotten
-        self.ids.results.clear_widgets()
+
+    def _session_query(self, _app, query: str) -> None:
+        if self.ids.query.text != query:
+            self.ids.query.text = query
 
     async def _load(self) -> None:
         self._catalogue = await load_catalogue(self.app)
+        self.loading = False
         self._show()
 
     def _relabel(self, *_args) -> None:
         self._use_words()
-        self._show()
+        self._refresh()
 
     def _use_words(self) -> None:
         self.ids.keyboard.use_words(self.app.t)
@@ -95,48 +177,96 @@ class SearchScreen(KioskScreen):
             query.insert_text(key)
 
     def on_query(self, *_args) -> None:
-        self._show()
+        self.app.search_query = self.ids.query.text
+        self._refresh()
+
+    @property
+    def language(self) -> str:
+        """The language the query is read in: the screen's."""
+        return "en" if self.app.language == "en" else "vi"
 
     def _show(self, *_args) -> None:
-        """The results for what is typed now: the index answers in a few milliseconds."""
-        grid = self.ids.results
-        grid.clear_widgets()
+        """The engine's answer for what is typed now, and what the screen says about it."""
+        t = self.app.t
         text = self.ids.query.text
         catalogue = self._catalogue
+        self._result = None
+        heading = ""
         if catalogue is None:
-            self.ids.status.text = self.app.t("Getting the list of procedures ready…")
-            return
-        if not text.strip():
-            self.ids.status.text = self.app.t("Type a few words of the procedure's name, for example: khai sinh")
-            return
-        hits = catalogue.index.search(text, limit=RESULTS)
-        self.ids.status.text = (self.app.t("{} procedures found").format(len(hits)) if hits else
-                                self.app.t("Nothing found. Try other words, or ask at the information desk."))
+            status = t("Getting the list of procedures ready…")
+        elif not text.strip():
+            status = t("Type a few words of what you need, for example: {}").format(EXAMPLES[self.language])
+        else:
+            result = self._result = catalogue.index.lookup(text, limit=RESULTS, language=self.language)
+            # The understood words are the citizen's: escaped, as the status line reads markup.
+            understood = (t("Understood: {}").format(escape_markup(", ".join(result.understood)))
+                          if result.understood else "")
+            if result.only_filler:
+                status = t("Please type more: the paper or what you need to do, for example: {}").format(
+                    EXAMPLES[self.language])
+            elif not result.hits:
+                status = t("Nothing found. Try other words, or ask at the information desk.")
+            elif result.fallback:
+                heading = t("Did you mean…")
+                status = " · ".join(filter(None, [understood, t("Not it? Please ask at the information desk.")]))
+            else:
+                status = " · ".join(filter(None, [t("{} procedures found").format(len(result.hits)), understood]))
+        if self.language == "en":  # the query is read in English, the procedures are not written in it
+            status += " · " + t("Procedures are in Vietnamese.")
+        if heading:  # right above the closest procedures
+            colour = get_hex_from_color(self.app.theme["text"])
+            status += f"\n[b][size={int(self.app.sp_text(HEADING_SIZE))}][color={colour}]{heading}[/color][/size][/b]"
+        self.ids.status.text = status
+        self.fallback = bool(heading)
+        if text != self._shown_query:  # a new query starts at its best result; the same one stays where it was
+            self._shown_query = text
+            self.ids.results.scroll_y = 1
+        self._fill()
+
+    def _refit(self, *_args) -> None:
+        """The results area changed size: the names are cut again only if they fit otherwise."""
+        if self._result is not None and self._fitting() != self._fit:
+            self._fill()
+
+    def _fitting(self) -> tuple[int, int, float, float]:
+        """(letters a line of a name holds, at least; lines a name may take; the height of a
+        line of a name; the height of a result without its name's lines) for the results area
+        as it is now: up to three lines, fewer where the area is short."""
+        results, app = self.ids.results, self.app
+        columns = self.ids.grid.cols
+        width = (results.width - self.ids.grid.spacing[0] * (columns - 1)) / columns - 2 * app.dp_text(PADDING)
+        letter, line = letter_metrics(app.sp_text(NAME_SIZE))
+        # The code line as tall as a name's: Kivy's markup gives its smaller words the line of
+        # the label's own size.
+        rest = line + 2 * app.dp_text(PADDING)
+        lines = next((n for n in (3, 2) if results.height >= 1.5 * (n * line + rest)), 1)
+        return max(int(width / letter) - WRAP_SLACK, 10), lines, line, rest
+
+    def _fill(self) -> None:
+        """The results into the RecycleView, each as tall as its name's lines: estimated from
+        its length (rendering every name to measure it would cost what the RecycleView saves),
+        on the safe side."""
+        hits: list[Hit] = self._result.hits if self._result is not None else []
+        self._fit = per_line, lines, line, rest = self._fitting()
+        code, size = self.app.t("Code: {}"), int(self.app.sp_text(CODE_SIZE))
+        rows = []
         for hit in hits:
+            name = clipped(hit.name, per_line * lines)
             # Markup is on for the smaller code line: text from the catalogue is escaped, so
             # that a name or code holding [color] or [ref] is shown as written.
-            code = self.app.t("Code: {}").format(escape_markup(hit.code))
-            button = Factory.ResultButton(text=f"{escape_markup(hit.name)}\n[size={int(self.app.sp_text(18))}]{code}[/size]")
-            button.code = hit.code
-            button.bind(on_release=lambda b: open_procedure(self.app, b.code, back="search"))
-            button.bind(texture_size=self._even_rows)
-            grid.add_widget(button)
-        self.ids.scroll.scroll_y = 1
+            rows.append({"text": f"{escape_markup(name)}\n[size={size}]{code.format(escape_markup(hit.code))}[/size]",
+                         "code": hit.code, "height": min(lines, -(-len(name) // per_line)) * line + rest})
+        self.ids.results.data = rows
 
-    def _even_rows(self, *_args) -> None:
-        """Every button of a row as tall as the tallest: names differ much in length."""
-        grid = self.ids.results
-        buttons = grid.children[::-1]
-        for start in range(0, len(buttons), grid.cols):
-            row = buttons[start:start + grid.cols]
-            tallest = max(button.texture_size[1] for button in row)
-            for button in row:
-                button.row_height = tallest
+    @property
+    def shown(self) -> list[str]:
+        """The codes of the procedures shown, best first."""
+        return [row["code"] for row in self.ids.results.data]
 
     def open_first(self) -> None:
         """Enter on a physical keyboard opens the best result."""
-        if self.ids.results.children:
-            open_procedure(self.app, self.ids.results.children[-1].code, back="search")
+        if self.ids.results.data:
+            open_procedure(self.app, self.ids.results.data[0]["code"], back="search")
 
 
 load_kv(__file__)

@@ -154,7 +154,7 @@ class StaffScreen(KioskScreen):
         try:
             self.app.services.printer = await asyncio.to_thread(open_printer, printer_settings(config))
         except PrinterError as error:
-            self.say("Saved, but the printer cannot be used yet: {}", (error.vi, error.en))
+            self.say("Saved, but the printer cannot be used yet: {}", error.why)
 
 
 load_kv(__file__)

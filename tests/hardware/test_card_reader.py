@@ -17,6 +17,7 @@ from hardware.pcsc import (
 )
 
 from kiosk.hardware import card_reader
+from kiosk.i18n import translate
 from kiosk.hardware.card_reader import (
     CardReaderMonitor,
     ReaderState,
@@ -96,7 +97,7 @@ def test_without_pcscd_the_status_is_no_service(pcsc_folder, monitor):
     status = monitor.status()
     assert status.state == ReaderState.NO_SERVICE
     assert monitor.readers() == []
-    assert (status.message_vi, status.message_en, status.health) == (
+    assert (translate(status.message, "vi"), status.message, status.health) == (
         "Dịch vụ đầu đọc thẻ chưa chạy", "The card reader service is not running", "offline")
 
     monitor.start()
@@ -128,7 +129,7 @@ def test_pcscd_without_a_reader_says_no_reader(pcsc_folder, monitor):
     try:
         status = probe()
         assert status == ReaderStatus(ReaderState.NO_READER)
-        assert (status.message_vi, status.health) == ("Chưa kết nối đầu đọc thẻ", "absent")
+        assert (translate(status.message, "vi"), status.health) == ("Chưa kết nối đầu đọc thẻ", "absent")
         monitor.start()
         assert wait_for_state(monitor, ReaderState.NO_READER).readers == ()
     finally:
@@ -140,7 +141,7 @@ def test_the_virtual_reader_is_listed_with_no_card(pcscd, monitor):
     status = monitor.status()
     assert status == ReaderStatus(ReaderState.NO_CARD, both)
     assert monitor.readers() == list(both)
-    assert (status.message_vi, status.health) == ("Chưa có thẻ trên đầu đọc", "ok")
+    assert (translate(status.message, "vi"), status.health) == ("Chưa có thẻ trên đầu đọc", "ok")
 
     monitor.start()
     assert wait_for_state(monitor, ReaderState.NO_CARD).readers == both
@@ -158,7 +159,7 @@ def test_a_card_put_in_and_taken_out_fires_both_events(pcscd, card, monitor, eve
     assert events.removed == []
     status = monitor.status()
     assert (status.state, status.with_card) == (ReaderState.CARD_PRESENT, (reader,))
-    assert status.message_vi == "Đã nhận thẻ"
+    assert translate(status.message, "vi") == "Đã nhận thẻ"
     assert probe().with_card == (reader,)
 
     card.remove()

@@ -27,6 +27,7 @@ from kiosk.domain.terminal import PRINTER_STATES, PrinterSettings
 from kiosk.hardware import receipts
 from kiosk.hardware.escpos_decode import decode, split_commands
 from kiosk.hardware.printer import PrinterError, SimulatedPrinter, open_printer, print_samples
+from kiosk.i18n import translate
 
 URL = "http://127.0.0.1:8080/t/5b0e7c9a2f3d4e1b8a6c0d9e7f1a2b3c"
 TIMEOUT = 0.5
@@ -214,7 +215,7 @@ def test_a_file_printer_cannot_tell_its_state(tmp_path):
 def test_the_file_driver_fails_with_a_printer_error_when_the_device_is_gone(tmp_path):
     printer = open_printer(settings("file", str(tmp_path / "lp0")))  # unplugged: no such device
     _, error = bounded(printer.print_image, Image.new("1", (printer.width, 10), 1))
-    assert error is not None and "Không kết nối được máy in" in error.vi and "Cannot reach" in error.en
+    assert error is not None and translate(error.why, "vi") == "Không kết nối được máy in" and "Cannot reach" in str(error)
     assert not (tmp_path / "lp0").exists()  # and no file of that name was made instead
 
 
@@ -225,7 +226,7 @@ def test_a_device_that_stops_taking_data_fails_in_time_instead_of_blocking(tmp_p
     try:
         printer = open_printer(settings("file", str(line)), timeout=TIMEOUT)
         _, error = bounded(printer.print_image, Image.new("1", (printer.width, 3000), 0))  # more than a pipe holds
-        assert error is not None and "took no data" in error.en
+        assert error is not None and "took no data" in error.detail
     finally:
         os.close(nobody)
 
@@ -377,7 +378,7 @@ def test_a_printer_out_of_paper_is_sent_nothing_to_print(fake_printer):
     fake = fake_printer(online=OFFLINE, paper=PAPER_OUT)
     printer = open_printer(settings("network", f"127.0.0.1:{fake.port}"), timeout=5)
     _, error = bounded(printer.print_image, Image.new("1", (printer.width, 40), 0))
-    assert error.state == "paper_out" and error.vi == "Máy in hết giấy"
+    assert error.state == "paper_out" and translate(error.why, "vi") == "Máy in hết giấy"
     assert set(decode(bytes(fake.received)).names) == {"status"}
 
 
@@ -385,7 +386,7 @@ def test_paper_running_out_during_a_print_fails_it(fake_printer):
     fake = fake_printer(paper_after_printing=PAPER_OUT)
     printer = open_printer(settings("network", f"127.0.0.1:{fake.port}"), timeout=5)
     _, error = bounded(printer.print_image, Image.new("1", (printer.width, 40), 0))
-    assert error.state == "paper_out" and "incomplete" in error.en
+    assert error.state == "paper_out" and "incomplete" in error.why
 
 
 def free_port() -> int:
@@ -397,7 +398,7 @@ def free_port() -> int:
 def test_a_closed_port_fails_with_a_printer_error():
     printer = open_printer(settings("network", f"127.0.0.1:{free_port()}"), timeout=TIMEOUT)
     _, error = bounded(printer.print_image, Image.new("1", (printer.width, 40), 0))
-    assert error is not None and error.state == "offline" and "Cannot reach the printer" in error.en
+    assert error is not None and error.state == "offline" and error.why == "Cannot reach the printer"
     assert printer.status() == "offline"
 
 
@@ -495,7 +496,7 @@ def drain_slowly(far_end: int, taken: bytearray) -> None:
 def test_a_usb_printer_that_is_not_plugged_in_fails_with_a_printer_error():
     printer = open_printer(settings("usb", "ffff:fffe"), timeout=TIMEOUT)
     _, error = bounded(printer.print_image, Image.new("1", (printer.width, 40), 0))
-    assert error is not None and "Cannot reach the printer" in error.en
+    assert error is not None and error.why == "Cannot reach the printer"
     assert printer.status() == "offline"
 
 
@@ -516,7 +517,7 @@ def test_no_printer_configured_gives_none():
 def test_bad_settings_fail_with_a_printer_error(driver, address, profile):
     with pytest.raises(PrinterError) as error:
         open_printer(settings(driver, address, profile))
-    assert error.value.vi == "Cấu hình máy in không hợp lệ" and error.value.state == "unknown"
+    assert translate(error.value.why, "vi") == "Cấu hình máy in không hợp lệ" and error.value.state == "unknown"
 
 
 def test_addresses_default_to_the_usual_port_and_speed():
@@ -548,7 +549,7 @@ def test_the_simulator_rehearses_a_printer_out_of_paper(tmp_path):
     assert simulator.status() == "paper_out"
     with pytest.raises(PrinterError) as error:
         simulator.print_image(Image.new("1", (simulator.width, 40), 0))
-    assert error.value.en == "The printer is out of paper"
+    assert error.value.why == "The printer is out of paper"
     assert list(tmp_path.iterdir()) == []
 
 

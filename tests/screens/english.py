@@ -15,10 +15,7 @@ from babel.messages.pofile import read_po
 from kivy.core.window import Window
 
 from kiosk.backend.sample import SAMPLE_ROOT
-from kiosk.domain.dossier import LABELS
 from kiosk.domain.rating import RATING_LEVELS
-from kiosk.hardware.card_reader import MESSAGES as READER_MESSAGES
-from kiosk.hardware.printer import REASONS as PRINTER_REASONS
 from kiosk.i18n import LOCALE_DIR
 
 PLACEHOLDER = re.compile(r"\{[a-z_]*\}|%\([a-z_]+\)s")
@@ -47,10 +44,7 @@ def _data_text():
 def ui_phrases():
     with open(LOCALE_DIR / "vi" / "LC_MESSAGES" / "kiosk.po", "rb") as handle:
         vietnamese = [m.string for m in read_po(handle) if m.id and m.string and m.string != m.id]
-    vietnamese += [vi for vi, _en in LABELS.values()]
     vietnamese += [vi for vi, _en in RATING_LEVELS.values()]
-    vietnamese += [vi for vi, _en in READER_MESSAGES.values()]
-    vietnamese += [vi for vi, _en in PRINTER_REASONS.values()]
     data = _data_text()
     phrases = set()
     for text in vietnamese:

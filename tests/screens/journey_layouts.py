@@ -8,7 +8,7 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.vkeyboard import VKeyboard
 
-from screens.kit import arrive, find, frames, shot, tap, until
+from screens.kit import arrive, find, frames, result, shot, tap, until
 
 MIN_TOUCH = 61
 """15 mm in dots on a 21.5" 1920x1080 screen (0.248 mm a dot), where Kivy's density is 1."""
@@ -76,11 +76,11 @@ async def layouts_journey(app, dossier_code, size, large):
         search = screens.current_screen
         for key in "khai sinh":
             search.type(key)
-        await until(lambda: search.ids.results.children)
+        await until(lambda: result(search) is not None)
         await frames(5)
         await check(app, f"{orientation}-search")
 
-        tap(search.ids.results.children[-1])
+        tap(result(search))
         await arrive(app, "procedure")
         procedure = screens.current_screen
         await until(lambda: procedure.procedure is not None)

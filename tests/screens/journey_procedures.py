@@ -5,7 +5,7 @@ import asyncio
 
 from kivy.core.window import Window
 
-from screens.kit import arrive, find, frames, press_key, shot, tap, until
+from screens.kit import arrive, find, frames, press_key, result, shot, tap, until
 
 KHAI_SINH = "Thủ tục đăng ký khai sinh"
 
@@ -57,7 +57,7 @@ async def procedures_journey(app):
 
     await press(*"khai", "Dấu cách", *"sinh")
     assert search.ids.query.text == "khai sinh"
-    await until(lambda: search.ids.results.children)
+    await until(lambda: result(search) is not None)
     await frames()
     await shot(app, "search-results")
     await press("Xóa hết", *"ddawng", "Dấu cách", *"kys")
@@ -72,13 +72,13 @@ async def procedures_journey(app):
     await until(lambda: search.ids.query.text == "khai sình")
     await press("Xóa", "Xóa", "Xóa", *"inh")
     assert search.ids.query.text == "khai sinh"
-    await until(lambda: search.ids.results.children)
+    await until(lambda: result(search) is not None)
     app.large_text = True
     await frames()
     await shot(app, "search-large")
     app.large_text = False
     await frames()
-    first = search.ids.results.children[-1]
+    first = result(search)
     assert first.text.startswith(KHAI_SINH + "\n")
     tap(first)
     await arrive(app, "procedure")
@@ -94,7 +94,7 @@ async def procedures_journey(app):
     assert "Documents to bring" in [label.text for label in procedure.ids.body.children]
     app.language = "vi"
     await frames()
-    assert search.ids.query.text == "", "the search forgot what was typed"
+    assert app.search_query == "khai sinh", "the session keeps the query for the way back"
 
     # Print the checklist on the (simulated) printer.
     printed = len(printer.printed)
@@ -131,5 +131,6 @@ async def procedures_journey(app):
     tap(find(app.root, "KioskButton", text="Làm lại từ đầu"))
     await arrive(app, "attract")
     assert procedure.code == "" and procedure.procedure is None
+    assert app.search_query == "" and search.ids.query.text == "" and not search.ids.results.data
     tap(screens.current_screen)
     await arrive(app, "home")

@@ -41,6 +41,12 @@ def rendered(label):
     return "\n".join("".join(word.text for word in line.words) for line in label._label._cached_lines)
 
 
+def result(search, index=0):
+    """The button the search screen's RecycleView shows for its `index`th result (0: the best);
+    None when that result is not on screen."""
+    return search.ids.results.view_adapter.get_visible_view(index)
+
+
 def press_key(keyboard, label):
     """Touch the key of the on-screen keyboard that shows `label`."""
     layout = keyboard.available_layouts[keyboard.layout]

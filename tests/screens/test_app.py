@@ -42,8 +42,11 @@ from support import query, start_site  # noqa: E402
 from screens.journey_dossier import dossier_journey  # noqa: E402
 from screens.journey_layouts import SIZES, layouts_journey  # noqa: E402
 from screens.journey_procedures import procedures_journey  # noqa: E402
+from screens.journey_search import (  # noqa: E402
+    back_and_start_again_journey, did_you_mean_journey, english_journey, only_filler_journey, open_search,
+)
 from screens.journey_staff import STAFF_PIN, staff_journey  # noqa: E402
-from screens.kit import arrive, find, frames, rendered, shot, tap, until  # noqa: E402
+from screens.kit import arrive, find, frames, rendered, result, shot, tap, until  # noqa: E402
 
 WINDOW = (1280, 720)
 """The window each test starts at (`kiosk demo --windowed`): an earlier Kivy test in the same
@@ -244,6 +247,24 @@ def test_procedures(kiosk):
     kiosk.run(procedures_journey(kiosk.app))
 
 
+def test_search_never_answers_blank(kiosk):
+    """A question that only half matches: "Có phải bạn tìm…" over the closest procedures and the
+    information desk, in both languages, on the smallest and the upright screens."""
+    kiosk.run(did_you_mean_journey(kiosk.app))
+
+
+def test_search_asks_for_more_when_only_filler(kiosk):
+    kiosk.run(only_filler_journey(kiosk.app))
+
+
+def test_search_in_english(kiosk):
+    kiosk.run(english_journey(kiosk.app))
+
+
+def test_search_kept_for_the_way_back_and_wiped_on_start_again(kiosk):
+    kiosk.run(back_and_start_again_journey(kiosk.app))
+
+
 def test_dossiers(kiosk):
     kiosk.run(dossier_journey(kiosk.app, kiosk.server, kiosk.data))
 
@@ -429,14 +450,14 @@ def test_offline_banner_outbox_and_search(kiosk):
         search = app.root.ids.screens.current_screen
         for key in "chung thuc":
             search.type(key)
-        await until(lambda: search.ids.results.children)
+        await until(lambda: result(search) is not None)
         await frames()
         await shot(app, "search-offline")
         assert app.root.ids.banner.height > 0
-        assert "chứng thực" in search.ids.results.children[-1].text.lower()
+        assert "chứng thực" in result(search).text.lower()
         # The rating's own "back to the start in a few seconds" was for the citizen who left.
         await asyncio.sleep(THANKS_SECONDS + 0.5)
-        assert app.root.ids.screens.current == "search" and search.ids.results.children
+        assert app.root.ids.screens.current == "search" and search.ids.results.data
         kiosk.proxy.down = False
         await until(lambda: app.link == "online")  # the next heartbeat finds the backend again
 
@@ -502,21 +523,16 @@ def test_catalogue_text_is_shown_as_written(kiosk):
     name, code = "[b]x[/b] [color=ff0000]khai sinh giả[/color]", "[ref=home]1.000001[/ref]"
 
     async def go():
-        tap(find(app.root, "HomeTile", screen="catalogue"))
-        await arrive(app, "catalogue")
-        tap(app.root.ids.screens.current_screen.ids.search)
-        await arrive(app, "search")
-        search = app.root.ids.screens.current_screen
-        await until(lambda: search._catalogue is not None)
+        search = await open_search(app)
         real = next(iter(search._catalogue.procedures.values()))
         hostile = dataclasses.replace(real, name=name, code=code)
         search._catalogue = dataclasses.replace(search._catalogue, index=SearchIndex([hostile]))
         for key in "khai sinh":
             search.type(key)
-        await until(lambda: search.ids.results.children)
+        await until(lambda: result(search) is not None)
         await frames()
         await shot(app, "search-markup")
-        button = search.ids.results.children[-1]
+        button = result(search)
         shown = rendered(button)
         assert name in shown and code in shown, shown
         assert button.refs == {}

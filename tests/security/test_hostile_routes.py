@@ -31,7 +31,7 @@ SURROGATE = "\ud800"  # json.dumps writes it as the escape \ud800: half a charac
 PAGES = ("/admin", "/t/")
 """Routes that answer HTML pages for people, errors included."""
 TOKENS = ("none", "terminal", "admin")
-CASES = ("surrogate", "not_utf8", "huge", "huge_chunked", "truncated")
+CASES = ("surrogate", "not_utf8", "bad_charset", "huge", "huge_chunked", "truncated")
 STAFF = "hostile"
 PASSWORD = "a long enough password for the staff 1"
 INTEGRATION = "hostile-one-stop"
@@ -285,6 +285,16 @@ def requests_for(site: Site, route: Route, case: str, token: str):
     elif case == "not_utf8":
         body = f"csrf_token={csrf}&office_name=".encode() + b"\xff\xfe\xc3\x28" if form else b'{"code": "\xff\xfe\xc3\x28"}'
         yield "not UTF-8", body, headers
+    elif case == "bad_charset":
+        # A charset that is no encoding, or not a text one: aiohttp's form reader looks it up.
+        body = f"csrf_token={csrf}&office_name=x".encode() if form else json.dumps(sample).encode()
+        for charset in ("x-bogus", "rot13", "zlib_codec"):
+            yield f"charset={charset}", body, {**headers, "Content-Type": f"{headers['Content-Type']}; charset={charset}"}
+        if form:
+            part = (f'--XX\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{csrf}\r\n'
+                    '--XX\r\nContent-Disposition: form-data; name="username"\r\n'
+                    'Content-Type: text/plain; charset=x-bogus\r\n\r\nabc\r\n--XX--\r\n')
+            yield "multipart part charset=x-bogus", part.encode(), {**headers, "Content-Type": "multipart/form-data; boundary=XX"}
     elif case in ("huge", "huge_chunked"):
         text = json.dumps(sample).encode()
         body = text[:-1] + b"," + b" " * (route.limit - len(text)) + b"}"  # JSON, one byte over the limit

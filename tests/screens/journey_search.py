@@ -1,0 +1,144 @@
+"""The search screen answering the way citizens ask, driven inside test_app's one Kivy app:
+"Did you mean…" over the closest procedures when a question only half matches, a request for
+more words when it holds only filler, English questions read in English, and the query with
+its results kept for the way back from a procedure until the session ends.
+Each journey starts on the home screen with a fresh session."""
+
+from kivy.core.window import Window
+
+from screens.journey_layouts import check
+from screens.kit import arrive, find, frames, result, tap, until
+
+HALF_MATCH = "làm passport visa cho con gái"
+"""A parent asks for a passport and a visa for their daughter: the centre's catalogue has
+neither; of the question, the engine knows only "con" (child)."""
+HALF_MATCH_EN = "visa passport extension for my child"
+ONLY_FILLER = "cho em hoi thu tuc nhu the nao"
+""""May I ask how the procedure goes": not a word of what the citizen needs."""
+BIRTH_REGISTRATION = "1.001193"
+"""Thủ tục đăng ký khai sinh, the sample's real code."""
+FALLBACK_SIZES = [((1280, 720), True), ((1080, 1920), False), ((1080, 1920), True)]
+
+
+async def open_search(app):
+    tap(find(app.root, "HomeTile", screen="catalogue"))
+    await arrive(app, "catalogue")
+    tap(app.root.ids.screens.current_screen.ids.search)
+    await arrive(app, "search")
+    search = app.root.ids.screens.current_screen
+    await until(lambda: not search.loading)
+    return search
+
+
+async def ask(search, question):
+    """The question as a whole, as the search box receives it (typing key by key is the
+    procedures journey's; Telex would turn "visa" into "vía" here)."""
+    search.ids.query.text = question
+    await frames(2)
+
+
+def said(search):
+    return search.ids.status.text
+
+
+async def did_you_mean_journey(app):
+    search = await open_search(app)
+    await ask(search, HALF_MATCH)
+    await until(lambda: result(search) is not None)
+    assert search.fallback and said(search).endswith("Có phải bạn tìm…[/color][/size][/b]"), said(search)
+    assert "Đã hiểu: con" in said(search) and "bàn hướng dẫn" in said(search), said(search)
+    assert len(search.shown) > 1, "the closest procedures, not a blank screen"
+    first_size = Window.size
+    try:
+        for size, large in FALLBACK_SIZES:
+            Window.size, app.large_text = size, large
+            await frames(5)
+            assert result(search) is not None, f"{size}: no result on screen under the heading"
+            await check(app, f"{size[0]}x{size[1]}{'-large' if large else ''}-search-did-you-mean")
+        # An English question that only half matches: the same, in English.
+        app.language = "en"
+        await ask(search, HALF_MATCH_EN)
+        await until(lambda: search.fallback and result(search) is not None)
+        assert "Did you mean…" in said(search) and "Có phải" not in said(search)
+        assert "Understood: child" in said(search) and "information desk" in said(search), said(search)
+        for size, large in FALLBACK_SIZES:
+            Window.size, app.large_text = size, large
+            await frames(5)
+            await check(app, f"{size[0]}x{size[1]}{'-large' if large else ''}-search-did-you-mean-en")
+    finally:
+        Window.size, app.large_text, app.language = first_size, False, "vi"
+        await frames(3)
+
+    # Nothing understood at all: said so, with the information desk; nothing else shown.
+    await ask(search, "xyzzy quux")
+    assert not search.shown and not search.fallback
+    assert said(search) == "Không tìm thấy. Bạn thử gõ từ khác, hoặc hỏi bàn hướng dẫn."
+
+
+async def only_filler_journey(app):
+    search = await open_search(app)
+    await ask(search, ONLY_FILLER)
+    assert said(search).startswith("Hãy gõ thêm tên giấy tờ hoặc việc bạn cần làm"), said(search)
+    assert not search.shown and not search.fallback
+    await check(app, "search-only-filler")
+    # One word of what the citizen needs, and the procedures come.
+    await ask(search, ONLY_FILLER + " khai sinh")
+    await until(lambda: result(search) is not None)
+    assert BIRTH_REGISTRATION in search.shown[:3] and "Đã hiểu: khai sinh" in said(search), said(search)
+
+
+async def english_journey(app):
+    tap(find(app.root, "KioskButton", text="English"))
+    await frames()
+    search = await open_search(app)
+    assert said(search).endswith(" · Procedures are in Vietnamese."), said(search)
+    # Typed key by key: in English the search box does not turn letters into Vietnamese.
+    for key in "birth registration":
+        search.type(key)
+    await until(lambda: result(search) is not None)
+    assert search.ids.query.text == "birth registration"
+    assert BIRTH_REGISTRATION in search.shown[:3], search.shown[:3]
+    assert "Understood: birth registration" in said(search) and not search.fallback, said(search)
+    await check(app, "search-english")
+    # The same words read as Vietnamese find nothing like it: the language is the screen's.
+    app.language = "vi"
+    await frames(2)
+    assert "Vietnamese" not in said(search)
+    assert BIRTH_REGISTRATION not in search.shown[:3]
+    app.language = "en"
+    await frames(2)
+    assert BIRTH_REGISTRATION in search.shown[:3]
+
+
+async def back_and_start_again_journey(app):
+    screens = app.root.ids.screens
+    search = await open_search(app)
+    for key in "khai sinh":
+        search.type(key)
+    await until(lambda: result(search) is not None)
+    shown, status = search.shown, said(search)
+    # Down the list, to a procedure further on, and back.
+    search.ids.results.scroll_y = 0
+    await frames(3)
+    last = max(i for i in range(len(shown)) if result(search, i) is not None)
+    assert last > 0
+    tap(result(search, last))
+    await arrive(app, "procedure")
+    procedure = screens.current_screen
+    await until(lambda: procedure.procedure is not None)
+    assert procedure.code == shown[last]
+    tap(find(procedure, "KioskButton", text="Quay lại"))
+    await arrive(app, "search")
+    assert search.ids.query.text == "khai sinh" == app.search_query
+    assert search.shown == shown and said(search) == status
+    assert search.ids.results.scroll_y < 0.5 and result(search, last) is not None, "where the citizen left the list"
+    # "Start again": the query and the results go with the session.
+    tap(find(app.root, "KioskButton", text="Làm lại từ đầu"))
+    await arrive(app, "attract")
+    assert app.search_query == "" and search.ids.query.text == "" and not search.shown
+    tap(screens.current_screen)
+    await arrive(app, "home")
+    search = await open_search(app)
+    await frames(2)
+    assert search.ids.query.text == "" and not search.shown and result(search) is None
+    assert said(search) == "Gõ vài chữ về việc bạn cần làm, ví dụ: khai sinh (gõ không dấu cũng được)"
