@@ -17,6 +17,7 @@ from . import __version__
 from .config import (ConfigError, backend_limits, citizen_key_file, config_path, kiosk_settings, load_config,
                      printer_settings, scanner_settings, upstream_settings, working_calendar)
 from .domain.calendar import now, today
+from .domain.text import showable
 
 
 DEMO_PIN = "1234"
@@ -30,8 +31,9 @@ class Failure(Exception):
 
 
 def _print(text: str) -> None:
-    # Text stored before it was checked at the edge may hold half a character: printed as "?".
-    print(text.encode("utf-8", "replace").decode("utf-8"), flush=True)
+    # Text stored before it was checked at the edge may hold half a character: printed as "?";
+    # a terminal escape or a bidi override sent by a kiosk must not act on staff's console.
+    print(showable(text.encode("utf-8", "replace").decode("utf-8")), flush=True)
 
 
 def _backend_db(args: argparse.Namespace, config) -> Path:

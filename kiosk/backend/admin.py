@@ -28,6 +28,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from ..domain.dossier import Status, Timeliness
+from ..domain.text import showable
 from ..domain.queue import display_number
 from ..domain.rating import RATING_LEVELS, RATING_REASONS
 from ..domain.terminal import IDLE_TIMEOUTS, LANGUAGES, PRINTER_DRIVERS, PrinterSettings, TerminalConfig
@@ -57,9 +58,14 @@ AUDIT_PAGE = 100
 SESSION = web.RequestKey("admin_session", Session | None)  # the request's Session, or None
 
 _TEMPLATES = Path(__file__).with_name("templates") / "admin"
+def _showable(value: Any) -> Any:
+    """Every value a page shows, as `showable` text (Markup is the pages' own, already safe)."""
+    return showable(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
+
 _pages = jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True,
                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                            extensions=["jinja2.ext.i18n"])
+                            extensions=["jinja2.ext.i18n"], finalize=_showable)
 _pages.policies["ext.i18n.trimmed"] = True  # a {% trans %} block's message is one line, however it is wrapped
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 
@@ -28,3 +29,14 @@ def mask_name(full_name: str) -> str:
         return (words[0][0] + "**") if words else ""
     middle = [w[0] + "**" for w in words[1:-1]]
     return " ".join([words[0], *middle, words[-1][0]])
+
+
+# Control characters and bidi overrides are Unicode, so a terminal or a one-stop system may send
+# them; shown as they are, a NUL, a terminal escape or a right-to-left override (which makes
+# "exe.pdf" read "fdp.exe") would mislead whoever reads a page or a console.
+_UNSHOWABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def showable(text: str) -> str:
+    """`text` with control characters (but tab and line ends) and bidi overrides as "\ufffd"."""
+    return _UNSHOWABLE.sub("\ufffd", text)

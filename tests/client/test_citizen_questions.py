@@ -5,11 +5,14 @@ answer shows in its top 3 (citizen_questions.md). The vocabulary and weights wer
 `tune` rows only; `held` rows measure what that tuning is worth on questions it never saw.
 The floors sit a little under the rates measured when the engine was built (tune 214/224,
 held 104/112), so that a change making answers worse fails here, with the misses printed.
+The rows in the asker's own words are also scored on their own (tune 93/98, held 34/40 when
+measured), since they are the stronger evidence.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,17 @@ TABLE = Path(__file__).resolve().parent.parent / "fixtures" / "citizen_questions
 FLOORS = {"tune": 0.93, "held": 0.90}
 # Rows whose best answer is only a fallback ("Có phải bạn tìm…"): few, and never a blank answer.
 MOST_WITHOUT_CONFIDENT_ANSWER = {"tune": 3, "held": 3}
+
+
+# Rows in the asker's own words (the portal's FAQ, readers' letters, forum posts), as against
+# the titles and headings editors gave their pages: the stronger evidence of how citizens ask.
+ASKED = re.compile(r"national portal FAQ|reader|forum question|listener question|citizen question|question body|"
+                   r"customer question|question 1, from")
+ASKED_FLOORS = {"tune": 0.92, "held": 0.82}
+
+
+def asked_by_citizen(row: dict) -> bool:
+    return bool(ASKED.search(row["source"]))
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +67,13 @@ def test_top_3_rate(rows, index, part):
         unsure += result.fallback
         top = [h.code for h in result.hits[:3]]
         if not set(row["expected_codes"].split("|")) & set(top):
-            misses.append(f"  {row['question'][:120]!r}\n    want {row['expected_codes']}, got {top}")
+            misses.append(row)
+    shown = "\n".join(f"  {r['question'][:120]!r}\n    want {r['expected_codes']}" for r in misses)
     rate = 1 - len(misses) / len(chosen)
-    print(f"\n{part}: top 3 {len(chosen) - len(misses)}/{len(chosen)} = {rate:.1%}; misses:\n" + "\n".join(misses))
-    assert rate >= FLOORS[part], f"{part}: top-3 rate {rate:.1%} under {FLOORS[part]:.0%}; misses:\n" + "\n".join(misses)
+    asked = sum(map(asked_by_citizen, chosen))
+    asked_rate = 1 - sum(map(asked_by_citizen, misses)) / asked
+    print(f"\n{part}: top 3 {len(chosen) - len(misses)}/{len(chosen)} = {rate:.1%}; "
+          f"in the asker's own words {asked_rate:.1%} of {asked}; misses:\n{shown}")
+    assert rate >= FLOORS[part], f"{part}: top-3 rate {rate:.1%} under {FLOORS[part]:.0%}; misses:\n{shown}"
+    assert asked_rate >= ASKED_FLOORS[part], f"{part}, asker's own words: {asked_rate:.1%}; misses:\n{shown}"
     assert unsure <= MOST_WITHOUT_CONFIDENT_ANSWER[part]

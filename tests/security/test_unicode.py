@@ -105,3 +105,30 @@ def test_the_admin_pages_show_stored_bad_text_safely(site, tmp_path):
     for path in ("/admin/terminals", f"/admin/terminals/{site.terminal}"):
         page = staff.get(path)
         assert page.status == 200 and "1.0?" in page.text, path
+
+
+def test_control_and_bidi_characters_reach_staff_pages_only_as_replacement_marks(site, tmp_path):
+    """Unicode, so a heartbeat may carry them; on a page a NUL, a terminal escape or a
+    right-to-left override (which makes "exe.pdf" read "fdp.exe") would mislead staff."""
+    from backend.test_admin import PASSWORD, Staff, add_admin
+
+    sent = "1.0\u0000\u001b[31m\u202eexe.pdf"
+    reply = post_raw(site, f"/api/v1/terminals/{site.terminal}/heartbeat", json.dumps({"app_version": sent}))
+    assert reply.status == 200, reply.body[:300]
+    add_admin(site.db, "controls", PASSWORD, tmp_path)
+    staff = Staff(site)
+    assert staff.log_in("controls").status == 303
+    for path in ("/admin/terminals", f"/admin/terminals/{site.terminal}"):
+        page = staff.get(path)
+        assert page.status == 200 and "1.0\ufffd\ufffd[31m\ufffdexe.pdf" in page.text, path
+        assert not any(c in page.text for c in "\u0000\u001b\u202e"), path
+
+
+def test_control_characters_do_not_reach_the_staff_console(site):
+    hostile = "Quầy 1\u001b]0;owned\u0007\u202e"  # a terminal's name comes from its enrolment
+    query(site.db, "UPDATE terminals SET name = ?, health = ? WHERE id = ?", hostile,
+          json.dumps({"app_version": hostile}), site.terminal)
+    for args in ([], ["--json"]):
+        listed = subprocess.run([KIOSK, "terminal", "list", "--db", str(site.db), *args], capture_output=True, text=True)
+        assert listed.returncode == 0, listed.stderr
+        assert "Quầy 1" in listed.stdout and not any(c in listed.stdout for c in "\u001b\u0007\u202e"), listed.stdout
