@@ -91,37 +91,37 @@ def test_a_broken_multipart_login_is_a_400_page(site):
         assert 400 <= reply.status < 500 and b"Traceback" not in reply.body, (reply.status, reply.body[:200])
 
 
-def test_the_admin_pages_show_stored_bad_text_safely(site, tmp_path):
+def terminal_pages(site, tmp_path, account):
+    """The terminals' list and the terminal's own page, as a member of staff sees them."""
     from backend.test_admin import PASSWORD, Staff, add_admin
 
+    add_admin(site.db, account, PASSWORD, tmp_path)
+    staff = Staff(site)
+    assert staff.log_in(account).status == 303
+    pages = [staff.get(path) for path in ("/admin/terminals", f"/admin/terminals/{site.terminal}")]
+    assert [page.status for page in pages] == [200, 200]
+    return pages
+
+
+def test_the_admin_pages_show_stored_bad_text_safely(site, tmp_path):
     from kiosk.domain.terminal import Health
 
     # SQLite holds only UTF-8: half a character can sit there only as a JSON escape, as health did.
     health = json.dumps(Health(app_version="1.0\ud800").to_dict())
     query(site.db, "UPDATE terminals SET health = ? WHERE id = ?", health, site.terminal)
-    add_admin(site.db, "unicode", PASSWORD, tmp_path)
-    staff = Staff(site)
-    assert staff.log_in("unicode").status == 303
-    for path in ("/admin/terminals", f"/admin/terminals/{site.terminal}"):
-        page = staff.get(path)
-        assert page.status == 200 and "1.0?" in page.text, path
+    for page in terminal_pages(site, tmp_path, "unicode"):
+        assert "1.0?" in page.text
 
 
 def test_control_and_bidi_characters_reach_staff_pages_only_as_replacement_marks(site, tmp_path):
     """Unicode, so a heartbeat may carry them; on a page a NUL, a terminal escape or a
     right-to-left override (which makes "exe.pdf" read "fdp.exe") would mislead staff."""
-    from backend.test_admin import PASSWORD, Staff, add_admin
-
     sent = "1.0\u0000\u001b[31m\u202eexe.pdf"
     reply = post_raw(site, f"/api/v1/terminals/{site.terminal}/heartbeat", json.dumps({"app_version": sent}))
     assert reply.status == 200, reply.body[:300]
-    add_admin(site.db, "controls", PASSWORD, tmp_path)
-    staff = Staff(site)
-    assert staff.log_in("controls").status == 303
-    for path in ("/admin/terminals", f"/admin/terminals/{site.terminal}"):
-        page = staff.get(path)
-        assert page.status == 200 and "1.0\ufffd\ufffd[31m\ufffdexe.pdf" in page.text, path
-        assert not any(c in page.text for c in "\u0000\u001b\u202e"), path
+    for page in terminal_pages(site, tmp_path, "controls"):
+        assert "1.0\ufffd\ufffd[31m\ufffdexe.pdf" in page.text
+        assert not any(c in page.text for c in "\u0000\u001b\u202e")
 
 
 def test_control_characters_do_not_reach_the_staff_console(site):
