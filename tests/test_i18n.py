@@ -32,7 +32,7 @@ message is marked to be translated later, translate(message, language), a screen
 UI_CODE = [PACKAGE / "app.py", PACKAGE / "i18n.py", *sorted((PACKAGE / "screens").glob("*.py")),
            *sorted((PACKAGE / "journeys").glob("*.py")), PACKAGE / "hardware" / "receipts.py",
            PACKAGE / "hardware" / "printer.py", PACKAGE / "hardware" / "card_reader.py", PACKAGE / "domain" / "dossier.py",
-           PACKAGE / "backend" / "admin.py"]
+           PACKAGE / "backend" / "admin.py", PACKAGE / "backend" / "queue_api.py"]
 """The Python that puts words in front of citizens or staff."""
 OWN_NAMES = {"Tiếng Việt"}
 """A language's button or link is named in that language, whatever the page's language."""

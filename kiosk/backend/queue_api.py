@@ -12,6 +12,7 @@ from aiohttp import web
 
 from ..domain.scan import TICKET_ID_PATTERN
 from ..domain.serial import JsonMixin
+from ..i18n import N_, translate
 from .errors import RequestError
 from .http import (CLOCK, LIMITS, QUEUE, STORE, idempotency_key, json_response, path_int, read_json, require_admin,
                    take_limits, terminal_id, terminal_or_admin)
@@ -99,7 +100,7 @@ async def post_no_show(request: web.Request) -> web.Response:
 _PAGE = """<!doctype html>
 <html lang="vi"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-{refresh}<title>Số thứ tự {display}</title>
+{refresh}<title>{title}</title>
 <style>
 body {{ font-family: sans-serif; margin: 0; padding: 1.5rem; text-align: center; color: #1a1a1a; }}
 .office {{ font-size: 1rem; color: #555; }}
@@ -118,22 +119,26 @@ body {{ font-family: sans-serif; margin: 0; padding: 1.5rem; text-align: center;
 """
 
 
-def _states(ticket: dict[str, Any]) -> tuple[str, str]:
+def _both(message: str, **values: Any) -> tuple[str, str]:
+    """`message` in Vietnamese and in English, escaped for the page: a phone may be anyone's,
+    so the page shows both, Vietnamese first."""
+    return tuple(html.escape(translate(message, language).format(**values)) for language in ("vi", "en"))
+
+
+def _state(ticket: dict[str, Any]) -> tuple[str, str]:
     status = ticket["status"]
     if status == "waiting":
         ahead, minutes = ticket["people_ahead"], ticket["estimated_wait_minutes"]
         if ahead == 0:
-            return "Bạn là người tiếp theo.", "You are next."
-        return (f"Còn {ahead} người trước bạn, khoảng {minutes} phút.",
-                f"{ahead} people ahead of you, about {minutes} minutes.")
+            return _both(N_("You are next."))
+        return _both(N_("{ahead} people ahead of you, about {minutes} minutes."), ahead=ahead, minutes=minutes)
     if status == "called":
-        return f"Mời bạn đến Quầy {ticket['counter']}.", f"Please go to counter {ticket['counter']}."
+        return _both(N_("Please go to counter {counter}."), counter=ticket["counter"])
     if status == "served":
-        return "Đã phục vụ. Cảm ơn bạn!", "Served. Thank you!"
+        return _both(N_("Served. Thank you!"))
     if status == "no_show":
-        return ("Đã gọi nhưng bạn vắng mặt. Vui lòng liên hệ bàn hướng dẫn.",
-                "You were called but not there. Please ask at the information desk.")
-    return "Số này đã hủy.", "This ticket was cancelled."
+        return _both(N_("You were called but not there. Please ask at the information desk."))
+    return _both(N_("This ticket was cancelled."))
 
 
 async def ticket_page(request: web.Request) -> web.Response:
@@ -142,19 +147,21 @@ async def ticket_page(request: web.Request) -> web.Response:
     store = request.app[STORE]
     ticket = await store.run(request.app[QUEUE].ticket, public_id, now) if _PUBLIC_ID.match(public_id) else None
     if ticket is None:
-        body = _PAGE.format(refresh="", display="—", office="", service="",
-                            state_vi="Không tìm thấy số thứ tự này.", state_en="No such ticket.", updated="")
+        state_vi, state_en = _both(N_("No such ticket."))
+        body = _PAGE.format(refresh="", title=state_vi, display="—", office="", service="",
+                            state_vi=state_vi, state_en=state_en, updated="")
         return web.Response(status=404, text=body, content_type="text/html")
     site = json.loads(await store.run(store.meta, "site") or "{}")
-    state_vi, state_en = _states(ticket)
+    state_vi, state_en = _state(ticket)
     live = ticket["status"] in ("waiting", "called")
     body = _PAGE.format(
         refresh='<meta http-equiv="refresh" content="20">\n' if live else "",
+        title=_both(N_("Queue number {number}"), number=ticket["display"])[0],
         display=html.escape(ticket["display"]),
         office=html.escape(site.get("name", "")),
         service=html.escape(f"{ticket['service']['letter']} - {ticket['service']['name']}"),
-        state_vi=html.escape(state_vi), state_en=html.escape(state_en),
-        updated=f"Cập nhật lúc {now:%H:%M} · updated at {now:%H:%M}",
+        state_vi=state_vi, state_en=state_en,
+        updated=" · ".join(_both(N_("Updated at {time}"), time=f"{now:%H:%M}")),
     )
     return web.Response(text=body, content_type="text/html", headers={"Cache-Control": "no-store"})
 
