@@ -31,7 +31,8 @@ KEYWORDS = {"t": None, "_": None, "N_": None, "translate": (1,), "say": None}
 message is marked to be translated later, translate(message, language), a screen's say(message)."""
 UI_CODE = [PACKAGE / "app.py", PACKAGE / "i18n.py", *sorted((PACKAGE / "screens").glob("*.py")),
            *sorted((PACKAGE / "journeys").glob("*.py")), PACKAGE / "hardware" / "receipts.py",
-           PACKAGE / "hardware" / "printer.py", PACKAGE / "hardware" / "card_reader.py", PACKAGE / "domain" / "dossier.py",
+           PACKAGE / "hardware" / "printer.py", PACKAGE / "hardware" / "card_reader.py",
+           PACKAGE / "domain" / "dossier.py", PACKAGE / "domain" / "rating.py",
            PACKAGE / "backend" / "admin.py", PACKAGE / "backend" / "queue_api.py"]
 """The Python that puts words in front of citizens or staff."""
 OWN_NAMES = {"Tiếng Việt"}

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..i18n import N_
 from .serial import JsonMixin
 
-# From the best to the worst, as the national satisfaction survey words them.
+# From the best to the worst; in Vietnamese (through the catalogue) as the national
+# satisfaction survey words them.
 RATING_LEVELS = {
-    "very_satisfied": ("Rất hài lòng", "Very satisfied"),
-    "satisfied": ("Hài lòng", "Satisfied"),
-    "unsatisfied": ("Chưa hài lòng", "Not satisfied"),
-    "very_unsatisfied": ("Không hài lòng", "Dissatisfied"),
+    "very_satisfied": N_("Very satisfied"),
+    "satisfied": N_("Satisfied"),
+    "unsatisfied": N_("Not satisfied"),
+    "very_unsatisfied": N_("Dissatisfied"),
 }
 
 # Reasons a kiosk offers to tick, in English as the code's words (Vietnamese through the

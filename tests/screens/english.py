@@ -15,7 +15,6 @@ from babel.messages.pofile import read_po
 from kivy.core.window import Window
 
 from kiosk.backend.sample import SAMPLE_ROOT
-from kiosk.domain.rating import RATING_LEVELS
 from kiosk.i18n import LOCALE_DIR
 
 PLACEHOLDER = re.compile(r"\{[a-z_]*\}|%\([a-z_]+\)s")
@@ -44,7 +43,6 @@ def _data_text():
 def ui_phrases():
     with open(LOCALE_DIR / "vi" / "LC_MESSAGES" / "kiosk.po", "rb") as handle:
         vietnamese = [m.string for m in read_po(handle) if m.id and m.string and m.string != m.id]
-    vietnamese += [vi for vi, _en in RATING_LEVELS.values()]
     data = _data_text()
     phrases = set()
     for text in vietnamese:
