@@ -256,6 +256,12 @@ class SearchScreen(KioskScreen):
             # that a name or code holding [color] or [ref] is shown as written.
             rows.append({"text": f"{escape_markup(name)}\n[size={size}]{code.format(escape_markup(hit.code))}[/size]",
                          "code": hit.code, "height": min(lines, -(-len(name) // per_line)) * line + rest})
+        # Side by side, results of a row share its height, so that their tops line up.
+        columns = self.ids.grid.cols
+        for start in range(0, len(rows), columns):
+            beside = rows[start:start + columns]
+            for row in beside:
+                row["height"] = max(r["height"] for r in beside)
         self.ids.results.data = rows
 
     @property
