@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from ..domain.terminal import Health, TerminalConfig
@@ -16,6 +14,7 @@ from .api import BackendClient
 from .errors import BackendError
 from .outbox import Outbox, Replay
 from .store import CatalogueError, LocalStore, parse_catalogue
+from .worker import WorkerDied, in_worker_process
 
 log = logging.getLogger("kiosk.client")
 
@@ -43,11 +42,10 @@ async def sync_catalogue(client: BackendClient, store: LocalStore) -> CatalogueS
         # Checking and writing 10,000 procedures takes a second: not on the loop that draws the
         # screen, and not in a thread of its process either, where json.loads holds the GIL for
         # a quarter of a second at a time: in a worker process, which writes the store itself.
-        worker = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
         try:
-            await asyncio.get_running_loop().run_in_executor(worker, _apply, store.path, fetch.body, fetch.etag)
-        finally:
-            worker.shutdown(wait=False)  # never wait on the loop; a cancelled write rolls back
+            await in_worker_process(_apply, store.path, fetch.body, fetch.etag)
+        except WorkerDied as error:
+            raise CatalogueError(f"the catalogue was not applied: {error}") from None
         changed = True
     return CatalogueSync(changed, store.version, len(store), fetch.bytes_on_wire, time.monotonic() - started)
 
