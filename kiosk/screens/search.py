@@ -18,6 +18,7 @@ import functools
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.text import Label as CoreLabel
+from kivy.metrics import dp
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.button import Button
 from kivy.uix.textinput import TextInput
@@ -39,6 +40,8 @@ MEASURED = "thu tuc dang ky khai sinh cap giay chung nhan quyen su dung dat"
 """Letters as in procedure names, to measure how wide a letter is on average."""
 WRAP_SLACK = 5
 """Letters a wrapped line loses on average, as words do not end where the line does."""
+DRAG = 24
+"""How far (dp, about 4 mm) a finger moves on the results before it counts as scrolling them."""
 
 
 @functools.lru_cache(maxsize=32)
@@ -63,10 +66,19 @@ class QueryInput(TextInput):
     Telex would make "passport visa" "pasport vía"."""
 
     telex = BooleanProperty(True)
+    __events__ = ("on_touched",)
 
     def __init__(self, **kwargs):
         self.typing = TelexTyping()
         super().__init__(**kwargs)
+
+    def on_touch_down(self, touch) -> bool:
+        if self.collide_point(*touch.pos):
+            self.dispatch("on_touched")
+        return super().on_touch_down(touch)
+
+    def on_touched(self) -> None:
+        """A finger on the box."""
 
     def insert_text(self, substring: str, from_undo: bool = False) -> None:
         if from_undo or not self.telex or len(substring) != 1 or self.cursor_index() != len(self.text):
@@ -101,6 +113,10 @@ class ResultButton(Button):
 class SearchScreen(KioskScreen):
     fallback = BooleanProperty(False)
     """The results are the closest procedures, under "Did you mean…"."""
+    keyboard_open = BooleanProperty(True)
+    """The on-screen keys are shown. Scrolling the results, or the button beside the search
+    box, folds them away, so that a short screen with larger text shows more than a row of
+    results; that button or a touch on the box brings them back."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -126,6 +142,8 @@ class SearchScreen(KioskScreen):
         self.app.bind(language=self._relabel, large_text=self._relabel)
         self._use_words()
         self.ids.query.text = self.app.search_query
+        if not self.app.search_query:  # a new question starts with the keys; back from a procedure, as it was
+            self.keyboard_open = True
         self._refresh()
         self.app.spawn(self._load())
         # Focus for a physical keyboard; after this frame, when the screen is on the window.
@@ -222,6 +240,13 @@ class SearchScreen(KioskScreen):
             self._shown_query = text
             self.ids.results.scroll_y = 1
         self._fill()
+
+    def results_dragged(self, touch) -> None:
+        """A finger moving on the results: one that has gone a few millimetres up or down is
+        scrolling them, and a citizen who scrolls wants to read: the keys fold away. (Not the
+        list's position: it moves by itself when the keys come back and the list shortens.)"""
+        if abs(touch.y - touch.oy) > dp(DRAG):
+            self.keyboard_open = False
 
     def _refit(self, *_args) -> None:
         """The results area changed size: the names are cut again only if they fit otherwise."""

@@ -22,7 +22,7 @@ def too_small(root):
         if isinstance(widget, ButtonBehavior) and widget.opacity > 0 and not widget.disabled:
             if min(widget.size) < MIN_TOUCH:
                 found.append((getattr(widget, "text", type(widget).__name__), *widget.size))
-        if isinstance(widget, VKeyboard):
+        if isinstance(widget, VKeyboard) and widget.opacity > 0 and not widget.disabled:  # a folded one has no keys
             for line in range(1, widget.available_layouts[widget.layout]["rows"] + 1):
                 found += [(f"key in line {line}", *size) for _pos, size in widget.layout_geometry[f"LINE_{line}"]
                           if min(size) < MIN_TOUCH]

@@ -7,7 +7,7 @@ Each journey starts on the home screen with a fresh session."""
 from kivy.core.window import Window
 
 from screens.journey_layouts import check
-from screens.kit import arrive, find, frames, result, tap, until
+from screens.kit import arrive, drag, find, frames, result, tap, until
 
 HALF_MATCH = "làm passport visa cho con gái"
 """A parent asks for a passport and a visa for their daughter: the centre's catalogue has
@@ -142,3 +142,65 @@ async def back_and_start_again_journey(app):
     await frames(2)
     assert search.ids.query.text == "" and not search.shown and result(search) is None
     assert said(search) == "Gõ vài chữ về việc bạn cần làm, ví dụ: khai sinh (gõ không dấu cũng được)"
+
+
+def results_on_screen(search):
+    """The results the citizen sees whole, between the search bar and the keys."""
+    results = search.ids.results
+    bottom, top = results.to_window(results.x, results.y)[1], results.to_window(results.x, results.top)[1]
+    return [view for view in search.ids.grid.children
+            if view.to_window(view.x, view.y)[1] >= bottom - 1 and view.to_window(view.x, view.top)[1] <= top + 1]
+
+
+async def keyboard_folds_journey(app):
+    """On the smallest screen with larger text the keys leave the results less than a row:
+    scrolling the results, or the button beside the search box, folds the keys away; that
+    button or the search box brings them back."""
+    first_size = Window.size
+    try:
+        Window.size, app.large_text = (1280, 720), True
+        search = await open_search(app)
+        for key in "giaasy":
+            search.type(key)
+        await until(lambda: result(search) is not None)
+        await frames(5)
+        assert search.ids.query.text == "giấy" and len(search.shown) > 10
+        assert search.keyboard_open and search.ids.keyboard.height > 0
+        with_keys = search.ids.results.height
+        # More results arriving keep the keys where they are: only the citizen's scrolling folds them.
+        search.type(" ")
+        await frames(5)
+        assert search.keyboard_open
+        await drag(search.ids.results, 150)
+        await until(lambda: not search.keyboard_open)
+        await frames(5)
+        assert search.ids.results.scroll_y < 1 and search.ids.keyboard.height == 0
+        # The keys' 300 dots go to the results: two rows more of two-line names, at the least.
+        assert search.ids.results.height >= with_keys + 250, (with_keys, search.ids.results.height)
+        assert len(results_on_screen(search)) >= 2
+        await check(app, "1280x720-large-search-keys-folded")
+        # Back from a procedure, the list is as the citizen left it, keys folded.
+        tap(results_on_screen(search)[0])
+        await arrive(app, "procedure")
+        tap(find(app.root.ids.screens.current_screen, "KioskButton", text="Quay lại"))
+        await arrive(app, "search")
+        assert not search.keyboard_open
+        assert search.ids.fold_keys.text == "Hiện bàn phím"
+        tap(search.ids.fold_keys)
+        await frames(3)
+        assert search.keyboard_open and search.ids.keyboard.height > 0, (search.keyboard_open, search.ids.keyboard.height, search.ids.keyboard.size_hint, search.ids.keyboard.opacity)
+        assert search.ids.fold_keys.text == "Ẩn bàn phím", search.ids.fold_keys.text
+        await check(app, "1280x720-large-search-keys-back")
+        # The button folds them too; then the search box brings them back, and typing goes on.
+        tap(search.ids.fold_keys)
+        await frames(3)
+        assert not search.keyboard_open
+        tap(search.ids.query)
+        await frames(3)
+        assert search.keyboard_open
+        search.type("t")
+        await frames(2)
+        assert search.ids.query.text == "giấy t"
+    finally:
+        Window.size, app.large_text = first_size, False
+        await frames(3)

@@ -28,6 +28,18 @@ def tap(widget):
     touch.touch_up()
 
 
+async def drag(widget, dy, steps=10):
+    """A finger down on the middle of `widget`, moved `dy` dots up (negative: down) over a few
+    frames, and lifted: a citizen scrolling a list."""
+    x, y = widget.to_window(*widget.center)
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    for step in range(1, steps + 1):
+        await asyncio.sleep(1 / 60)
+        touch.touch_move(x, y + dy * step / steps)
+    touch.touch_up()
+
+
 def find(root, kind, **attributes):
     for widget in root.walk():
         if type(widget).__name__ == kind and all(getattr(widget, k, None) == v for k, v in attributes.items()):

@@ -43,7 +43,8 @@ from screens.journey_dossier import dossier_journey  # noqa: E402
 from screens.journey_layouts import SIZES, layouts_journey  # noqa: E402
 from screens.journey_procedures import procedures_journey  # noqa: E402
 from screens.journey_search import (  # noqa: E402
-    back_and_start_again_journey, did_you_mean_journey, english_journey, only_filler_journey, open_search,
+    back_and_start_again_journey, did_you_mean_journey, english_journey, keyboard_folds_journey, only_filler_journey,
+    open_search,
 )
 from screens.journey_staff import STAFF_PIN, staff_journey  # noqa: E402
 from screens.kit import arrive, find, frames, rendered, result, shot, tap, until  # noqa: E402
@@ -263,6 +264,10 @@ def test_search_in_english(kiosk):
 
 def test_search_kept_for_the_way_back_and_wiped_on_start_again(kiosk):
     kiosk.run(back_and_start_again_journey(kiosk.app))
+
+
+def test_search_keys_fold_away_for_the_results(kiosk):
+    kiosk.run(keyboard_folds_journey(kiosk.app))
 
 
 def test_dossiers(kiosk):
