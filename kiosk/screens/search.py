@@ -81,11 +81,16 @@ class QueryInput(TextInput):
         """A finger on the box."""
 
     def insert_text(self, substring: str, from_undo: bool = False) -> None:
-        if from_undo or not self.telex or len(substring) != 1 or self.cursor_index() != len(self.text):
+        if from_undo or not self.telex or self.cursor_index() != len(self.text):
             self.typing.forget()
             super().insert_text(substring, from_undo)
             return
-        self.text = self.typing.key(self.text, substring)
+        # Letter by letter: a physical keyboard typed at speed arrives a few letters at a time
+        # ("sy" in "giaasy"), and each of them may be a Telex mark.
+        text = self.text
+        for letter in substring:
+            text = self.typing.key(text, letter)
+        self.text = text
         self.cursor = (len(self.text), 0)
 
     def put_tone(self, tone: str) -> None:
