@@ -38,14 +38,18 @@ from .hardware import card_reader
 from .hardware.printer import PrinterError, open_printer
 from .hardware.scanners import Scan, ScannerError, ScannerSettings, open_scanner
 from .hardware.wedge_kivy import WedgeCapture
+from .screens import pictograms
+from .screens.confirm import Confirm
 from .journeys.catalogue import CATALOGUE
 from .config import KioskPreferences
-from .i18n import money, pick, translate
+from .i18n import N_, money, pick, translate
 
 log = logging.getLogger(__name__)
 
 COUNTDOWN_SECONDS = 15
-"""How long "are you still there?" is shown before the session is wiped."""
+"""How long "are you still there?" is shown before the session is wiped. It is asked after the
+configured idle timeout ([kiosk] idle_timeout, the centre's idle_timeout_seconds), as kiosk.ini
+says: the countdown comes on top, not out of it."""
 LARGE_TEXT = 1.3
 STAFF_TAPS, STAFF_TAP_SECONDS, STAFF_CORNER = 5, 3.0, 96
 """Staff mode's door: five taps within three seconds in the top right corner (dp square)."""
@@ -55,7 +59,7 @@ restart the app for it (any other status, it does)."""
 ESCAPE, F1 = 27, 282
 
 THEME = {
-    "brand": (0.04, 0.33, 0.62, 1), "on_brand": (1, 1, 1, 1), "text": (0.1, 0.1, 0.12, 1),
+    "brand": (0.04, 0.33, 0.62, 1), "brand_dark": (0.02, 0.2, 0.4, 1), "on_brand": (1, 1, 1, 1), "text": (0.1, 0.1, 0.12, 1),
     "background": (0.96, 0.97, 0.98, 1), "warning": (0.95, 0.55, 0.1, 1), "danger": (0.8, 0.15, 0.15, 1),
     "ok": (0.15, 0.6, 0.3, 1), "muted": (0.4, 0.42, 0.45, 1),
 }
@@ -113,6 +117,11 @@ class KioskApp(App):
     """The version of the configuration the centre's staff last saved for this kiosk; 0: none."""
     centre_config = ObjectProperty(None, allownone=True)
     """That configuration (TerminalConfig), for staff mode to show "set by the centre"."""
+    came_from = StringProperty("")
+    """The screen shown before the one shown now, for a Back that goes where the citizen was."""
+    text_keyboard = ObjectProperty(None, allownone=True)
+    """The window's keyboard that the wedge scanner holds and every text field borrows
+    (kiosk.hardware.wedge_kivy says why)."""
 
     def __init__(self, services: KioskServices, **kwargs: Any):
         super().__init__(**kwargs)
@@ -133,6 +142,10 @@ class KioskApp(App):
         self._session_tasks: dict[asyncio.Task, str] = {}
         """The citizen's session's tasks, each with the screen that started it."""
         self._still_there = None
+        self._asking: Confirm | None = None
+        """"Start again?", while it is asked."""
+        self._swallowed: set[Any] = set()
+        """The touches that answered "are you still there?": theirs to the end, no widget's."""
         self._sorry = None
         """The "sorry, something went wrong" view while it is shown."""
         self._crash_handler = CrashHandler(self)
@@ -167,6 +180,7 @@ class KioskApp(App):
         # Noto Sans, as on the receipts: every Vietnamese letter, in regular and bold.
         fonts = ASSETS / "fonts"
         LabelBase.register("Roboto", str(fonts / "NotoSans-Regular.ttf"), fn_bold=str(fonts / "NotoSans-Bold.ttf"))
+        pictograms.register()
         # The frame's rules first: the screens' kv files build on KioskButton and its kin.
         Builder.load_file(str(Path(__file__).with_name("app.kv")))
         from .screens import SCREENS
@@ -179,7 +193,8 @@ class KioskApp(App):
         for name, kind in SCREENS:
             manager.add_widget(kind(name=name))
         Window.bind(on_request_close=lambda *_args, **_kwargs: True, on_keyboard=self._on_keyboard)
-        Window.bind(on_touch_down=self._note_activity, on_key_down=self._note_activity)
+        Window.bind(on_touch_down=self._touch_down, on_touch_move=self._touch_goes_on,
+                    on_touch_up=self._touch_up, on_key_down=self._note_activity)
         Window.bind(on_touch_down=self._staff_door)
         Window.clearcolor = THEME["background"]
         return root
@@ -210,6 +225,7 @@ class KioskApp(App):
                 self._scanners += [extra] if extra else []
         for scanner in self._scanners:
             scanner.start()
+        self.text_keyboard = self._scanners[0].keyboard
         self._last_activity = Clock.get_time()
         Clock.schedule_interval(self._check_idle, 1)
         if self.services.needs_setup:
@@ -334,6 +350,7 @@ class KioskApp(App):
             return
         self._cancel_session_tasks(manager.current)  # the journey left: what it started ends
         manager.current_screen.deactivate()
+        self.came_from = manager.current
         manager.current = name
         manager.current_screen.activate()
 
@@ -342,6 +359,8 @@ class KioskApp(App):
         mode ends too: staff who walk away must not leave it open to the next citizen."""
         if self.pin_pad is not None:
             self.pin_pad.dismiss(animation=False)
+        if self._asking is not None:
+            self._asking.dismiss(animation=False)
         self._close_sorry()
         self._cancel_session_tasks()  # nothing a journey of this session started reaches the next
         self.go("setup" if self.services.needs_setup else "attract")
@@ -352,6 +371,27 @@ class KioskApp(App):
         self.large_text = self.default_large_text
         self.language = self.default_language
 
+    def ask_start_again(self) -> None:
+        """The bottom bar's "Start again" asks first: a tap meant for the button beside it
+        must not forget all the citizen typed."""
+        if self._asking is None:
+            self._asking = Confirm(question=N_("Start again?"),
+                                   detail=N_("What you chose and typed here will be forgotten. "
+                                             "The language and the text size stay as they are."),
+                                   yes=N_("Yes, start again"), colour="muted", action=self.start_again)
+            self._asking.bind(on_dismiss=lambda *_args: setattr(self, "_asking", None))
+            self._asking.open(animation=False)
+
+    def start_again(self) -> None:
+        """The citizen's own new start: what they gave is forgotten as at the end of a
+        session, but they are still here: the home screen, in the language and text size
+        they chose. (The idle timeout and "Done" end the session for the next citizen.)"""
+        language, large_text = self.language, self.large_text
+        self.end_session()
+        self.language, self.large_text = language, large_text
+        if not self.services.needs_setup:
+            self.go("home")
+
     def on_countdown(self, _app: Any, seconds: float) -> None:
         if seconds and self._still_there is None:
             self._still_there = Factory.StillThere()
@@ -360,6 +400,25 @@ class KioskApp(App):
         elif not seconds and self._still_there is not None:
             view, self._still_there = self._still_there, None
             view.dismiss(animation=False)  # gone at once: the next touch is for the screen
+
+    def _touch_down(self, _window: Any, touch: Any) -> bool:
+        """Any touch keeps the session. The one that answers "are you still there?" does only
+        that: swallowed whole (down, moves, up), it presses nothing under the finger; the
+        prompt goes before the window would hand the touch on, so it cannot take it itself."""
+        answering = self._still_there is not None
+        self._note_activity()
+        if answering:
+            self._swallowed.add(touch.uid)
+        return answering
+
+    def _touch_goes_on(self, _window: Any, touch: Any) -> bool:
+        return touch.uid in self._swallowed
+
+    def _touch_up(self, _window: Any, touch: Any) -> bool:
+        if touch.uid in self._swallowed:
+            self._swallowed.discard(touch.uid)
+            return True
+        return False
 
     def _note_activity(self, *_args: Any) -> bool:
         self._last_activity = Clock.get_time()
@@ -370,7 +429,7 @@ class KioskApp(App):
         if self.root.ids.screens.current in ("attract", "setup"):
             return
         idle = Clock.get_time() - self._last_activity
-        left = self.services.idle_timeout - idle
+        left = self.services.idle_timeout + COUNTDOWN_SECONDS - idle
         if left <= 0:
             self.end_session()
         elif left <= COUNTDOWN_SECONDS:

@@ -167,3 +167,24 @@ def demo_started(demo: subprocess.Popen, out: Path, limit: float = 120) -> str:
         assert demo.poll() is None and time.monotonic() < deadline, out.read_text(encoding="utf-8")
         time.sleep(0.2)
     return out.read_text(encoding="utf-8")
+
+
+def headless_chromium(profile: Path, width: int, height: int, browser_log: bool = False):
+    """The system's Chromium without a screen, driven through the system's chromedriver
+    (given by path, so that Selenium never fetches one of its own), at `width`x`height`."""
+    import shutil
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    assert chromium and driver, "the system's chromium and chromium-driver are needed: scripts/setup.sh --test"
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={profile}", f"--window-size={width},{height}"):
+        options.add_argument(flag)
+    if browser_log:
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(driver), options=options)

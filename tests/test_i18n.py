@@ -74,7 +74,7 @@ def code_messages():
 def listed_messages():
     """Messages the code keeps in lists and looks up by variable: the home tiles, the rating
     reasons, the journeys' messages, the keyboards' word keys, staff mode's fields."""
-    found = {label for _, label in JOURNEYS}
+    found = {label for _, label, _pictogram in JOURNEYS}
     found.update(RATING_REASONS, QUEUE_MESSAGES, DOSSIER_MESSAGES, keyboard_words())
     found.update(label for _section, _key, label, _choices in STAFF_FIELDS)
     found.update(label for _, label in PRIORITY_GROUPS)

@@ -10,12 +10,14 @@ from typing import Any
 
 from aiohttp import web
 
+from ..domain.rating import RATING_LEVELS, Rating, reasons_for
 from ..domain.scan import TICKET_ID_PATTERN
 from ..domain.serial import JsonMixin
 from ..i18n import N_, translate
 from .errors import RequestError
-from .http import (CLOCK, LIMITS, QUEUE, STORE, idempotency_key, json_response, path_int, read_json, require_admin,
-                   take_limits, terminal_id, terminal_or_admin)
+from .http import (CLOCK, LIMITS, QUEUE, RATINGS, STORE, body_deadline, client_address, idempotency_key,
+                   json_response, path_int, read_json, require_admin, take_limits, terminal_id, terminal_or_admin)
+from .ratings import PHONE, phone_key
 from .store import LimitCheck
 
 _PUBLIC_ID = re.compile(TICKET_ID_PATTERN + r"\Z")
@@ -107,6 +109,20 @@ body {{ font-family: sans-serif; margin: 0; padding: 1.5rem; text-align: center;
 .number {{ font-size: 5rem; font-weight: bold; margin: 1rem 0; }}
 .state {{ font-size: 1.5rem; margin: 0.5rem 0; }}
 .en {{ color: #666; font-size: 1rem; }}
+.rating {{ border-top: 1px solid #ccc; margin-top: 1.5rem; padding-top: 1rem; }}
+.ask {{ font-size: 1.4rem; font-weight: bold; margin: 0.5rem 0; }}
+.faces {{ display: grid; grid-template-columns: 1fr 1fr; gap: 0.75rem; max-width: 30rem; margin: 1rem auto; }}
+.faces button, .send {{ font-size: 1.2rem; padding: 1rem 0.5rem; min-height: 4.5rem; border: 0; border-radius: 0.5rem;
+  color: #fff; width: 100%; }}
+.faces .en, .send .en, .reason .en {{ color: inherit; opacity: 0.85; font-size: 0.9rem; }}
+.very_satisfied {{ background: #1f7a3a; }} .satisfied {{ background: #4d7f1a; }}
+.unsatisfied {{ background: #a85c00; }} .very_unsatisfied {{ background: #b3261e; }}
+.reasons {{ max-width: 30rem; margin: 1rem auto; text-align: left; }}
+.reason {{ display: flex; align-items: center; gap: 0.75rem; font-size: 1.2rem; padding: 0.75rem;
+  margin: 0.5rem 0; border: 1px solid #999; border-radius: 0.5rem; min-height: 3rem; }}
+.reason input {{ width: 1.75rem; height: 1.75rem; }}
+.send {{ background: #0b559f; max-width: 30rem; }}
+.again {{ display: inline-block; font-size: 1.1rem; padding: 1rem; }}
 </style></head>
 <body>
 <p class="office">{office}</p>
@@ -115,7 +131,7 @@ body {{ font-family: sans-serif; margin: 0; padding: 1.5rem; text-align: center;
 <p class="state">{state_vi}</p>
 <p class="en">{state_en}</p>
 <p class="en">{updated}</p>
-</body></html>
+{rating}</body></html>
 """
 
 
@@ -141,19 +157,73 @@ def _state(ticket: dict[str, Any]) -> tuple[str, str]:
     return _both(N_("This ticket was cancelled."))
 
 
-async def ticket_page(request: web.Request) -> web.Response:
-    public_id = request.match_info["id"]
+# -- rating the service from that page, once the counter has served the ticket ---------------
+# The kiosk no longer asks right after a number is taken: the citizen has not been served then.
+# The page asks once the backend knows the counter has finished with the ticket. Plain forms,
+# no script: any phone's browser. Nothing personal is asked; one rating per ticket.
+
+
+def _line(message: str, css: str = "", **values: Any) -> str:
+    """`message` in Vietnamese, and in English below it, smaller."""
+    vi, en = _both(message, **values)
+    return f'<p class="{css}">{vi}</p>\n<p class="en">{en}</p>\n'
+
+
+def _faces(public_id: str) -> str:
+    buttons = "".join(
+        f'<button name="level" value="{level}" class="{level}">{html.escape(translate(words, "vi"))}<br>'
+        f'<span class="en">{html.escape(words)}</span></button>\n'
+        for level, words in RATING_LEVELS.items())
+    # A GET form: choosing a face changes nothing yet, it shows the reasons that fit it.
+    return (f'<form class="rating" method="get" action="/t/{public_id}#rating">\n'
+            f'{_line(N_("How satisfied are you with the service today?"), "ask")}'
+            f'<div class="faces">\n{buttons}</div></form>\n')
+
+
+def _reasons(public_id: str, level: str) -> str:
+    reasons = "".join(
+        f'<label class="reason"><input type="checkbox" name="reason" value="{html.escape(reason)}">'
+        f'<span>{html.escape(translate(reason, "vi"))}<br>'
+        f'<span class="en">{html.escape(reason)}</span></span></label>\n'
+        for reason in reasons_for(level))
+    words = RATING_LEVELS[level]
+    again = " · ".join(_both(N_("Choose another face")))
+    return (f'<form class="rating" id="rating" method="post" action="/t/{public_id}">\n'
+            f'<input type="hidden" name="level" value="{level}">\n'
+            f'{_line(words, "ask")}{_line(N_("Why? (you may skip this)"))}'
+            f'<div class="reasons">\n{reasons}</div>\n'
+            f'<button class="send" type="submit">{html.escape(translate("Send", "vi"))}<br>'
+            f'<span class="en">{html.escape(translate("Send", "en"))}</span></button>\n'
+            f'<p><a class="again" href="/t/{public_id}">{again}</a></p>\n'
+            f'</form>\n')
+
+
+def _rating_part(public_id: str, ticket: dict[str, Any], rated: bool, level: str | None) -> str:
+    if ticket["status"] != "served":
+        return ""
+    if rated:
+        return f'<div class="rating">\n{_line(N_("Thank you! Your rating helps us serve you better."), "ask")}</div>\n'
+    return _reasons(public_id, level) if level in RATING_LEVELS else _faces(public_id)
+
+
+def _page(status: int, message: str) -> web.Response:
+    """A page that only says `message`: no such ticket, or a rating refused."""
+    state_vi, state_en = _both(message)
+    body = _PAGE.format(refresh="", title=state_vi, display="—", office="", service="",
+                        state_vi=state_vi, state_en=state_en, updated="", rating="")
+    return web.Response(status=status, text=body, content_type="text/html", headers={"Cache-Control": "no-store"})
+
+
+async def _ticket_response(request: web.Request, public_id: str, level: str | None = None) -> web.Response:
     now = request.app[CLOCK]()
     store = request.app[STORE]
     ticket = await store.run(request.app[QUEUE].ticket, public_id, now) if _PUBLIC_ID.match(public_id) else None
     if ticket is None:
-        state_vi, state_en = _both(N_("No such ticket."))
-        body = _PAGE.format(refresh="", title=state_vi, display="—", office="", service="",
-                            state_vi=state_vi, state_en=state_en, updated="")
-        return web.Response(status=404, text=body, content_type="text/html")
+        return _page(404, N_("No such ticket."))
     site = json.loads(await store.run(store.meta, "site") or "{}")
     state_vi, state_en = _state(ticket)
     live = ticket["status"] in ("waiting", "called")
+    rated = ticket["status"] == "served" and await store.run(request.app[RATINGS].rated_from_page, public_id)
     body = _PAGE.format(
         refresh='<meta http-equiv="refresh" content="20">\n' if live else "",
         title=_both(N_("Queue number {number}"), number=ticket["display"])[0],
@@ -162,8 +232,52 @@ async def ticket_page(request: web.Request) -> web.Response:
         service=html.escape(f"{ticket['service']['letter']} - {ticket['service']['name']}"),
         state_vi=state_vi, state_en=state_en,
         updated=" · ".join(_both(N_("Updated at {time}"), time=f"{now:%H:%M}")),
+        rating=_rating_part(public_id, ticket, rated, level),
     )
     return web.Response(text=body, content_type="text/html", headers={"Cache-Control": "no-store"})
+
+
+async def ticket_page(request: web.Request) -> web.Response:
+    level = request.query.get("level")
+    return await _ticket_response(request, request.match_info["id"], level)
+
+
+async def rate_from_ticket_page(request: web.Request) -> web.Response:
+    """The rating posted from a ticket's page: checked like a kiosk's (the same Rating, the same
+    ceilings, counted per caller's address), recorded once per ticket, no terminal, nothing personal."""
+    public_id = request.match_info["id"]
+    if not _PUBLIC_ID.match(public_id):
+        return _page(404, N_("No such ticket."))
+    try:
+        async with body_deadline(request):
+            form = await request.post()
+    except (ValueError, LookupError):  # a broken body; a charset that is not a text encoding
+        return _page(400, N_("The form sent could not be read."))
+    now = request.app[CLOCK]()
+    store = request.app[STORE]
+    ticket = await store.run(request.app[QUEUE].ticket, public_id, now)
+    if ticket is None:
+        return _page(404, N_("No such ticket."))
+    if ticket["status"] != "served":
+        return _page(409, N_("A ticket can be rated once the counter has served it."))
+    level = form.get("level")
+    reasons = form.getall("reason", [])
+    offered = reasons_for(level) if isinstance(level, str) else []
+    if not offered or len(reasons) > len(offered) or any(r not in offered for r in reasons):
+        return _page(400, N_("Please choose one of the faces, and only the reasons shown under it."))
+    rating = Rating(level=level, reasons=[translate(r, "vi") for r in dict.fromkeys(reasons)], ticket_id=public_id)
+    if rating.problems():
+        return _page(400, N_("Please choose one of the faces, and only the reasons shown under it."))
+    limits = request.app[LIMITS]
+    address = client_address(request)
+    try:
+        await take_limits(request, [LimitCheck("rating-page", address, limits.ratings_per_minute, 60),
+                                    LimitCheck("rating-page", address, limits.ratings_per_hour, 3600)],
+                          "too_many_ratings", "Too many ratings from this address.")
+    except RequestError:
+        return _page(429, N_("Too many ratings from here just now. Please try again in a minute."))
+    await store.run(request.app[RATINGS].add, rating, PHONE, phone_key(public_id), now)
+    return await _ticket_response(request, public_id)
 
 
 def add_routes(app: web.Application, api: str) -> None:
@@ -175,3 +289,4 @@ def add_routes(app: web.Application, api: str) -> None:
     app.router.add_post(f"{api}/queue/counters/{{number}}/recall", post_recall)
     app.router.add_post(f"{api}/queue/counters/{{number}}/no-show", post_no_show)
     app.router.add_get("/t/{id}", ticket_page)
+    app.router.add_post("/t/{id}", rate_from_ticket_page)

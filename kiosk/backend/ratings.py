@@ -10,6 +10,15 @@ from ..domain.rating import RATING_LEVELS, Rating
 from .store import BackendStore
 
 
+PHONE = 0
+"""The terminal a rating from a ticket's page on the citizen's phone is recorded under: none."""
+
+
+def phone_key(public_id: str) -> str:
+    """The idempotency key of a ticket's rating from its page: one rating per ticket."""
+    return f"ticket-page:{public_id}"
+
+
 class Ratings:
     def __init__(self, store: BackendStore):
         self.store = store
@@ -32,6 +41,10 @@ class Ratings:
                 "ticket_id": rating.ticket_id, "dossier_code": rating.dossier_code,
             })
             return table.last_pk, True
+
+    def rated_from_page(self, public_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM ratings WHERE terminal_id = ? AND idempotency_key = ?",
+                               [PHONE, phone_key(public_id)]).fetchone() is not None
 
     def daily(self, day: dt.date) -> dict[str, Any]:
         counts = dict(self.db.execute(

@@ -17,14 +17,21 @@ RATING_LEVELS = {
 }
 
 # Reasons a kiosk offers to tick, in English as the code's words (Vietnamese through the
-# catalogue); they are sent in Vietnamese, the words the centre's statistics show.
-RATING_REASONS = [
-    "Quick service",
-    "Helpful staff",
-    "Long wait",
-    "Unclear guidance",
-    "Asked for extra papers",
-]
+# catalogue); they are sent in Vietnamese, the words the centre's statistics show. A reason
+# fits the level it is offered under: praise under a satisfied face, complaints under an
+# unsatisfied one ("Quick service" under "Not satisfied" read as a contradiction).
+SATISFIED_LEVELS = ("very_satisfied", "satisfied")
+POSITIVE_REASONS = [N_("Quick service"), N_("Helpful staff"), N_("Clear guidance")]
+NEGATIVE_REASONS = [N_("Long wait"), N_("Unclear guidance"), N_("Asked for extra papers")]
+RATING_REASONS = [*POSITIVE_REASONS, *NEGATIVE_REASONS]
+"""Every reason any level offers: what the statistics may show."""
+
+
+def reasons_for(level: str) -> list[str]:
+    """The reasons offered after choosing `level`; none before a level is chosen."""
+    if level in SATISFIED_LEVELS:
+        return list(POSITIVE_REASONS)
+    return list(NEGATIVE_REASONS) if level in RATING_LEVELS else []
 
 
 @dataclass

@@ -200,8 +200,13 @@ def queue_ticket(ticket: Ticket, *, office_name: str, url: str, width: int, prio
         sheet.space(4)
     sheet.rule()
     if ticket.people_ahead > 0:
-        sheet.text(_("{} people ahead of you").format(ticket.people_ahead), LARGE, bold=True, center=True)
-        sheet.text(_("About {} minutes to wait").format(ticket.estimated_wait_minutes), LARGE, center=True)
+        ahead = _("1 person ahead of you") if ticket.people_ahead == 1 else \
+            _("{} people ahead of you").format(ticket.people_ahead)
+        sheet.text(ahead, LARGE, bold=True, center=True)
+        # An estimate under two minutes (0 when counters serve quickly) is "about a minute".
+        wait = ticket.estimated_wait_minutes
+        sheet.text(_("About a minute to wait") if wait <= 1 else _("About {} minutes to wait").format(wait), LARGE,
+                   center=True)
     else:
         sheet.text(_("You are next"), LARGE, bold=True, center=True)
     sheet.space(6)

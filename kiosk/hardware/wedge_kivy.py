@@ -7,18 +7,27 @@ burst and its Enter, and lets a person's keys through to the field a moment late
 
 Kivy calls the handlers bound last first, and stops at one that returns True: start
 the capture after the window exists, and keep Kivy's own virtual keyboard off (it
-re-binds the window's keyboard on each focus). Input methods (ibus, fcitx) must be off
+re-binds the window's keyboard on each focus).
+
+The window only hears typed text while its text input is on, and Kivy turns it off
+when a text field that requested the window's keyboard lets it go: after a search, a
+scan would never arrive. So the capture requests the keyboard once and keeps it
+(`keyboard`), and the app's text fields borrow that one (FocusBehavior's `keyboard`
+property) instead of requesting and releasing their own. Input methods (ibus, fcitx) must be off
 too: Telex would turn a scanned "dd" into "đ".
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any, Callable
 
 from kivy.clock import Clock
 
 from .scanners import ScanCallback, WedgeDecoder
+
+log = logging.getLogger("kiosk.hardware")
 
 ENTER_KEYS = (13, 271)  # Enter, keypad Enter
 # Kivy's codes of keys that edit rather than type: backspace, tab, escape, delete, arrows,
@@ -40,12 +49,25 @@ class WedgeCapture:
         self.decoder = WedgeDecoder(on_scan, self._let_through, max_gap=max_gap, min_length=min_length)
         self._passing = False
         self._release = Clock.create_trigger(self.release_due, max_gap * 1.5)
+        self.keyboard: Any = None
+        """The window's keyboard, held while the capture runs, for text fields to borrow."""
 
     def start(self) -> None:
         self.window.bind(on_key_down=self._on_key_down, on_textinput=self._on_textinput)
+        self.keyboard = self.window.request_keyboard(self._keyboard_taken, None)
+
+    def _keyboard_taken(self) -> None:
+        """A text field that did not borrow the held keyboard requested one of its own: its
+        letting go will turn the window's text input off, and scans with it. Every field of
+        the app borrows (a test walks them); this says which rule was broken if one does not."""
+        log.warning("a text field requested the window's keyboard instead of borrowing the scanner's")
 
     def stop(self) -> None:
         self.window.unbind(on_key_down=self._on_key_down, on_textinput=self._on_textinput)
+        if self.keyboard is not None:
+            self.keyboard.callback = None  # let go on purpose: no warning
+            self.keyboard.release()
+            self.keyboard = None
         self._release.cancel()
         self.decoder.flush()
 

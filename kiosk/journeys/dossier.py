@@ -13,7 +13,11 @@ from pathlib import Path
 from ..client.api import BackendClient, CitizenDossier
 from ..client.errors import BackendError, NotFound, Offline, Rejected, Timeout, UpstreamUnavailable
 from ..client.store import LocalStore
+from ..domain.codes import read_typed_code
 from ..domain.dossier import DossierReport
+from ..hardware.printer import PrinterError
+from ..hardware.receipts import dossier_slip
+from ..i18n import Message
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +76,31 @@ async def look_up_citizen(client: BackendClient | None, id_number: str) -> Citiz
     except BackendError as error:
         return CitizenFound([], why(error, NO_DOSSIERS))
     return CitizenFound(found, "" if found else NO_DOSSIERS)
+
+
+def typed_code(typed: str) -> tuple[str | None, str]:
+    """The one code that `typed` (keypad or keyboard, with or without its dots and dashes) is,
+    or why there is none: never a guess between two readings."""
+    readings = read_typed_code(typed)
+    if len(readings) == 1:
+        return readings[0], ""
+    return None, AMBIGUOUS_CODE if readings else BAD_CODE
+
+
+async def print_status_slip(printer, report: DossierReport, language: str) -> Message | None:
+    """Print the dossier's status slip; None when it printed, else why not (out of paper,
+    unplugged, no printer), in words for the screen. The slip carries what the status card
+    shows, without the applicant's name (receipts.dossier_slip)."""
+    try:
+        if printer is None:
+            raise PrinterError("unreachable", "this kiosk has no printer")
+        image = dossier_slip(report, width=printer.width, language=language)
+        # The printer blocks while it works: never on the loop that draws the screen.
+        await asyncio.to_thread(printer.print_image, image)
+    except PrinterError as error:
+        log.warning("dossier slip not printed: %s", error.detail or error.why)
+        return error.why
+    return None
 
 
 def why(error: BackendError, not_found: str = NOT_FOUND) -> str:

@@ -25,7 +25,40 @@ SERVICE_CLOSED = "This service is not giving out numbers now. Please ask at the 
 BUSY = "This kiosk has given out many numbers in the last few minutes. Please wait a minute and try again."
 NOT_PRINTED = ("The ticket could not be printed, so that number was cancelled. "
                "Please ask at the information desk for a number.")
-MESSAGES = (NO_CONNECTION, ALL_CLOSED, SERVICE_CLOSED, BUSY, NOT_PRINTED)
+
+# How long a wait is, in words a person says: nobody ahead is "you are next", never "0 people,
+# about 0 minutes"; a wait under two minutes is "about a minute", never "about 0 minutes" (an
+# estimate rounds down to 0 when a few counters serve quickly). English counts one person apart.
+YOU_ARE_NEXT = "You are next. Please take your printed ticket."
+AHEAD = {
+    (True, True): "1 person ahead of you, about a minute. Please take your printed ticket.",
+    (True, False): "1 person ahead of you, about {} minutes. Please take your printed ticket.",
+    (False, True): "{} people ahead of you, about a minute. Please take your printed ticket.",
+    (False, False): "{} people ahead of you, about {} minutes. Please take your printed ticket.",
+}
+NOBODY_WAITING = "Nobody waiting"
+WAITING = {True: "{} waiting, about a minute", False: "{} waiting, about {} minutes"}
+MESSAGES = (NO_CONNECTION, ALL_CLOSED, SERVICE_CLOSED, BUSY, NOT_PRINTED, YOU_ARE_NEXT, *AHEAD.values(), NOBODY_WAITING,
+            *WAITING.values())
+"""Every message of this journey, each with its Vietnamese in the catalogue."""
+
+
+def ticket_wait(people_ahead: int, minutes: int) -> tuple[str, tuple[int, ...]]:
+    """What the screen says of a ticket's wait: an English message (translated where it is
+    shown) and the numbers to format it with."""
+    if people_ahead <= 0:
+        return YOU_ARE_NEXT, ()
+    message = AHEAD[people_ahead == 1, minutes <= 1]
+    numbers = (minutes,) if people_ahead == 1 else (people_ahead, minutes)
+    return message, numbers[:message.count("{}")]
+
+
+def service_wait(waiting: int, minutes: int) -> tuple[str, tuple[int, ...]]:
+    """What the list of services says of one service's queue: message and numbers, as ticket_wait."""
+    if waiting <= 0:
+        return NOBODY_WAITING, ()
+    message = WAITING[minutes <= 1]
+    return message, (waiting, minutes)[:message.count("{}")]
 
 
 @dataclass(frozen=True)

@@ -11,15 +11,15 @@ import datetime as dt
 
 from kivy.animation import Animation
 from kivy.factory import Factory
-from kivy.properties import ListProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
-from ..domain.codes import read_typed_code
 from ..domain.dossier import DossierReport, Status, Timeliness
 from ..domain.scan import parse_scan
 from ..hardware.scanners import Scan
-from ..journeys.dossier import AMBIGUOUS_CODE, BAD_CODE, UNKNOWN_SCAN, look_up_citizen, look_up_code
+from ..i18n import N_
+from ..journeys.dossier import UNKNOWN_SCAN, look_up_citizen, look_up_code, print_status_slip, typed_code
 from .base import KioskScreen, load_kv
 
 # The keys of the keypad, a page of digits and a page of letters: what dossier codes are made
@@ -33,12 +33,19 @@ KEYS = {
 KEYPAD_COLUMNS = {"digits": 4, "letters": 7}
 PAGE_KEYS = {"ABC": "letters", "123": "digits"}
 MAX_CODE_LENGTH = 40
+EXAMPLE_CODE = "000.00.53.H48-220921-0099"
+"""Shown in the empty field after "Example:", in grey: the shape of a code, not a value."""
 
 # On the card, the colour of the standing: theme names.
 STANDING_COLOURS = {
     Timeliness.EARLY: "ok", Timeliness.ON_TIME: "ok", Timeliness.NOT_YET_DUE: "ok",
     Timeliness.LATE: "danger", Timeliness.OVERDUE: "danger",
 }
+# How printing the status slip went.
+PRINTING = N_("Printing…")
+PRINTED = N_("Printed. Please take your slip.")
+NOT_PRINTED = N_("{}. Please ask at the information desk, or take a photo of this screen.")
+
 SOON_DAYS = 1
 """Not yet due, but this few working days left or fewer: shown orange."""
 
@@ -82,8 +89,29 @@ class ScanHint(Widget):
             sweep.start(self)
 
 
+class DossierSign(Widget):
+    """A large round sign above a message: three dots lit in turn while the dossier is looked
+    up (something is happening; one line of text alone read as a blank screen), an exclamation
+    mark when the journey cannot go on. Drawn in dossier.kv from `phase` (0..1)."""
+
+    phase = NumericProperty(0)
+    waiting = BooleanProperty(False)
+    side = NumericProperty(0)
+    """The sign is a circle of this diameter, centred."""
+
+    def sweep(self, moving: bool) -> None:
+        Animation.cancel_all(self, "phase")
+        self.phase = 0
+        if moving and self.waiting:
+            # The dots lit left to right, then back: 0 -> 1 -> 0 (phase 1 lights none past the third).
+            turn = Animation(phase=0.999, duration=1.2) + Animation(phase=0, duration=1.2)
+            turn.repeat = True
+            turn.start(self)
+
+
 class DossierScreen(KioskScreen):
     journey = "dossier"
+    example_code = EXAMPLE_CODE
     state = StringProperty("ask")
     """"ask", "loading", "list" (a citizen's dossiers), "card", "failed"."""
     typed = StringProperty("")
@@ -95,6 +123,15 @@ class DossierScreen(KioskScreen):
     """The CitizenDossiers of the card just scanned (names masked by the backend)."""
     message = StringProperty("")
     """Why the journey could not go on, in English (translated on screen)."""
+    sought = StringProperty("")
+    """The code looked for, shown with "not found" and the other failures; as typed when it
+    could not be read as a code (`sought_typed`). Never an ID card's number."""
+    sought_typed = BooleanProperty(False)
+    printing = BooleanProperty(False)
+    print_message = StringProperty("")
+    """How printing the status slip went, in English (translated on screen); "" before printing."""
+    print_why = StringProperty("")
+    """Why it did not print (out of paper, unplugged), in English; "" when it did."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -113,9 +150,7 @@ class DossierScreen(KioskScreen):
     def deactivate(self) -> None:
         self._shown = False
         self.app.unbind(language=self._refill)
-        self.typed, self.report, self.dossiers, self.message = "", None, [], ""
-        self.page = "digits"
-        self.state = "ask"
+        self._forget()
         self.on_state()  # no panel while not shown
 
     # -- input: keypad and scanner ---------------------------------------------------
@@ -132,11 +167,12 @@ class DossierScreen(KioskScreen):
 
     def look_up_typed(self) -> None:
         # Typed without dots and dashes, a code is completed only when one reading fits.
-        readings = read_typed_code(self.typed)
-        if len(readings) == 1:
-            self.look_up(readings[0])
+        code, why = typed_code(self.typed)
+        if code:
+            self.look_up(code)
         else:
-            self._fail(AMBIGUOUS_CODE if readings else BAD_CODE)
+            self.sought, self.sought_typed = self.typed, True
+            self._fail(why)
 
     def on_scan(self, scan: Scan) -> None:
         """A scan, on the UI thread: the app hands this screen every scan while it is shown,
@@ -148,12 +184,17 @@ class DossierScreen(KioskScreen):
             self.look_up(result.dossier_code)
         elif result.kind == "identity" and result.identity is not None:
             # Only the number leaves this function, for one request; the card is not kept.
+            self.sought = ""
             self.state = "loading"
             self.app.spawn(self._citizen(result.identity.id_number))
+        elif (code := typed_code(scan.text)[0]) is not None:
+            self.look_up(code)  # a code typed on a keyboard without its dots and dashes, then Enter
         else:
+            self.sought = ""  # an unknown scan is not quoted: it may be anything
             self._fail(UNKNOWN_SCAN)
 
     def look_up(self, code: str) -> None:
+        self.sought, self.sought_typed = code, False
         self.state = "loading"
         self.app.spawn(self._dossier(code))
 
@@ -167,6 +208,7 @@ class DossierScreen(KioskScreen):
             self._fail(found.message)
             return
         self._levels = found.levels or self._levels
+        self.print_message, self.print_why = "", ""
         self.report = found.report
         self.app.session_dossier_code = found.report.dossier.code
         self.state = "card"
@@ -192,9 +234,37 @@ class DossierScreen(KioskScreen):
 
     def again(self) -> None:
         """Back to the question, for another dossier."""
-        self.typed, self.report, self.dossiers, self.message = "", None, [], ""
+        self._forget()
+
+    def edit(self) -> None:
+        """Back to the question after a failure, with what was typed kept for mending: one
+        wrong digit should not mean typing twenty again."""
+        self.report, self.dossiers, self.message, self.sought = None, [], "", ""
         self.page = "digits"
         self.state = "ask"
+
+    def _forget(self) -> None:
+        self.typed, self.report, self.dossiers, self.message, self.sought = "", None, [], "", ""
+        self.print_message, self.print_why = "", ""
+        self.page = "digits"
+        self.state = "ask"
+
+    # -- the status slip -------------------------------------------------------------
+
+    def print_slip(self) -> None:
+        if self.report is None or self.printing:
+            return
+        self.printing, self.print_message, self.print_why = True, PRINTING, ""
+        self.app.spawn(self._print(self.report))
+
+    async def _print(self, report: DossierReport) -> None:
+        try:
+            why = await print_status_slip(self.app.services.printer, report, self.app.language)
+        finally:
+            self.printing = False
+        if self.report is not report:
+            return  # another dossier, or the citizen left, meanwhile
+        self.print_message, self.print_why = (NOT_PRINTED, why) if why else (PRINTED, "")
 
     # -- panels ----------------------------------------------------------------------
 
@@ -217,7 +287,7 @@ class DossierScreen(KioskScreen):
 
     def _sweep(self, moving: bool) -> None:
         for widget in self.ids.body.walk(restrict=True):
-            if isinstance(widget, ScanHint):
+            if isinstance(widget, (ScanHint, DossierSign)):
                 widget.sweep(moving)
 
     def _refill(self, *_args) -> None:

@@ -25,6 +25,8 @@ class ProcedureScreen(KioskScreen):
     """How the printing went, in the current language; "" before printing."""
     printing = BooleanProperty(False)
     print_failed = BooleanProperty(False)
+    printed = BooleanProperty(False)
+    """The list of documents came out: the screen offers to rate the service."""
 
     def activate(self) -> None:
         self.procedure: Procedure | None = None
@@ -35,6 +37,7 @@ class ProcedureScreen(KioskScreen):
     def deactivate(self) -> None:
         self.app.unbind(language=self._build)
         self.code, self.message, self.printing, self.print_failed = "", "", False, False
+        self.printed = False
         self.procedure = None
         self.ids.body.clear_widgets()
 
@@ -151,6 +154,7 @@ class ProcedureScreen(KioskScreen):
             self.say("{}. Please ask at the information desk, or take a photo of this screen.", error.why)
         else:
             self.say("Printed. Please take your list.")
+            self.printed = True
         finally:
             self.printing = False
 

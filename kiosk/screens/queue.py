@@ -5,11 +5,11 @@ so no number is ever called for nobody."""
 from __future__ import annotations
 
 from kivy.factory import Factory
-from kivy.properties import ListProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
 
 from ..domain.queue import PRIORITY_GROUPS, ServiceStatus
-from ..journeys.queue import issue_and_print, services_offered
-from .base import KioskScreen, load_kv
+from ..journeys.queue import issue_and_print, service_wait, services_offered, ticket_wait
+from .base import KioskScreen, in_language, load_kv
 
 
 class QueueScreen(KioskScreen):
@@ -25,6 +25,15 @@ class QueueScreen(KioskScreen):
     field = StringProperty("")
     """A field (lĩnh vực) code given by the screen that sent the citizen here: its service is
     chosen for them. Set before going to this screen; forgotten when leaving it."""
+
+    upright = BooleanProperty(False)
+    """The screen stands upright (1080x1920): the choices go low, where a seated person reaches."""
+    REACH_LOW = 0.83
+    """Upright, the bottom of the choices, as a share of the window's height from the top: above
+    the lowest part of a standing screen, within reach from a wheelchair."""
+
+    _held = None
+    """What the panel shown holds (a grid, a column): the body's height follows its height."""
 
     def activate(self) -> None:
         self.state = "loading"
@@ -54,13 +63,27 @@ class QueueScreen(KioskScreen):
                 "done": "QueueResultPanel", "failed": "QueueResultPanel"}.get(self.state)
         body = self.ids.body
         body.clear_widgets()
+        body.size_hint_max_y = 0
+        if self._held is not None:
+            # A panel left behind still follows the language: its height is no longer the body's.
+            self._held.unbind(height=self._fit_body)
+            self._held = None
         if kind:
             panel = getattr(Factory, kind)()
             panel.screen = self  # a kv property: set after construction
+            # The body is no taller than what the panel holds, so that the room left goes
+            # around the block (above it, upright); what is taller scrolls, from its top.
+            self._held = panel.children[0]
+            self._held.bind(height=self._fit_body)
+            self._fit_body(self._held, self._held.height)
             body.add_widget(panel)
             if kind == "QueueServicesPanel":
                 self._services_grid = panel.ids.services
                 self._build_buttons()
+
+    def _fit_body(self, _held, height: float) -> None:
+        # A dot to spare: a layout's sums round, and a body a hair shorter shows a scroll bar.
+        self.ids.body.size_hint_max_y = height + 1
 
     def _build_buttons(self, *_args) -> None:
         grid = getattr(self, "_services_grid", None)
@@ -75,8 +98,17 @@ class QueueScreen(KioskScreen):
     def _describe(self, service: ServiceStatus) -> str:
         app = self.app
         name = app.pick(service.name, service.name_en)
-        waiting = app.t("{} waiting, about {} minutes").format(service.waiting, service.estimated_wait_minutes)
+        message, numbers = service_wait(service.waiting, service.estimated_wait_minutes)
+        waiting = in_language(app, message, *numbers)
         return f"{service.letter} · {name}\n{waiting}"
+
+    def words(self, _language: str, ticket, message: str) -> str:
+        """What the result panel says under the number: the wait, or why there is no number.
+        The arguments are what kv watches."""
+        if ticket is not None:
+            message, numbers = ticket_wait(ticket.people_ahead, ticket.estimated_wait_minutes)
+            return in_language(self.app, message, *numbers)
+        return self.app.t(message) if message else ""
 
     def choose(self, service: ServiceStatus) -> None:
         self.service = service

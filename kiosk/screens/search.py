@@ -118,6 +118,9 @@ class ResultButton(Button):
 class SearchScreen(KioskScreen):
     fallback = BooleanProperty(False)
     """The results are the closest procedures, under "Did you mean…"."""
+    back_to = StringProperty("catalogue")
+    """Where Back goes: the screen the search was opened from (the catalogue, or the home
+    screen's life events); back from a procedure, still that one."""
     keyboard_open = BooleanProperty(True)
     """The on-screen keys are shown. Scrolling the results, or the button beside the search
     box, folds them away, so that a short screen with larger text shows more than a row of
@@ -130,7 +133,7 @@ class SearchScreen(KioskScreen):
         self._refit_soon = Clock.create_trigger(self._refit, -1)
         self._catalogue: Loaded | None = None
         self._result: SearchResult | None = None
-        self._shown_query: str | None = None
+        self._shown_query: tuple[str, str] | None = None
         self._fit: tuple | None = None
         self._watching = False
         self.loading = False
@@ -146,6 +149,8 @@ class SearchScreen(KioskScreen):
         self.loading = True
         self.app.bind(language=self._relabel, large_text=self._relabel)
         self._use_words()
+        if self.app.came_from in ("home", "catalogue"):
+            self.back_to = self.app.came_from
         self.ids.query.text = self.app.search_query
         if not self.app.search_query:  # a new question starts with the keys; back from a procedure, as it was
             self.keyboard_open = True
@@ -241,10 +246,13 @@ class SearchScreen(KioskScreen):
             status += f"\n[b][size={int(self.app.sp_text(HEADING_SIZE))}][color={colour}]{heading}[/color][/size][/b]"
         self.ids.status.text = status
         self.fallback = bool(heading)
-        if text != self._shown_query:  # a new query starts at its best result; the same one stays where it was
-            self._shown_query = text
-            self.ids.results.scroll_y = 1
+        # A new query, or the same read in the other language (other results), starts at its
+        # best result; the same one stays where it was.
+        new = (text, self.language) != self._shown_query
+        self._shown_query = (text, self.language)
         self._fill()
+        if new:
+            self.ids.results.scroll_y = 1
 
     def results_dragged(self, touch) -> None:
         """A finger moving on the results: one that has gone a few millimetres up or down is

@@ -8,6 +8,7 @@ import asyncio
 
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.spinner import Spinner
 from kivy.utils import escape_markup
 
 from ..config import card_reader_enabled, kiosk_preferences, kiosk_settings, load_config, printer_settings
@@ -26,7 +27,7 @@ FIELDS = [
     (*TOKEN, "New terminal token (empty: keep the one in use)", None),
     ("kiosk", "office_name", "Office name", None),
     ("kiosk", "default_language", "Language a session starts in", ("vi", "en")),
-    ("kiosk", "idle_timeout", "Seconds without a touch before starting again (30 to 600)", None),
+    ("kiosk", "idle_timeout", "Seconds without a touch before \"Are you still there?\" (30 to 600)", None),
     ("kiosk", "large_text", "Larger text from the start", ("false", "true")),
     ("kiosk", "services", "Queue services offered, by letter (empty: all)", None),
     ("printer", "driver", "Printer connection", PRINTER_DRIVERS),
@@ -37,6 +38,53 @@ FIELDS = [
     ("scanner", "device", "Camera (number or device)", None),
     ("card_reader", "enabled", "Smart-card reader (through pcscd)", ("false", "true")),
 ]
+
+YES_NO = {"false": N_("No"), "true": N_("Yes")}
+CHOICE_WORDS = {
+    # Vietnamese by its own name, as the bar at the bottom names it; English in the words shown.
+    ("kiosk", "default_language"): {"vi": "Tiếng Việt", "en": "English"},
+    ("kiosk", "large_text"): YES_NO,
+    ("printer", "driver"): {"none": N_("No printer"), "usb": N_("USB"), "serial": N_("Serial port"),
+                            "network": N_("Network"), "file": N_("Device file")},
+    ("scanner", "kind"): {"wedge": N_("None: keyboard-wedge scanners only"), "serial": N_("Serial scanner"),
+                          "camera": N_("Camera"), "none": N_("None")},
+    ("card_reader", "enabled"): YES_NO,
+    ("kiosk", "services"): {"": N_("all")},  # for the centre's value: the field itself stays free text
+}
+"""The words staff read for a setting's values: "Có", not "true". Printer models are names
+already, shown as they are."""
+
+
+def in_words(place: tuple[str, str], value: str, t) -> str:
+    """A setting's value as staff read it, in the language of `t`."""
+    word = CHOICE_WORDS.get(place, {}).get(value)
+    return t(word) if word else value
+
+
+class StaffChoice(Spinner):
+    """A setting of a few values, each shown in words; `value` is what the file holds."""
+
+    value = StringProperty("")
+
+    def __init__(self, place: tuple[str, str], choices, value: str, **kwargs):
+        self.place, self.choices = place, list(choices)
+        self._t = lambda words: words
+        super().__init__(**kwargs)
+        self.bind(text=self._chosen)
+        self.value = value
+
+    def use_words(self, t) -> None:
+        self._t = t
+        self.values = [in_words(self.place, choice, t) for choice in self.choices]
+        self.text = in_words(self.place, self.value, t)
+
+    def on_value(self, *_args) -> None:
+        self.text = in_words(self.place, self.value, self._t)
+
+    def _chosen(self, _spinner, text: str) -> None:
+        for choice in self.choices:
+            if in_words(self.place, choice, self._t) == text:
+                self.value = choice
 
 
 def centre_values(config: TerminalConfig | None) -> dict[tuple[str, str], str]:
@@ -76,10 +124,14 @@ class StaffScreen(KioskScreen):
     def _relabel(self, *_args) -> None:
         """The fields' labels and the keyboard's words in the language chosen, what was typed kept."""
         app = self.app
-        for widget, label, centre_value in self._labels:
+        for widget, label, place, centre_value in self._labels:
             # Markup is on for the note's colour: the centre's values are escaped, shown as written.
-            note = app.t("set by the centre: {}").format(escape_markup(centre_value)) if centre_value is not None else ""
+            shown = escape_markup(in_words(place, centre_value, app.t)) if centre_value is not None else ""
+            note = app.t("set by the centre: {}").format(shown) if centre_value is not None else ""
             widget.text = app.t(label) + (f"\n[color=0a559e]{note}[/color]" if note else "")
+        for field in self._inputs.values():
+            if isinstance(field, StaffChoice):
+                field.use_words(app.t)
         self.ids.keyboard.use_words(app.t)
 
     def _build(self) -> None:
@@ -96,10 +148,10 @@ class StaffScreen(KioskScreen):
             value = "" if (section, key) == TOKEN or config is None else config.get(section, key, fallback="")
             self._saved[section, key] = value
             widget = Factory.StaffLabel()
-            self._labels.append((widget, label, centre.get((section, key))))
+            self._labels.append((widget, label, (section, key), centre.get((section, key))))
             grid.add_widget(widget)
             if choices:
-                field = Factory.StaffChoice(text=value or choices[0], values=list(choices))
+                field = StaffChoice((section, key), choices, value or choices[0])
             else:
                 field = Factory.StaffInput(text=value, password=(section, key) == TOKEN)
                 self.ids.keyboard.follow(field)
@@ -125,7 +177,8 @@ class StaffScreen(KioskScreen):
         """What to say (an English message and its arguments, for `say`)."""
         app = self.app
         saved = await save_settings(app.services.config_path,
-                                    {place: field.text for place, field in self._inputs.items()}, self._saved)
+                                    {place: field.value if isinstance(field, StaffChoice) else field.text
+                                     for place, field in self._inputs.items()}, self._saved)
         if saved.outcome == NOTHING:
             return (N_("Nothing was changed."),)
         if saved.outcome == NOT_SAVED:

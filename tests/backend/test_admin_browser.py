@@ -3,11 +3,8 @@ Selenium through the system's chromedriver. Staff log in, change a terminal's id
 and the kiosk's next heartbeat brings it."""
 
 import asyncio
-import shutil
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import WebDriverWait
@@ -17,7 +14,7 @@ from kiosk.backend.store import BackendStore
 from kiosk.client.api import BackendClient
 from kiosk.domain.calendar import now
 from kiosk.domain.terminal import Health
-from support import start_site
+from support import headless_chromium, start_site
 
 PASSWORD = "một mật khẩu đủ dài"
 
@@ -35,17 +32,7 @@ def site(tmp_path_factory):
 
 @pytest.fixture
 def browser(tmp_path):
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    assert chromium and driver, "the system's chromium and chromium-driver are needed: scripts/setup.sh --test"
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,900"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    # The system's driver, given by path, so that Selenium never fetches one of its own.
-    session = webdriver.Chrome(service=Service(driver), options=options)
+    session = headless_chromium(tmp_path / "profile", 1280, 900, browser_log=True)
     yield session
     session.quit()
 

@@ -107,6 +107,7 @@ def test_received_date():
         ("G2299251225020175", "G22.99-251225-020175"),
         ("H5614240823 0001", "H56.14-240823-0001"),
         ("000.00.53.H48220921-0099", "000.00.53.H48-220921-0099"),  # some separators typed
+        ("00000 01H21 2610020050", "000.00.01.H21-261002-0050"),  # in groups, as read off a receipt
     ],
 )
 def test_a_code_typed_without_separators_is_completed_when_only_one_shape_fits(typed, code):
@@ -127,3 +128,14 @@ def test_a_typed_text_no_shape_fits(typed):
 
 def test_a_whole_code_typed_is_read_as_it_is():
     assert read_typed_code("000.00.BD.H08-230411-0004") == ["000.00.BD.H08-230411-0004"]
+
+
+REAL = sorted({row.expected for row in ROWS if row.expected})
+
+
+@pytest.mark.parametrize("code", REAL)
+def test_every_real_code_typed_without_separators_is_itself_and_nothing_else(code):
+    plain = code.replace(".", "").replace("-", "")
+    in_fives = " ".join(plain[at:at + 5] for at in range(0, len(plain), 5))
+    for typed in (plain, in_fives, plain.lower()):
+        assert read_typed_code(typed) == [code], typed

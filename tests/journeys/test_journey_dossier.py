@@ -7,8 +7,10 @@ import socket
 from kiosk.client.api import BackendClient
 from kiosk.client.store import LocalStore
 from kiosk.client.sync import sync_catalogue
-from kiosk.journeys.dossier import (NO_CONNECTION, NO_DOSSIERS, NOT_FOUND, TOO_MANY, TROUBLE, look_up_citizen,
-                                    look_up_code)
+from kiosk.hardware.escpos_decode import decode
+from kiosk.hardware.printer import SimulatedPrinter
+from kiosk.journeys.dossier import (AMBIGUOUS_CODE, BAD_CODE, NO_CONNECTION, NO_DOSSIERS, NOT_FOUND, TOO_MANY, TROUBLE,
+                                    look_up_citizen, look_up_code, print_status_slip, typed_code)
 from support import query
 
 CARD_ID = "052090000001"
@@ -70,3 +72,23 @@ def test_by_id_card(site):
     # The backend's guard against harvesting ID numbers: the citizen is told to wait.
     assert answers[-1].dossiers == [] and answers[-1].message == TOO_MANY
     assert offline.dossiers == [] and offline.message == NO_CONNECTION
+
+
+def test_a_typed_code_is_one_code_or_why_not():
+    assert typed_code("00000 01H21 2610020050") == ("000.00.01.H21-261002-0050", "")
+    assert typed_code("000.00.bd.h08-230411-0004") == ("000.00.BD.H08-230411-0004", "")
+    assert typed_code("G2299101010101010") == (None, AMBIGUOUS_CODE)  # G22.99.10-… or G22.99-…
+    assert typed_code("12-3") == (None, BAD_CODE)
+
+
+def test_the_status_slip_prints_or_says_why_not(tmp_path):
+    from hardware.test_printer import make_report, qr_texts
+
+    printer, report = SimulatedPrinter(tmp_path), make_report()
+    assert asyncio.run(print_status_slip(printer, report, "vi")) is None
+    printed = decode(printer.printed[-1].with_suffix(".bin").read_bytes()).image()
+    assert qr_texts(printed) == [report.dossier.code]
+    printer.state = "paper_out"
+    assert asyncio.run(print_status_slip(printer, report, "vi")) == "The printer is out of paper"
+    assert asyncio.run(print_status_slip(None, report, "en")) == "Cannot reach the printer"
+    assert len(printer.printed) == 1

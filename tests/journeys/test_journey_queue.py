@@ -11,7 +11,10 @@ import pytest
 from kiosk.client.api import BackendClient
 from kiosk.client.outbox import Outbox
 from kiosk.hardware.printer import SimulatedPrinter
-from kiosk.journeys.queue import BUSY, NO_CONNECTION, NOT_PRINTED, issue_and_print, services_offered
+from kiosk.i18n import translate
+from kiosk.journeys.queue import (
+    BUSY, NO_CONNECTION, NOT_PRINTED, issue_and_print, service_wait, services_offered, ticket_wait,
+)
 from support import query, start_site
 from journeys.proxy import HoldingProxy
 
@@ -193,3 +196,31 @@ def test_the_ceiling_per_kiosk_says_wait_not_closed(tmp_path, kiosk):
         assert len(printer.printed) == 1 and tickets(server.db) == 1
     finally:
         assert server.stop() == 0
+
+
+@pytest.mark.parametrize("ahead, minutes, vietnamese, english", [
+    (0, 0, "Bạn là người tiếp theo. Mời bạn nhận phiếu đã in.",
+     "You are next. Please take your printed ticket."),
+    (1, 0, "Trước bạn còn 1 người, khoảng một phút. Mời bạn nhận phiếu đã in.",
+     "1 person ahead of you, about a minute. Please take your printed ticket."),
+    (1, 6, "Trước bạn còn 1 người, khoảng 6 phút. Mời bạn nhận phiếu đã in.",
+     "1 person ahead of you, about 6 minutes. Please take your printed ticket."),
+    (3, 1, "Trước bạn còn 3 người, khoảng một phút. Mời bạn nhận phiếu đã in.",
+     "3 people ahead of you, about a minute. Please take your printed ticket."),
+    (3, 18, "Trước bạn còn 3 người, khoảng 18 phút. Mời bạn nhận phiếu đã in.",
+     "3 people ahead of you, about 18 minutes. Please take your printed ticket."),
+])
+def test_a_tickets_wait_in_words(ahead, minutes, vietnamese, english):
+    """Never "0 people" nor "about 0 minutes" (a few quick counters round a wait down to 0)."""
+    message, numbers = ticket_wait(ahead, minutes)
+    assert (translate(message, "vi").format(*numbers), message.format(*numbers)) == (vietnamese, english)
+
+
+@pytest.mark.parametrize("waiting, minutes, vietnamese, english", [
+    (0, 0, "Không có ai đang chờ", "Nobody waiting"),
+    (2, 0, "2 người đang chờ, khoảng một phút", "2 waiting, about a minute"),
+    (4, 12, "4 người đang chờ, khoảng 12 phút", "4 waiting, about 12 minutes"),
+])
+def test_a_services_wait_in_words(waiting, minutes, vietnamese, english):
+    message, numbers = service_wait(waiting, minutes)
+    assert (translate(message, "vi").format(*numbers), message.format(*numbers)) == (vietnamese, english)

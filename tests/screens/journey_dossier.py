@@ -4,6 +4,7 @@ too many ID cards in a minute, an unknown code, the province's system out of rea
 the session. Starts and ends on the home screen."""
 
 import asyncio
+import dataclasses
 import os
 import socket
 import unicodedata
@@ -11,13 +12,19 @@ from pathlib import Path
 
 from kivy.core.window import Window
 
+from kiosk.app import COUNTDOWN_SECONDS
 from kiosk.backend.store import BackendStore
 from kiosk.client.api import BackendClient
 from kiosk.client.errors import Rejected
+from kiosk.domain.calendar import now
 from kiosk.domain.codes import dossier_code_shape
 from kiosk.domain.dossier import Timeliness
+from kiosk.hardware.escpos_decode import decode
+from kiosk.hardware.receipts import dossier_slip
 from kiosk.screens.dossier import KEYS
 
+from hardware.test_printer import qr_texts
+from screens.journey_layouts import MIN_TOUCH, check
 from screens.kit import arrive, find, frames, shot, tap, until
 from support import start_site
 
@@ -116,6 +123,7 @@ async def province_unreachable(app, dossier, folder, look_up_on_keypad):
             tap(find(dossier, "KioskButton", text=app.t("Try again")))
             await until(lambda: dossier.state == "ask")
             await frames(10)
+            tap(find(dossier, "DossierKey", key="clear"))  # what was typed is kept: cleared by hand
             await look_up_on_keypad("000.00.53.H48-251103-0001")
             await until(lambda: dossier.state == "failed")
             await frames(10)
@@ -245,7 +253,8 @@ async def dossier_journey(app, server, data):
 
     # The citizen walks away: "are you still there?", then everything they gave is forgotten.
     app.language = "en"
-    app._last_activity -= app.services.idle_timeout - 10  # untouched until 10 s before the end
+    # Untouched for the idle timeout and then some: 10 s of the countdown left.
+    app._last_activity -= app.services.idle_timeout + COUNTDOWN_SECONDS - 10
     await until(lambda: app.countdown > 0, timeout=5)
     await frames()
     await shot(app, "countdown", popups=True)
@@ -294,6 +303,8 @@ async def dossier_journey(app, server, data):
     await until(lambda: dossier.state == "ask")
     await frames(10)  # the keypad laid out (nested layouts take a few frames) before it is tapped
     assert dossier.page == "digits"  # a new question starts on the digits
+    assert dossier.typed == "000.00.BD.H08-230411-0004"  # kept, to be mended
+    tap(find(dossier, "DossierKey", key="clear"))
     await look_up_on_keypad("12-3")
     await until(lambda: dossier.state == "failed")
     await frames(10)
@@ -305,6 +316,7 @@ async def dossier_journey(app, server, data):
 
     # Typed without dots and dashes: completed when only one agency-code shape fits, and the
     # citizen told so when two do.
+    tap(find(dossier, "DossierKey", key="clear"))
     await look_up_on_keypad(code.replace(".", "").replace("-", ""))
     await until(lambda: dossier.state in ("card", "failed"))
     assert dossier.state == "card" and dossier.report.dossier.code == code, dossier.message
@@ -348,6 +360,7 @@ async def dossier_journey(app, server, data):
         tap(find(dossier, "KioskButton", text=app.t("Try again")))
         await until(lambda: dossier.state == "ask")
         await frames(10)
+        tap(find(dossier, "DossierKey", key="clear"))
         await look_up_on_keypad(code)
         await until(lambda: dossier.state == "failed")
         await frames(10)
@@ -375,3 +388,261 @@ async def dossier_journey(app, server, data):
     await arrive(app, "attract")
     tap(screens.current_screen)
     await arrive(app, "home")
+
+
+# -- a journey that forgives: codes as people type them, mending a typo, the code shown, a slip --------
+
+
+def plain(code):
+    """A code as a citizen may type it: its letters and digits only."""
+    return code.replace(".", "").replace("-", "")
+
+
+async def open_dossier_screen(app):
+    tap(find(app.root, "HomeTile", screen="dossier"))
+    await arrive(app, "dossier")
+    await frames(10)  # the keypad laid out (nested layouts take a few frames) before it is tapped
+    return app.root.ids.screens.current_screen
+
+
+async def type_on_keypad(dossier, keys):
+    """Tap each key, turning the keypad's page (digits, letters) when it is on the other one."""
+    for key in keys:
+        if key not in KEYS[dossier.page]:
+            tap(find(dossier, "DossierKey", key="ABC" if dossier.page == "digits" else "123"))
+            await frames(10)  # the other page laid out before it is tapped
+        tap(find(dossier, "DossierKey", key=key))
+
+
+async def look_up_typed(app, dossier, keys, state):
+    await type_on_keypad(dossier, keys)
+    tap(find(dossier, "KioskButton", text=app.t("Look up")))
+    await until(lambda: dossier.state in ("card", "failed"))
+    assert dossier.state == state, dossier.message
+    await frames(10)
+
+
+async def try_again(app, dossier):
+    tap(find(dossier, "KioskButton", text=app.t("Try again")))
+    await until(lambda: dossier.state == "ask")
+    await frames(10)
+
+
+def printed_slip(printer):
+    """The last print of the simulated printer, decoded back from its ESC/POS bytes."""
+    return decode(printer.printed[-1].with_suffix(".bin").read_bytes()).image()
+
+
+def same_picture(one, other):
+    return one.size == other.size and one.convert("1").tobytes() == other.convert("1").tobytes()
+
+
+async def dossier_forgives(app, server, printer):
+    fees, _ = sample_dossier(server.db, 33)  # fees to pay
+    dossier = await open_dossier_screen(app)
+    muted = tuple(app.theme["muted"])
+
+    # The empty field gives an example, and says it is one: grey, slanted, not bold.
+    field = dossier._panel.ids.code
+    assert field.text == "Ví dụ: 000.00.53.H48-220921-0099", field.text
+    assert tuple(field.color) == muted and field.italic and not field.bold
+    app.language = "en"
+    await frames()
+    assert field.text == "Example: 000.00.53.H48-220921-0099"
+    app.language = "vi"
+    await frames()
+
+    # Typed without its dots and dashes: read as the one code it can be.
+    await look_up_typed(app, dossier, "0000001H212610020050", "card")
+    assert dossier.report.dossier.code == "000.00.01.H21-261002-0050"
+    tap(find(dossier, "KioskButton", text=app.t("Another dossier")))
+    await until(lambda: dossier.state == "ask")
+    await frames(10)
+    assert dossier.typed == ""  # another dossier starts afresh
+
+    # A typo: "not found" says which code was looked for, in its printed form.
+    typo = plain(fees)[:-1] + ("1" if plain(fees)[-1] != "1" else "2")
+    await look_up_typed(app, dossier, typo, "failed")
+    assert dossier.message.startswith("No dossier was found with this code")
+    sought = dossier._panel.ids.sought
+    assert sought.text == f"Mã hồ sơ đã tra: {fees[:-1]}{typo[-1]}", sought.text
+    await shot(app, "dossier-forgives-not-found")
+
+    # "Try again" keeps what was typed: the wrong digit is mended, not the whole code typed again.
+    await try_again(app, dossier)
+    assert dossier.typed == typo and dossier._panel.ids.code.text == typo  # a new panel: the field again
+    await shot(app, "dossier-forgives-kept")
+    tap(find(dossier, "DossierKey", key="<"))
+    await look_up_typed(app, dossier, plain(fees)[-1], "card")
+    assert dossier.report.dossier.code == fees
+
+    # What cannot be read as a code is shown as typed.
+    tap(find(dossier, "KioskButton", text=app.t("Another dossier")))
+    await until(lambda: dossier.state == "ask")
+    await frames(10)
+    await look_up_typed(app, dossier, "12-3", "failed")
+    assert dossier._panel.ids.sought.text == "Mã bạn đã bấm: 12-3"
+    await try_again(app, dossier)
+    tap(find(dossier, "DossierKey", key="clear"))
+
+    # On a keyboard, typed fast in groups and ended with Enter, the code comes as a scan: read
+    # the same way.
+    wedge("00000 01H21 2610020050")
+    await until(lambda: dossier.state in ("card", "failed"))
+    assert dossier.state == "card" and dossier.report.dossier.code == "000.00.01.H21-261002-0050", dossier.message
+    wedge(plain(fees))
+    await until(lambda: dossier.state == "card" and dossier.report.dossier.code == fees)
+    await frames(10)
+
+    # "In phiếu": the status slip, decoded back from the printer's bytes, is the slip of this
+    # dossier, its QR the code, and nothing of the applicant's name on it.
+    report, before = dossier.report, len(printer.printed)
+    started = now()
+    tap(find(dossier, "KioskButton", text="In phiếu"))
+    await until(lambda: len(printer.printed) == before + 1 and not dossier.printing)
+    await frames()
+    picture = printed_slip(printer)
+    assert qr_texts(picture) == [fees]
+    slips = [dossier_slip(report, width=printer.width, printed_at=moment, language="vi") for moment in (started, now())]
+    assert any(same_picture(picture, slip) for slip in slips), "not the dossier's status slip"
+    someone_else = dataclasses.replace(report.dossier, applicant_name="Trần Thị Bình")
+    renamed = dataclasses.replace(report, dossier=someone_else)
+    assert any(same_picture(picture, dossier_slip(renamed, width=printer.width, printed_at=moment, language="vi"))
+               for moment in (started, now())), "the applicant's name is on the slip"
+    assert dossier._panel.ids.print_said.text == "Đã in xong. Mời bạn nhận phiếu."
+    await shot(app, "dossier-printed")
+
+    # Out of paper, and unplugged: nothing printed, and the citizen told why, in red.
+    printer.state = "paper_out"
+    tap(find(dossier, "KioskButton", text="In phiếu"))
+    await until(lambda: dossier.print_why and not dossier.printing)
+    await frames()
+    said = dossier._panel.ids.print_said
+    assert said.text.startswith("Máy in hết giấy.") and tuple(said.color) == tuple(app.theme["danger"]), said.text
+    await shot(app, "dossier-print-paper-out")
+    printer.state = "ok"
+    opened = printer.escpos.open
+
+    def unplugged(*_args, **_kwargs):
+        raise OSError("[Errno 19] No such device")
+
+    printer.escpos.open = unplugged
+    try:
+        tap(find(dossier, "KioskButton", text="In phiếu"))
+        await until(lambda: dossier.print_why == "Cannot reach the printer" and not dossier.printing)
+    finally:
+        printer.escpos.open = opened
+    await frames()
+    assert said.text.startswith("Không kết nối được máy in.")
+    assert len(printer.printed) == before + 1
+    app.end_session()
+    await arrive(app, "attract")
+    tap(app.root.ids.screens.current_screen)
+    await arrive(app, "home")
+
+
+# -- every state of the dossier screen, on every screen size ------------------------------------------
+
+
+def drawn_box(hint):
+    """Where ScanHint draws, in window coordinates: the receipt, its code and the arrow."""
+    left, bottom = hint.to_window(hint.center_x - hint.side * 0.28, hint.bottom - hint.side * 0.01)
+    return left, bottom, left + hint.side * 0.56, bottom + hint.side * 0.99
+
+
+def box(widget):
+    left, bottom = widget.to_window(widget.x, widget.y)
+    return left, bottom, left + widget.width, bottom + widget.height
+
+
+def overlap(one, other):
+    return one[0] < other[2] and other[0] < one[2] and one[1] < other[3] and other[1] < one[3]
+
+
+async def dossier_layouts(app, server, proxy, size, large):
+    first_size = Window.size
+    name = f"dossier-{size[0]}x{size[1]}" + ("-large" if large else "")
+    Window.size, app.large_text = size, large
+    await frames(5)
+    fees, _ = sample_dossier(server.db, 33)
+    requests, _ = sample_dossier(server.db, 31)
+    try:
+        dossier = await open_dossier_screen(app)
+
+        # Entry: the picture beside the keypad, or above it on an upright screen; never under it.
+        await check(app, f"{name}-entry")
+        panel = dossier._panel
+        picture, keypad = drawn_box(panel.ids.hint), box(panel.ids.keypad)
+        assert not overlap(picture, keypad) and not overlap(picture, box(panel.ids.code)), (picture, keypad)
+        assert panel.ids.hint.side >= MIN_TOUCH * 3, panel.ids.hint.side  # a picture one can make out
+        if size[1] > size[0]:
+            assert picture[1] >= keypad[3], "upright, the picture is above the keypad"
+            keys = [k for k in panel.ids.keypad.children]
+            assert all(k.height <= 2 * k.width for k in keys), [k.size for k in keys]
+        tap(find(dossier, "DossierKey", key="ABC"))
+        await frames(10)
+        await check(app, f"{name}-letters")
+        tap(find(dossier, "DossierKey", key="123"))
+        await frames(10)
+        await type_on_keypad(dossier, plain(fees))
+        await frames()
+        await check(app, f"{name}-typed")
+
+        # Loading: the backend has answered, the answer not come yet.
+        held = proxy.hold("GET", r"/dossiers/")
+        try:
+            tap(find(dossier, "KioskButton", text=app.t("Look up")))
+            await until(lambda: held.answered.is_set() and dossier.state == "loading")
+            await frames(5)
+            await check(app, f"{name}-loading")
+        finally:
+            held.release.set()
+            proxy.holds.remove(held)
+        await until(lambda: dossier.state == "card")
+        await frames(10)
+
+        # Found: fees to pay; printed; then more documents requested, its timeline at the end.
+        await check(app, f"{name}-card-fees")
+        tap(find(dossier, "KioskButton", text=app.t("Print a slip")))
+        await until(lambda: dossier.print_message and not dossier.printing)
+        await frames(5)
+        await check(app, f"{name}-card-printed")
+        wedge(requests)
+        await until(lambda: dossier.state == "card" and dossier.report.dossier.code == requests)
+        await frames(10)
+        await check(app, f"{name}-card-requests")
+        find(dossier, "ScrollView").scroll_y = 0
+        await frames(10)
+        await check(app, f"{name}-card-timeline")
+
+        # Not found, "Try again" with the code kept, a code that is none.
+        tap(find(dossier, "KioskButton", text=app.t("Another dossier")))
+        await until(lambda: dossier.state == "ask")
+        await frames(10)
+        await look_up_typed(app, dossier, "0000001H212610020099", "failed")
+        assert dossier.message.startswith("No dossier was found with this code"), dossier.message
+        await check(app, f"{name}-not-found")
+        await try_again(app, dossier)
+        await check(app, f"{name}-kept")
+        tap(find(dossier, "DossierKey", key="clear"))
+        await look_up_typed(app, dossier, "12-3", "failed")
+        await check(app, f"{name}-bad-code")
+        await try_again(app, dossier)
+
+        # The backend down: the network cut.
+        tap(find(dossier, "DossierKey", key="clear"))
+        proxy.down = True
+        try:
+            await look_up_typed(app, dossier, plain(fees), "failed")
+            assert dossier.message.startswith("Looking up a dossier needs the connection"), dossier.message
+            await check(app, f"{name}-backend-down")
+        finally:
+            proxy.down = False
+        app.end_session()
+        await arrive(app, "attract")
+        tap(app.root.ids.screens.current_screen)
+        await arrive(app, "home")
+    finally:
+        app.large_text = False
+        Window.size = first_size
+        await frames(5)

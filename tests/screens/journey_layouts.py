@@ -5,10 +5,11 @@ Driven by test_app.py, one size and text size at a time; starts and ends on the 
 
 from kivy.core.window import Window
 from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.label import Label
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.vkeyboard import VKeyboard
 
-from screens.kit import arrive, find, frames, result, shot, tap, until
+from screens.kit import LANGUAGES, arrive, find, frames, result, shot, tap, until
 
 MIN_TOUCH = 61
 """15 mm in dots on a 21.5" 1920x1080 screen (0.248 mm a dot), where Kivy's density is 1."""
@@ -40,12 +41,103 @@ def off_screen(root):
     return found
 
 
+def _shown(widget):
+    """Drawn: neither it nor a parent is see-through."""
+    while widget is not None and widget.parent is not widget:
+        if widget.opacity == 0:
+            return False
+        widget = widget.parent
+    return True
+
+
+def _box(widget):
+    left, bottom = widget.to_window(widget.x, widget.y)
+    return left, bottom, left + widget.width, bottom + widget.height
+
+
+def _within(inner, outer):
+    while inner is not None and inner is not inner.parent:
+        if inner is outer:
+            return True
+        inner = inner.parent
+    return False
+
+
+def overlapping(root):
+    """Pairs of shown words and targets whose window rectangles cross (one inside another, such
+    as a face's label in the face, is fine), outside scrolling lists: (what, what)."""
+    parts = [w for w in root.walk() if _shown(w) and not _scrolls(w) and min(w.size) > 0
+             and (isinstance(w, ButtonBehavior) or (isinstance(w, Label) and w.text.strip()))]
+    found = []
+    for index, one in enumerate(parts):
+        a = _box(one)
+        for other in parts[index + 1:]:
+            if _within(one, other) or _within(other, one):
+                continue
+            b = _box(other)
+            if min(a[2], b[2]) - max(a[0], b[0]) > 1 and min(a[3], b[3]) - max(a[1], b[1]) > 1:
+                found.append((_name(one), _name(other)))
+    return found
+
+
+def tiles_spilling(root):
+    """The home screen's tiles whose pictogram or words reach out of the tile, or whose
+    pictogram is drawn smaller than 24 dots: (words, what)."""
+    found = []
+    for tile in root.walk():
+        if type(tile).__name__ != "HomeTile":
+            continue
+        picture, words = tile.children[::-1]
+        for part in (picture, words):
+            part.texture_update()
+            width, height = part.texture_size
+            if (height > tile.height + 1 or part.y < tile.y - 1 or part.top > tile.top + 1
+                    or part.center_x - width / 2 < tile.x - 1 or part.center_x + width / 2 > tile.right + 1):
+                found.append((tile.text, f"{'pictogram' if part is picture else 'words'} outside the tile"))
+        if picture.font_size < 24:
+            found.append((tile.text, f"pictogram of {picture.font_size:.0f} dots"))
+    return found
+
+
+def _name(widget):
+    return getattr(widget, "text", type(widget).__name__)
+
+
+def clipped(root):
+    """Shown labels (buttons too) whose words need more room than their box gives:
+    (text, needed, given)."""
+    found = []
+    for widget in root.walk():
+        if isinstance(widget, Label) and widget.text.strip() and _shown(widget) and not _scrolls(widget):
+            widget.texture_update()
+            width, height = widget.texture_size
+            if width > widget.width + 1 or height > widget.height + 1:
+                found.append((widget.text, (width, height), tuple(widget.size)))
+    return found
+
+
 def _scrolls(widget):
     while widget.parent is not None and widget.parent is not widget:
         widget = widget.parent
         if isinstance(widget, ScrollView):  # kv's own kinds of it too (QueueServicesPanel@ScrollView)
             return True
     return False
+
+
+async def check_each_language(app, name, checks):
+    """`checks` ({what is wrong: finder of it}), each asserted to find nothing in each language
+    (words wrap differently), the language spoken left as it was."""
+    spoken = app.language
+    try:
+        for language in LANGUAGES:
+            app.language = language
+            await frames(3)
+            for wrong, finder in checks.items():
+                found = finder()
+                assert not found, f"{name} ({language}): {wrong}: {found}"
+    finally:
+        app.language = spoken
+        await frames(2)
 
 
 async def check(app, name):
@@ -62,6 +154,7 @@ async def layouts_journey(app, dossier_code, size, large):
     await frames(5)
     try:
         await check(app, f"{orientation}-home")
+        assert not tiles_spilling(screens.current_screen), f"{orientation}-home: {tiles_spilling(screens.current_screen)}"
 
         tap(find(app.root, "HomeTile", screen="catalogue"))
         await arrive(app, "catalogue")

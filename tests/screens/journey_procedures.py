@@ -5,7 +5,7 @@ import asyncio
 
 from kivy.core.window import Window
 
-from screens.kit import arrive, find, frames, press_key, result, shot, tap, until
+from screens.kit import arrive, find, frames, press_key, result, shot, start_again, tap, until
 
 KHAI_SINH = "Thủ tục đăng ký khai sinh"
 
@@ -130,15 +130,13 @@ async def procedures_journey(app):
     await shot(app, "procedure-queue")
     # A normal number (no priority): printed, and shown large on the screen.
     printed = len(printer.printed)
-    tap(find(queue, "KioskButton", text="Không, tôi không thuộc các đối tượng trên"))
+    tap(find(queue, "PriorityButton", text="Không, tôi không thuộc các đối tượng trên"))
     await until(lambda: queue.state == "done")
     await frames()
     ticket = queue.ticket
     assert ticket.priority is None and len(printer.printed) == printed + 1
     assert find(queue, "Label", text=ticket.display).font_size > 100
-    tap(find(app.root, "KioskButton", text="Làm lại từ đầu"))
-    await arrive(app, "attract")
+    await start_again(app)
+    await arrive(app, "home")
     assert procedure.code == "" and procedure.procedure is None
     assert app.search_query == "" and search.ids.query.text == "" and not search.ids.results.data
-    tap(screens.current_screen)
-    await arrive(app, "home")

@@ -6,8 +6,8 @@ Each journey starts on the home screen with a fresh session."""
 
 from kivy.core.window import Window
 
-from screens.journey_layouts import check
-from screens.kit import arrive, drag, find, frames, result, tap, until
+from screens.journey_layouts import check, clipped, off_screen, too_small
+from screens.kit import SHOTS, arrive, drag, find, frames, result, start_again, tap, until
 
 HALF_MATCH = "làm passport visa cho con gái"
 """A parent asks for a passport and a visa for their daughter: the centre's catalogue has
@@ -132,12 +132,25 @@ async def back_and_start_again_journey(app):
     assert search.ids.query.text == "khai sinh" == app.search_query
     assert search.shown == shown and said(search) == status
     assert search.ids.results.scroll_y < 0.5 and result(search, last) is not None, "where the citizen left the list"
-    # "Start again": the query and the results go with the session.
+    # "Start again", answered no: nothing changes; answered yes: the query and the results
+    # go, the citizen stays, on the home screen, in the larger text they chose.
+    app.large_text = True
     tap(find(app.root, "KioskButton", text="Làm lại từ đầu"))
-    await arrive(app, "attract")
-    assert app.search_query == "" and search.ids.query.text == "" and not search.shown
-    tap(screens.current_screen)
+    await frames(3)
+    [question] = [view for view in Window.children if type(view).__name__ == "Confirm"]
+    assert not too_small(question) and not off_screen(question) and not clipped(question), clipped(question)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    question.export_to_png(str(SHOTS / "start-again-question-large-vi.png"))
+    tap(find(question, "KioskButton", text="Không, quay lại"))
+    await frames(2)
+    assert screens.current == "search" and search.ids.query.text == "khai sinh" == app.search_query
+    await start_again(app, "Không, quay lại")
+    assert screens.current == "search" and search.ids.query.text == "khai sinh" == app.search_query
+    await start_again(app)
     await arrive(app, "home")
+    assert app.search_query == "" and search.ids.query.text == "" and not search.shown
+    assert app.large_text and app.language == "vi"
+    app.large_text = False
     search = await open_search(app)
     await frames(2)
     assert search.ids.query.text == "" and not search.shown and result(search) is None
@@ -180,6 +193,9 @@ async def keyboard_folds_journey(app):
         assert len(results_on_screen(search)) >= 2
         await check(app, "1280x720-large-search-keys-folded")
         # Back from a procedure, the list is as the citizen left it, keys folded.
+        # (The screenshots read the query in English too, and back: the list, still moving from
+        # the finger's fling, settles with results on screen.)
+        await until(lambda: len(results_on_screen(search)) >= 2)
         tap(results_on_screen(search)[0])
         await arrive(app, "procedure")
         tap(find(app.root.ids.screens.current_screen, "KioskButton", text="Quay lại"))
@@ -204,3 +220,18 @@ async def keyboard_folds_journey(app):
     finally:
         Window.size, app.large_text = first_size, False
         await frames(3)
+
+
+async def life_event_journey(app):
+    """A citizen whose child was born touches that tile: the birth procedures, searched for them."""
+    tile = find(app.root, "HomeTile", text="Sinh con, khai sinh")
+    assert tile.pictogram, "the tile draws its pictogram"
+    tap(tile)
+    await arrive(app, "search")
+    search = app.root.ids.screens.current_screen
+    await until(lambda: not search.loading and result(search) is not None)
+    assert search.ids.query.text == "khai sinh" == app.search_query
+    assert search.shown[0] == BIRTH_REGISTRATION and not search.fallback, search.shown[:3]
+    # Back goes where the citizen came from, the home screen.
+    tap(find(search, "KioskButton", text="Quay lại"))
+    await arrive(app, "home")

@@ -89,7 +89,7 @@ async def staff_journey(app, server, config_file):
     field(staff, "kiosk", "backend_url").text = f"http://{server.host}:{server.port}"
     field(staff, "kiosk", "idle_timeout").text = "120"
     field(staff, "kiosk", "office_name").text = "Trung tâm Phục vụ hành chính công phường Quy Nhơn (máy 1)"
-    field(staff, "card_reader", "enabled").text = "true"
+    field(staff, "card_reader", "enabled").value = "true"  # shown as "Có"
     message = await save(app, staff)
     assert message.startswith("Đã lưu"), message
     assert app.services.card_reader and (await app.health()).card_reader == "offline", "no pcscd in this test"
@@ -129,7 +129,7 @@ async def staff_journey(app, server, config_file):
     await until(lambda: diagnostics.message.startswith("Danh mục đã cập nhật"))
     wedge(CARD)
     await until(lambda: diagnostics.last_scan)
-    assert diagnostics.last_scan.startswith("wedge: Căn cước công dân")
+    assert diagnostics.last_scan.startswith("Máy quét giả lập bàn phím: căn cước công dân"), diagnostics.last_scan
     assert not any(secret in diagnostics.last_scan for secret in PERSONAL)
     await frames(5)
     await shot(app, "staff-diagnostics")

@@ -40,6 +40,16 @@ async def drag(widget, dy, steps=10):
     touch.touch_up()
 
 
+async def start_again(app, answer="Có, làm lại từ đầu"):
+    """The bottom bar's "Start again", and `answer` to the question it asks ("Không, quay
+    lại" keeps everything)."""
+    tap(find(app.root, "KioskButton", text="Làm lại từ đầu"))
+    await frames(2)
+    [question] = [view for view in Window.children if type(view).__name__ == "Confirm"]
+    tap(find(question, "KioskButton", text=answer))
+    await frames(2)
+
+
 def find(root, kind, **attributes):
     for widget in root.walk():
         if type(widget).__name__ == kind and all(getattr(widget, k, None) == v for k, v in attributes.items()):

@@ -13,6 +13,7 @@ import dataclasses
 import json
 import logging
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -39,15 +40,23 @@ from kiosk.screens.rating import RatingScreen, THANKS_SECONDS  # noqa: E402
 from hardware.test_scanners import Cable  # noqa: E402
 from journeys.proxy import HoldingProxy  # noqa: E402
 from support import query, start_site  # noqa: E402
-from screens.journey_dossier import dossier_journey  # noqa: E402
+from screens.journey_dossier import dossier_forgives, dossier_journey, dossier_layouts  # noqa: E402
 from screens.journey_layouts import SIZES, layouts_journey  # noqa: E402
 from screens.journey_procedures import procedures_journey  # noqa: E402
+from screens.journey_rating import (  # noqa: E402
+    rating_at_the_right_moment_journey, rating_layouts_journey, reasons_fit_the_face_journey,
+)
+from screens.journey_queue import queue_layouts_journey, wait_words_journey  # noqa: E402
 from screens.journey_search import (  # noqa: E402
-    back_and_start_again_journey, did_you_mean_journey, english_journey, keyboard_folds_journey, only_filler_journey,
-    open_search,
+    back_and_start_again_journey, did_you_mean_journey, english_journey, keyboard_folds_journey, life_event_journey,
+    only_filler_journey, open_search,
 )
 from screens.journey_staff import STAFF_PIN, staff_journey  # noqa: E402
-from screens.kit import arrive, find, frames, rendered, result, shot, tap, until  # noqa: E402
+from screens.journey_staff_confirm import confirm_journey  # noqa: E402
+from screens.journey_still_there import (  # noqa: E402
+    answering_presses_nothing_journey, asked_after_the_configured_time_journey,
+)
+from screens.kit import arrive, find, frames, rendered, result, shot, start_again, tap, until  # noqa: E402
 
 WINDOW = (1280, 720)
 """The window each test starts at (`kiosk demo --windowed`): an earlier Kivy test in the same
@@ -270,8 +279,22 @@ def test_search_keys_fold_away_for_the_results(kiosk):
     kiosk.run(keyboard_folds_journey(kiosk.app))
 
 
+def test_a_life_event_tile_searches_for_it(kiosk):
+    kiosk.run(life_event_journey(kiosk.app))
+
+
 def test_dossiers(kiosk):
     kiosk.run(dossier_journey(kiosk.app, kiosk.server, kiosk.data))
+
+
+def test_the_dossier_journey_forgives(kiosk):
+    kiosk.run(dossier_forgives(kiosk.app, kiosk.server, kiosk.printer))
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["normal-text", "larger-text"])
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_every_dossier_state_fits(kiosk, size, large):
+    kiosk.run(dossier_layouts(kiosk.app, kiosk.server, kiosk.proxy, size, large))
 
 
 def test_a_receipt_read_by_the_serial_scanner(kiosk):
@@ -296,6 +319,45 @@ def test_layouts(kiosk, size, large):
     kiosk.run(layouts_journey(kiosk.app, code, size, large))
 
 
+@pytest.mark.parametrize("large", [False, True], ids=["normal-text", "larger-text"])
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_queue_in_every_state_fits_and_is_reached(kiosk, size, large):
+    kiosk.run(queue_layouts_journey(kiosk.app, kiosk.printer, kiosk.proxy, size, large))
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["normal-text", "larger-text"])
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_rating_faces_fit_every_screen(kiosk, size, large):
+    kiosk.run(rating_layouts_journey(kiosk.app, size, large))
+
+
+def test_rating_reasons_fit_the_face(kiosk):
+    kiosk.run(reasons_fit_the_face_journey(kiosk.app, lambda: ratings(kiosk.server.db)))
+
+
+def test_rating_after_a_printed_list_not_after_a_number(kiosk):
+    kiosk.run(rating_at_the_right_moment_journey(kiosk.app, kiosk.printer, lambda: ratings(kiosk.server.db)))
+
+
+def test_the_wait_is_said_as_a_person_says_it(kiosk):
+    """Nobody ahead: "you are next", never "0 people, about 0 minutes"; one ahead: one person."""
+    seen = kiosk.run(wait_words_journey(kiosk.app, kiosk.server))
+    zero = re.compile(r"(?<!\d)0 (người|phút|people|minutes)")
+    assert not [text for shown in seen.values() for text in shown.values() if zero.search(text)], seen
+    assert seen["service-0"] == {"vi": "D · Cư trú, căn cước, giảm nghèo Không có ai đang chờ",
+                                 "en": "D · Residence, identity cards, poverty reduction Nobody waiting"}
+    assert seen["ticket-0"] == {"vi": "Bạn là người tiếp theo. Mời bạn nhận phiếu đã in.",
+                                "en": "You are next. Please take your printed ticket."}
+    # The minutes are the backend's estimate (measured as the counter serves): a minute or more.
+    minutes = r"(khoảng một phút|khoảng [1-9]\d* phút)"
+    assert re.fullmatch(rf"D · .* 1 người đang chờ, {minutes}", seen["service-1"]["vi"]), seen
+    assert re.fullmatch(r"D · .* 1 waiting, about (a minute|[1-9]\d* minutes)", seen["service-1"]["en"]), seen
+    assert re.fullmatch(rf"Trước bạn còn 1 người, {minutes}\. Mời bạn nhận phiếu đã in\.",
+                        seen["ticket-1"]["vi"]), seen
+    assert re.fullmatch(r"1 person ahead of you, about (a minute|[1-9]\d* minutes)\. Please take your printed ticket\.",
+                        seen["ticket-1"]["en"]), seen
+
+
 def test_the_centre_changes_this_kiosks_settings(kiosk):
     app = kiosk.app
 
@@ -318,7 +380,7 @@ def test_staff_mode(kiosk):
     kiosk.run(go())
 
 
-def test_a_printed_number_and_a_rating_linked_to_it(kiosk):
+def test_a_printed_number(kiosk):
     app, printer, db = kiosk.app, kiosk.printer, kiosk.server.db
 
     async def go():
@@ -338,22 +400,11 @@ def test_a_printed_number_and_a_rating_linked_to_it(kiosk):
         assert app.session_ticket_id == ticket.id and len(printer.printed) == printed_before + 1
         assert ticket_status(db, ticket.id) == "waiting"
 
-        # Rating from the end of that journey: linked to this session's ticket.
-        tap(find(queue, "KioskButton", text="Đánh giá"))
-        await arrive(app, "rating")
-        rating = app.root.ids.screens.current_screen
-        tap(find(rating, "Face", level="unsatisfied"))
-        await frames()
-        tap(find(rating, "ReasonButton", text="Chờ đợi lâu"))
-        await frames()
-        await shot(app, "rating-chosen")
-        tap(find(rating, "KioskButton", text="Gửi đánh giá"))
-        await until(lambda: rating.state == "thanks")
-        await frames()
-        await shot(app, "rating-thanks")
-        assert ratings(db)[-1] == ("unsatisfied", '["Chờ đợi lâu"]', ticket.id)
+        # Not rated here, before being served: the ticket's page on the phone asks once it is
+        # (tests/backend/test_ticket_page_browser.py).
+        tap(find(queue, "KioskButton", text="Xong"))
         await arrive(app, "attract")
-        assert app.session_ticket_id == "" and rating.level == "" and rating.reasons == []
+        assert app.session_ticket_id == ""
 
     kiosk.run(go())
 
@@ -365,7 +416,7 @@ def test_a_number_that_does_not_print_is_voided(kiosk):
         printer.state = "paper_out"
         queue = await queue_from_home(app)
         await choose_service(queue, "B")
-        tap(find(queue, "KioskButton", text="Không, tôi không thuộc các đối tượng trên"))
+        tap(find(queue, "PriorityButton", text="Không, tôi không thuộc các đối tượng trên"))
         await until(lambda: queue.state == "failed")
         await frames()
         await shot(app, "queue-not-printed")
@@ -414,17 +465,15 @@ def test_start_again_while_a_number_is_issued(kiosk):
             await until(held.answered.is_set)
             issued, status = last_ticket(db, "A")
             assert status == "waiting"  # the backend issued it; the kiosk has not heard yet
-            tap(find(app.root, "KioskButton", text="Làm lại từ đầu"))
-            await arrive(app, "attract")
+            await start_again(app)
+            await arrive(app, "home")
             held.release.set()
             await until(lambda: ticket_status(db, issued) == "void")
             await frames(10)
             assert len(printer.printed) == printed, "printed for nobody"
             assert app.session_ticket_id == "" and queue.ticket is None
         app.services.client = kiosk.client
-        # The next citizen rates the service: nothing links it to that ticket.
-        tap(app.root.ids.screens.current_screen)
-        await arrive(app, "home")
+        # The citizen, starting again, rates the service: nothing links it to that ticket.
         await rate_from_home(app, "satisfied")
         assert ratings(db)[-1] == ("satisfied", "[]", None)
 
@@ -543,3 +592,17 @@ def test_catalogue_text_is_shown_as_written(kiosk):
         assert button.refs == {}
 
     kiosk.run(go())
+
+
+def test_still_there_is_asked_after_the_configured_idle_time(kiosk):
+    kiosk.run(asked_after_the_configured_time_journey(kiosk.app))
+
+
+def test_the_touch_that_answers_still_there_presses_nothing(kiosk):
+    kiosk.run(answering_presses_nothing_journey(kiosk.app))
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["normal-text", "larger-text"])
+@pytest.mark.parametrize("size", [(1280, 720), (1080, 1920)], ids=["1280x720", "1080x1920"])
+def test_staff_restart_and_exit_ask_first(kiosk, monkeypatch, size, large):
+    kiosk.run(confirm_journey(kiosk.app, monkeypatch, size, large))
