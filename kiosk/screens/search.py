@@ -62,7 +62,7 @@ def clipped(name: str, letters: int) -> str:
 
 class QueryInput(TextInput):
     """The search box: every letter, from the screen's keys or a physical keyboard, goes
-    through Telex, so "ddaang kys" becomes "đăng ký" as on a citizen's phone. Not in English:
+    through Telex, so "ddawng kys" becomes "đăng ký" as on a citizen's phone. Not in English:
     Telex would make "passport visa" "pasport vía"."""
 
     telex = BooleanProperty(True)
