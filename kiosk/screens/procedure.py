@@ -32,6 +32,7 @@ class ProcedureScreen(KioskScreen):
         self.procedure: Procedure | None = None
         self._catalogue: Loaded | None = None
         self.app.bind(language=self._build)
+        self._build()  # "opening…" at once: the first reading of the catalogue takes a second and more
         self.app.spawn(self._load())
 
     def deactivate(self) -> None:
@@ -57,9 +58,11 @@ class ProcedureScreen(KioskScreen):
         body = self.ids.body
         body.clear_widgets()
         p, catalogue = self.procedure, self._catalogue
-        if p is None or catalogue is None:
-            if catalogue is not None:
-                self._text(self.app.t("This procedure is no longer in the catalogue."))
+        if catalogue is None:
+            self._add("ProcHeading", self.app.t("Opening the procedure…"))
+            return
+        if p is None:
+            self._text(self.app.t("This procedure is no longer in the catalogue."))
             return
         field = catalogue.fields.get(p.field)
         levels = {level.code: level for level in catalogue.levels}

@@ -89,6 +89,8 @@ async def procedures_journey(app):
     first = result(search)
     assert first.text.startswith(KHAI_SINH + "\n")
     tap(first)
+    # At once, before the catalogue has answered (a second and more the first time): not a blank page.
+    assert [label.text for label in procedure.ids.body.children] == ["Đang mở thủ tục…"]
     await arrive(app, "procedure")
     await until(lambda: procedure.procedure is not None and len(procedure.ids.body.children) > 5)
     await frames()
