@@ -40,6 +40,7 @@ from .hardware.scanners import Scan, ScannerError, ScannerSettings, open_scanner
 from .hardware.wedge_kivy import WedgeCapture
 from .screens import pictograms
 from .screens.confirm import Confirm
+from .screens.help import HelpView
 from .journeys.catalogue import CATALOGUE
 from .config import KioskPreferences
 from .i18n import N_, money, pick, translate
@@ -51,6 +52,10 @@ COUNTDOWN_SECONDS = 15
 configured idle timeout ([kiosk] idle_timeout, the centre's idle_timeout_seconds), as kiosk.ini
 says: the countdown comes on top, not out of it."""
 LARGE_TEXT = 1.3
+DESIGN_HEIGHT = 720
+"""Sizes in the kv files are written for a 1280x720 screen; on a larger one everything grows with
+it (see KioskApp.screen_scale)."""
+MAX_SCREEN_SCALE = 2.0
 STAFF_TAPS, STAFF_TAP_SECONDS, STAFF_CORNER = 5, 3.0, 96
 """Staff mode's door: five taps within three seconds in the top right corner (dp square)."""
 EXIT_TO_DESKTOP = 3
@@ -62,6 +67,9 @@ THEME = {
     "brand": (0.04, 0.33, 0.62, 1), "brand_dark": (0.02, 0.2, 0.4, 1), "on_brand": (1, 1, 1, 1), "text": (0.1, 0.1, 0.12, 1),
     "background": (0.96, 0.97, 0.98, 1), "warning": (0.95, 0.55, 0.1, 1), "danger": (0.8, 0.15, 0.15, 1),
     "ok": (0.15, 0.6, 0.3, 1), "muted": (0.4, 0.42, 0.45, 1),
+    # Words that come second (a document's form, a step's officer): darker than "muted", which is
+    # for buttons and placeholders, so that an old eye still reads them (10:1 on the background).
+    "secondary": (0.22, 0.24, 0.27, 1),
 }
 
 
@@ -77,6 +85,9 @@ class KioskServices:
     scanner: ScannerSettings | None = None
     """A serial or camera scanner to read besides the keyboard-wedge one, which is always read."""
     office_name: str = ""
+    site_help_desk: str = ""
+    """Where the information desk is, as the catalogue's site says (when the centre's
+    configuration and kiosk.ini say nothing)."""
     idle_timeout: int = 90
     terminal_id: int | None = None
     """This kiosk's id at the backend: with it, heartbeats go out and the centre's
@@ -97,9 +108,18 @@ class KioskServices:
 class KioskApp(App):
     language = StringProperty("vi")
     large_text = BooleanProperty(False)
+    screen_scale = NumericProperty(1.0)
+    """How much larger than a 1280x720 screen this one is (its shorter side against 720): a
+    1080p kiosk draws text and targets 1.5 times as many dots, so that they keep their size in
+    millimetres on a screen of the same diagonal, instead of a 720p layout drawn small."""
+    text_scale = NumericProperty(1.0)
+    """screen_scale, times LARGE_TEXT when the citizen chose larger text: every size written
+    as `app.sp_text(n, app.text_scale)` or `app.dp_text(n, app.text_scale)` in kv follows it."""
     link = StringProperty("offline")
     """online / degraded / offline: the backend as the last calls found it."""
     office_name = StringProperty("")
+    help_desk = StringProperty("")
+    """Where the centre's information desk is, in the centre's words: said by "Call staff for help"."""
     countdown = NumericProperty(0)
     """Seconds left before the session is wiped, while asking "are you still there?"; 0 otherwise."""
     theme = DictProperty(THEME)
@@ -143,7 +163,9 @@ class KioskApp(App):
         """The citizen's session's tasks, each with the screen that started it."""
         self._still_there = None
         self._asking: Confirm | None = None
-        """"Start again?", while it is asked."""
+        """"Go back to the home screen?", while it is asked."""
+        self._helping = None
+        """"Call staff for help"'s view while it is shown."""
         self._swallowed: set[Any] = set()
         """The touches that answered "are you still there?": theirs to the end, no widget's."""
         self._sorry = None
@@ -169,10 +191,27 @@ class KioskApp(App):
         return money(fee, self.language)
 
     def sp_text(self, size: float, *_watched: Any) -> float:
-        return sp(size) * (LARGE_TEXT if self.large_text else 1)
+        """A font size written for 1280x720, for this screen and the citizen's text size. kv
+        passes `app.text_scale` as well, so that the size is computed again when it changes."""
+        return sp(size) * self.text_scale
 
     def dp_text(self, size: float, *_watched: Any) -> float:
-        return dp(size) * (LARGE_TEXT if self.large_text else 1)
+        """A length that grows with the text (a button's height, a padding), as sp_text."""
+        return dp(size) * self.text_scale
+
+    def dp_screen(self, size: float, *_watched: Any) -> float:
+        """A length that follows the screen but not the citizen's text size (kv passes
+        `app.screen_scale`)."""
+        return dp(size) * self.screen_scale
+
+    def on_large_text(self, *_args: Any) -> None:
+        self.text_scale = self.screen_scale * (LARGE_TEXT if self.large_text else 1)
+
+    on_screen_scale = on_large_text
+
+    def _follow_window(self, _window: Any, size: tuple[int, int]) -> None:
+        width, height = size
+        self.screen_scale = min(MAX_SCREEN_SCALE, max(1.0, min(width, height) / dp(DESIGN_HEIGHT)))
 
     # -- building and lockdown -------------------------------------------------------------
 
@@ -181,6 +220,9 @@ class KioskApp(App):
         fonts = ASSETS / "fonts"
         LabelBase.register("Roboto", str(fonts / "NotoSans-Regular.ttf"), fn_bold=str(fonts / "NotoSans-Bold.ttf"))
         pictograms.register()
+        # Before any widget is made, so that the first frame has this screen's sizes.
+        Window.bind(size=self._follow_window)
+        self._follow_window(Window, Window.size)
         # The frame's rules first: the screens' kv files build on KioskButton and its kin.
         Builder.load_file(str(Path(__file__).with_name("app.kv")))
         from .screens import SCREENS
@@ -226,6 +268,7 @@ class KioskApp(App):
         for scanner in self._scanners:
             scanner.start()
         self.text_keyboard = self._scanners[0].keyboard
+        self._choose_help_desk()
         self._last_activity = Clock.get_time()
         Clock.schedule_interval(self._check_idle, 1)
         if self.services.needs_setup:
@@ -245,6 +288,12 @@ class KioskApp(App):
         """A new catalogue: its search index built now, in a thread, and swapped in on this
         loop, so that the next citizen's search does not wait for it."""
         self.spawn(CATALOGUE.load(self.services.store.path), session=False)
+
+    def _choose_help_desk(self) -> None:
+        """Where "Call staff for help" sends the citizen: the centre's word for this kiosk, else
+        kiosk.ini's, else the catalogue's site's."""
+        centre = self.centre_config.help_desk if self.centre_config is not None else ""
+        self.help_desk = centre or self.services.preferences.help_desk or self.services.site_help_desk
 
     # -- the centre ----------------------------------------------------------------
 
@@ -270,6 +319,7 @@ class KioskApp(App):
         self.services.idle_timeout = config.idle_timeout_seconds
         if config.office_name:
             self.office_name = config.office_name
+        self._choose_help_desk()
         self.default_language, self.default_large_text = config.default_language, config.large_text
         self.offered_services = list(config.services)
         if self.root.ids.screens.current == "attract":  # nobody is in the middle of something
@@ -359,8 +409,9 @@ class KioskApp(App):
         mode ends too: staff who walk away must not leave it open to the next citizen."""
         if self.pin_pad is not None:
             self.pin_pad.dismiss(animation=False)
-        if self._asking is not None:
-            self._asking.dismiss(animation=False)
+        for view in (self._asking, self._helping):
+            if view is not None:
+                view.dismiss(animation=False)
         self._close_sorry()
         self._cancel_session_tasks()  # nothing a journey of this session started reaches the next
         self.go("setup" if self.services.needs_setup else "attract")
@@ -371,21 +422,32 @@ class KioskApp(App):
         self.large_text = self.default_large_text
         self.language = self.default_language
 
-    def ask_start_again(self) -> None:
-        """The bottom bar's "Start again" asks first: a tap meant for the button beside it
-        must not forget all the citizen typed."""
-        if self._asking is None:
-            self._asking = Confirm(question=N_("Start again?"),
+    def ask_home(self) -> None:
+        """The bottom bar's Home. Going home forgets what the citizen typed and was shown in
+        this visit (a search, a code, a dossier): when there is some, it asks first, for a tap
+        meant for Back beside it must not lose it."""
+        screen = self.root.ids.screens.current_screen
+        if not (self.search_query or screen.holds_input()):
+            self.go_home()
+        elif self._asking is None:
+            self._asking = Confirm(question=N_("Go back to the home screen?"),
                                    detail=N_("What you chose and typed here will be forgotten. "
                                              "The language and the text size stay as they are."),
-                                   yes=N_("Yes, start again"), colour="muted", action=self.start_again)
+                                   yes=N_("Yes, go home"), colour="muted", action=self.go_home)
             self._asking.bind(on_dismiss=lambda *_args: setattr(self, "_asking", None))
             self._asking.open(animation=False)
 
-    def start_again(self) -> None:
+    def call_for_help(self) -> None:
+        """The bottom bar's help: the centre is told (kiosk.screens.help)."""
+        if self._helping is None:
+            self._helping = HelpView(screen=self.root.ids.screens.current)
+            self._helping.bind(on_dismiss=lambda *_args: setattr(self, "_helping", None))
+            self._helping.open(animation=False)
+
+    def go_home(self) -> None:
         """The citizen's own new start: what they gave is forgotten as at the end of a
         session, but they are still here: the home screen, in the language and text size
-        they chose. (The idle timeout and "Done" end the session for the next citizen.)"""
+        they chose. (The idle timeout and "Finish" end the session for the next citizen.)"""
         language, large_text = self.language, self.large_text
         self.end_session()
         self.language, self.large_text = language, large_text
@@ -472,7 +534,8 @@ class KioskApp(App):
         frames = "\n".join(f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}'
                             for frame in traceback.extract_tb(error.__traceback__))
         log.error("unexpected %s in %s on screen %s\n%s", type(error).__name__, where, screen, frames)
-        if self.root is not None and self._sorry is None:
+        # Not while the app stops: its kv rules find no running app to read sizes from.
+        if self.root is not None and self._sorry is None and App.get_running_app() is self:
             self._sorry = Factory.Sorry()
             self._sorry.open(animation=False)
 

@@ -140,9 +140,11 @@ def _run_kiosk(settings, windowed: bool, printer, config, path: Path | None) -> 
         outbox = Outbox(settings.data_dir / "outbox.sqlite3")
         try:
             async with backend_client(settings) as client:
+                site = store.head().get("site", {})
                 app = KioskApp(KioskServices(
                     store, outbox, client if settings.token else None, printer=printer,
-                    scanner=scanner_settings(config), office_name=store.head().get("site", {}).get("name", ""),
+                    scanner=scanner_settings(config), office_name=site.get("name", ""),
+                    site_help_desk=site.get("help_desk", ""),
                     idle_timeout=settings.idle_timeout, terminal_id=settings.terminal_id,
                     preferences=kiosk_preferences(config), config_path=path,
                     pin=StaffPin(settings.data_dir / "staff-pin.json"), card_reader=card_reader_enabled(config),

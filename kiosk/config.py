@@ -13,7 +13,7 @@ from typing import Any
 
 from .client.files import write_atomically
 from .domain.calendar import WorkingCalendar
-from .domain.terminal import IDLE_TIMEOUTS, LANGUAGES, PRINTER_DRIVERS, PrinterSettings
+from .domain.terminal import HELP_DESK_LENGTH, IDLE_TIMEOUTS, LANGUAGES, PRINTER_DRIVERS, PrinterSettings
 from .hardware.scanners import SCANNER_KINDS, ScannerSettings
 
 # Inside the package, so that an installed kiosk (a wheel, not a checkout) has its defaults.
@@ -164,10 +164,13 @@ class KioskPreferences:
     """Each session starts with large text."""
     services: tuple[str, ...] = ()
     """Letters of the queue services this kiosk gives tickets for; empty offers all."""
+    help_desk: str = ""
+    """Where the information desk is, told to a citizen who calls staff for help; the centre's
+    configuration (TerminalConfig.help_desk) overrides it when it names one."""
 
 
 def kiosk_preferences(config: configparser.ConfigParser) -> KioskPreferences:
-    """The office name, language, text size and services of the [kiosk] section."""
+    """The office name, language, text size, services and help desk of the [kiosk] section."""
     section = config["kiosk"] if config.has_section("kiosk") else {}
     office_name = section.get("office_name", "").strip()
     if len(office_name) > 200:  # the limit TerminalConfig puts on the same name
@@ -184,7 +187,11 @@ def kiosk_preferences(config: configparser.ConfigParser) -> KioskPreferences:
     if any(not re.fullmatch("[A-Z]", letter) for letter in services) or len(set(services)) != len(services):
         raise ConfigError("[kiosk] services must be the letters A to Z of the queue services, each once, "
                           f'separated by spaces or commas, such as "A B C", not {services_text!r}')
-    return KioskPreferences(office_name, language, configparser.ConfigParser.BOOLEAN_STATES[large_text], services)
+    help_desk = " ".join(section.get("help_desk", "").split())  # one line, however the file wraps it
+    if len(help_desk) > HELP_DESK_LENGTH:  # the limit TerminalConfig puts on the same words
+        raise ConfigError(f"[kiosk] help_desk must be at most {HELP_DESK_LENGTH} characters, not {len(help_desk)}")
+    return KioskPreferences(office_name, language, configparser.ConfigParser.BOOLEAN_STATES[large_text], services,
+                            help_desk)
 
 
 def card_reader_enabled(config: configparser.ConfigParser) -> bool:

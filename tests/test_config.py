@@ -75,3 +75,23 @@ def test_answer_limits_of_the_kiosk(tmp_path):
         with pytest.raises(ConfigError, match=key):
             kiosk_settings(config)
         config.read_dict({"kiosk": {"max_catalogue_mb": "16", "max_answer_kb": "256"}})
+
+
+@pytest.mark.parametrize("given, desk", [
+    ("", ""),
+    ("Quầy hướng dẫn, bên phải cửa vào", "Quầy hướng dẫn, bên phải cửa vào"),
+    ("  Quầy số 1,\n  cạnh máy lấy số  ", "Quầy số 1, cạnh máy lấy số"),  # wrapped in the file: one line
+])
+def test_help_desk_of_the_kiosk(given, desk):
+    from kiosk.config import kiosk_preferences
+
+    assert kiosk_preferences(section(help_desk=given)).help_desk == desk
+
+
+def test_the_example_names_no_help_desk_and_a_long_one_is_refused():
+    from kiosk.config import kiosk_preferences
+
+    assert kiosk_preferences(load_config(EXAMPLE_CONFIG)).help_desk == ""
+    assert kiosk_preferences(section()).help_desk == ""
+    with pytest.raises(ConfigError, match=r"\[kiosk\] help_desk must be at most 200 characters"):
+        kiosk_preferences(section(help_desk="x" * 201))

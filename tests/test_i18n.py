@@ -98,8 +98,7 @@ def vietnamese(text):
 
 def test_the_extraction_finds_the_messages_of_every_kind_of_file():
     found = code_messages()
-    for message, place in [("Look up procedures · Follow your dossier · Take a queue number · Rate the service",
-                            "attract.kv"), ("Fees: {}", "procedure.py"), ("QUEUE TICKET", "receipts.py"),
+    for message, place in [("Touch the screen to start", "attract.kv"), ("Fees: {}", "procedure.py"), ("QUEUE TICKET", "receipts.py"),
                            ("Tick the box to confirm before revoking.", "admin.py"),
                            ("Statistics of the day", "stats.html")]:
         assert found.get(message, "").startswith(place), message

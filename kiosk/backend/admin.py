@@ -1,5 +1,6 @@
-"""The staff's pages at /admin: log in, the terminals with their health and configuration,
-the queue, the day's statistics and the audit log. Plain server-rendered HTML, no JavaScript.
+"""The staff's pages at /admin: log in, the terminals with their health and configuration and
+the citizens who called staff from them, the queue, the day's statistics and the audit log.
+Plain server-rendered HTML, no JavaScript.
 
 In Vietnamese, the staff's language, unless a page is asked for with ?lang=en (a link in every
 page's header), which a cookie then remembers: not from the browser's Accept-Language, since many
@@ -31,7 +32,7 @@ from ..domain.dossier import Status, Timeliness
 from ..domain.text import showable
 from ..domain.queue import display_number
 from ..domain.rating import RATING_LEVELS, RATING_REASONS
-from ..domain.terminal import IDLE_TIMEOUTS, LANGUAGES, PRINTER_DRIVERS, PrinterSettings, TerminalConfig
+from ..domain.terminal import HELP_DESK_LENGTH, IDLE_TIMEOUTS, LANGUAGES, PRINTER_DRIVERS, PrinterSettings, TerminalConfig
 from ..i18n import N_, pick, translate
 from .accounts import LOCK_AFTER, LOCK_FOR, USERNAME, Session, check_password, decoy_hash
 from .errors import RequestError
@@ -54,6 +55,9 @@ ADDRESS_FAILURES = 20
 """Failed logins from one address in ADDRESS_PERIOD after which it may not try again until it ends."""
 ADDRESS_PERIOD = 15 * 60.0
 AUDIT_PAGE = 100
+HELP_REFRESH_SECONDS = 30
+"""How often the kiosk list, which shows the citizens calling for staff, reloads itself: the pages
+have no script (the security policy allows none), so a refresh in the page's head does it."""
 
 SESSION = web.RequestKey("admin_session", Session | None)  # the request's Session, or None
 
@@ -126,10 +130,23 @@ ACTION_WORDS = {
     "integration_login_failed": N_("One-stop system failed to log in"),
     "dossiers_synced": N_("Dossiers received from a one-stop system"),
     "dossiers_imported": N_("Dossiers imported from a file"),
+    "help_requested": N_("A citizen called staff at a kiosk"),
+    "help_answered": N_("Staff came to help at a kiosk"),
 }
+# The kiosk's screens (kiosk/screens SCREENS) as staff know them, for the calls for help: where the
+# citizen was tells staff what they were trying to do.
+SCREEN_WORDS = {
+    "attract": N_("Welcome screen"), "home": N_("Main menu"), "catalogue": N_("List of procedures"),
+    "search": N_("Procedure search"), "procedure": N_("A procedure's details"), "dossier": N_("Dossier lookup"),
+    "queue": N_("Queue number"), "rating": N_("Service rating"), "staff": N_("Staff mode"),
+    "diagnostics": N_("Machine check"), "setup": N_("First setup"),
+}
+OTHER_SCREEN = N_("unknown ({})")
+"""A screen this list does not know yet (a newer kiosk's): its name, rather than nothing."""
 # TerminalConfig.problems() speak English to programs; staff read these, keyed by the field named first.
 PROBLEM_WORDS = {
     "office_name": N_("The office name is longer than 200 characters."),
+    "help_desk": N_("Where the information desk is: at most 200 characters."),
     "default_language": N_("The default language must be Vietnamese or English."),
     "idle_timeout_seconds": N_("The idle time must be a number of seconds from {} to {}."),
     "printer.driver": N_("The printer type is not valid."),
@@ -144,6 +161,8 @@ DONE_WORDS = {
     "unchanged": N_("The configuration did not change."),
     "revoked": N_("Revoked: this kiosk's access token no longer works."),
     "integration_revoked": N_("Revoked: this account can no longer log in, and its sessions have ended."),
+    "help_answered": N_("Noted: staff came to help at that kiosk."),
+    "help_answered_before": N_("Another staff member had already marked this call as answered."),
 }
 
 
@@ -366,11 +385,51 @@ def _terminal_view(row: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     return {**row, **devices, "health": health, "state": state, "state_words": STATE_WORDS[state]}
 
 
+def _help_calls(rows: list[dict[str, Any]], now: dt.datetime, t: Callable[[str], str]) -> list[dict[str, Any]]:
+    """The open calls for staff as the kiosk list shows them: one line per kiosk, the longest
+    waiting first, with its newest call's id and screen, how long ago the first came, and how many."""
+    by_terminal: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:  # the oldest first
+        by_terminal.setdefault(row["terminal_id"], []).append(row)
+    calls = []
+    for waiting in by_terminal.values():
+        first, newest = waiting[0], waiting[-1]
+        minutes = max(0, int((now - dt.datetime.fromisoformat(first["asked_at"])).total_seconds() // 60))
+        screen = newest["screen"]
+        calls.append({
+            # Inside a message, out of reach of the pages' `finalize`: made showable here.
+            "id": newest["id"], "terminal_id": newest["terminal_id"], "terminal_name": showable(newest["terminal_name"]),
+            "screen_words": t(SCREEN_WORDS[screen]) if screen in SCREEN_WORDS else t(OTHER_SCREEN).format(screen),
+            "ago": t("just now") if minutes < 1 else t("{} min ago").format(minutes),
+            "asked_at": first["asked_at"], "count": len(waiting),
+        })
+    return calls
+
+
 @_staff
 async def get_terminals(request: web.Request, session: Session) -> web.Response:
     now = request.config_dict[CLOCK]()
-    terminals = [_terminal_view(row, now) for row in await _run(request, request.config_dict[TERMINALS].list)]
-    return _page(request, "terminals.html", terminals=terminals)
+    terminals = request.config_dict[TERMINALS]
+    rows, waiting = await _run(request, lambda: (terminals.list(), terminals.open_help_requests()))
+    return _page(request, "terminals.html", terminals=[_terminal_view(row, now) for row in rows],
+                 help_calls=_help_calls(waiting, now, _words(request)), refresh=HELP_REFRESH_SECONDS,
+                 message=DONE_WORDS.get(request.query.get("done", ""), ""))
+
+
+@_staff
+async def post_help_answered(request: web.Request, session: Session) -> web.Response:
+    """ "Came to help": the call, and that kiosk's earlier open ones, answered by this staff member."""
+    number = path_int(request, "id")
+    answered = await _run(request, request.config_dict[TERMINALS].answer_help, number, session.username,
+                          request.config_dict[CLOCK]())
+    if answered is None:
+        raise RequestError(404, "not_found", N_("There is no such call for help."))
+    if not answered:
+        return _see_other(f"{PREFIX}/terminals?done=help_answered_before")
+    call = await _run(request, request.config_dict[TERMINALS].help_request, number)
+    await _audit(request, session.username, "help_answered", f"terminal {call['terminal_id']}",
+                 {"requests": answered, "name": call["terminal_name"]})
+    return _see_other(f"{PREFIX}/terminals?done=help_answered")
 
 
 async def _terminal_row(request: web.Request) -> dict[str, Any]:
@@ -389,7 +448,7 @@ async def _terminal_page(request: web.Request, row: dict[str, Any], config: Term
     return _page(request, "terminal.html", status, terminal=_terminal_view(row, request.config_dict[CLOCK]()),
                  config=config, services=services, problems=problems, message=message,
                  languages=[(code, LANGUAGE_WORDS[code]) for code in LANGUAGES], drivers=PRINTER_DRIVERS,
-                 idle_range=IDLE_TIMEOUTS)
+                 idle_range=IDLE_TIMEOUTS, help_desk_length=HELP_DESK_LENGTH)
 
 
 @_staff
@@ -416,6 +475,7 @@ def _config_from_form(form: Any, old: TerminalConfig) -> tuple[TerminalConfig, l
         large_text="large_text" in form,
         printer=PrinterSettings(driver=_text(form, "printer_driver"), profile=_text(form, "printer_profile").strip(),
                                 address=_text(form, "printer_address").strip()),
+        help_desk=" ".join(_text(form, "help_desk").split()),  # one line, as the pop-up shows it
     )
     return config, problems + config.problems()
 
@@ -545,6 +605,7 @@ def admin_app() -> web.Application:
     admin.router.add_get("/terminals/{id}", get_terminal)
     admin.router.add_post("/terminals/{id}", post_terminal)
     admin.router.add_post("/terminals/{id}/revoke", post_revoke)
+    admin.router.add_post("/help/{id}/answered", post_help_answered)
     admin.router.add_get("/integrations", get_integrations)
     admin.router.add_post("/integrations/{id}/revoke", post_integration_revoke)
     admin.router.add_get("/queue", get_queue)

@@ -205,8 +205,25 @@ def _v5(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX limit_events_age ON limit_events (at)")
 
 
+def _v6(db: sqlite_utils.Database) -> None:
+    """Calls for staff from the kiosks' "Gọi cán bộ hỗ trợ": which kiosk, from which screen, when,
+    and who came. Nothing of the citizen: the screen's name is the most a kiosk sends. The
+    kiosk's name is kept as it was then, so that a renamed kiosk's old calls read as they did."""
+    db.execute("""
+        CREATE TABLE help_requests (
+            id INTEGER PRIMARY KEY,
+            terminal_id INTEGER NOT NULL,
+            terminal_name TEXT NOT NULL,
+            screen TEXT NOT NULL,
+            asked_at TEXT NOT NULL,
+            answered_at TEXT,
+            answered_by TEXT
+        )""")
+    db.execute("CREATE INDEX help_requests_open ON help_requests (answered_at, terminal_id, asked_at)")
+
+
 # Append only: each entry moves the schema one version up (PRAGMA user_version).
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 LIMIT_MEMORY = 24 * 3600.0
 """Seconds a counted call is kept: the longest period of any limit."""
 

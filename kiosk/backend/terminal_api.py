@@ -1,5 +1,5 @@
-"""HTTP handlers for terminals: enrolment, heartbeats, configuration, citizen lookups, ratings,
-statistics."""
+"""HTTP handlers for terminals: enrolment, heartbeats, configuration, calls for staff, citizen
+lookups, ratings, statistics."""
 
 from __future__ import annotations
 
@@ -84,6 +84,43 @@ async def post_heartbeat(request: web.Request) -> web.Response:
 
     version, config = await request.app[STORE].run(beat)
     return json_response({"config_version": version, "config": config.to_dict()})
+
+
+HELP_SCREEN = re.compile(r"[a-z][a-z0-9_]{0,31}\Z")
+
+
+@dataclass
+class HelpCall(JsonMixin):
+    """A citizen tapped "Gọi cán bộ hỗ trợ": the screen they were on, the only thing sent (its
+    name in the app, such as "dossier"), so that staff know what the citizen was trying to do."""
+
+    screen: str
+
+    def problems(self) -> list[str]:
+        if not HELP_SCREEN.match(self.screen):
+            return ["screen is the screen's name: 1 to 32 of a-z, 0-9 and _, starting with a letter"]
+        return []
+
+
+async def post_help(request: web.Request) -> web.Response:
+    """A terminal calls staff to a citizen: 201 with the new call, or 200 with the open one when
+    it was pressed again within a minute ("repeated"), which notifies nobody twice."""
+    caller = await terminal_id(request)
+    number = path_int(request, "id")
+    if caller != number:
+        raise RequestError(403, "forbidden", "A terminal calls for help at itself only.")
+    call = await read_json(request, HelpCall)
+    terminals, store, now = request.app[TERMINALS], request.app[STORE], request.app[CLOCK]()
+
+    def ask() -> tuple[dict, bool]:
+        asked, created = terminals.ask_help(number, call.screen, now)
+        if created:
+            store.audit(f"terminal {number}", "help_requested", f"terminal {number}",
+                        {"request": asked["id"], "screen": call.screen}, now)
+        return asked, created
+
+    asked, created = await store.run(ask)
+    return json_response({"request": asked, "repeated": not created}, status=201 if created else 200)
 
 
 def unknown_services(app: Mapping, config: TerminalConfig) -> list[str]:
@@ -236,6 +273,7 @@ async def get_daily_stats(request: web.Request) -> web.Response:
 def add_routes(app: web.Application, api: str) -> None:
     app.router.add_post(f"{api}/terminals/enrol", post_enrol)
     app.router.add_post(f"{api}/terminals/{{id}}/heartbeat", post_heartbeat)
+    app.router.add_post(f"{api}/terminals/{{id}}/help", post_help)
     app.router.add_get(f"{api}/terminals/{{id}}/config", get_config)
     app.router.add_put(f"{api}/terminals/{{id}}/config", put_config)
     app.router.add_post(f"{api}/dossiers/by-citizen", post_by_citizen)

@@ -1,5 +1,5 @@
 """The kiosks a backend knows: tokens, one-time enrolment codes, health from heartbeats,
-and configuration."""
+configuration, and their calls for staff."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from .store import BackendStore
 ENROLMENT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 ENROLMENT_LENGTH = 12
 ENROLMENT_VALID = dt.timedelta(hours=24)
+HELP_REPEAT = dt.timedelta(seconds=60)
+"""A call for staff pressed again this soon after an open one is that one, not a new call."""
 
 
 def token_hash(token: str) -> str:
@@ -138,3 +140,57 @@ class Terminals:
                 "UPDATE terminals SET last_seen = ?, health = ? WHERE id = ?",
                 [now.isoformat(timespec="seconds"), json.dumps(health.to_dict()), terminal_id],
             )
+
+    # -- calls for staff ("Gọi cán bộ hỗ trợ") --------------------------------------------
+
+    _HELP_COLUMNS = "id, terminal_id, terminal_name, screen, asked_at, answered_at, answered_by"
+
+    @staticmethod
+    def _help_row(r: tuple) -> dict[str, Any]:
+        return {"id": r[0], "terminal_id": r[1], "terminal_name": r[2], "screen": r[3], "asked_at": r[4],
+                "answered_at": r[5], "answered_by": r[6]}
+
+    def ask_help(self, terminal_id: int, screen: str, now: dt.datetime) -> tuple[dict[str, Any], bool]:
+        """A citizen at `terminal_id` called for staff from `screen`: (the request, whether it is
+        new). A press within HELP_REPEAT of an open call is that call again, not a new one: a
+        worried citizen taps twice or five times, and staff should see one call."""
+        with self.store.write():
+            row = self.db.execute(
+                f"SELECT {self._HELP_COLUMNS} FROM help_requests WHERE terminal_id = ? AND answered_at IS NULL "
+                "ORDER BY id DESC LIMIT 1", [terminal_id]).fetchone()
+            if row is not None and now - dt.datetime.fromisoformat(row[4]) < HELP_REPEAT:
+                return self._help_row(row), False
+            name = self.db.execute("SELECT name FROM terminals WHERE id = ?", [terminal_id]).fetchone()[0]
+            table = self.db["help_requests"]
+            table.insert({"terminal_id": terminal_id, "terminal_name": name, "screen": screen,
+                          "asked_at": now.isoformat(timespec="seconds")})
+            number = table.last_pk
+        return self.help_request(number), True  # type: ignore[return-value]
+
+    def help_request(self, request_id: int) -> dict[str, Any] | None:
+        row = self.db.execute(f"SELECT {self._HELP_COLUMNS} FROM help_requests WHERE id = ?", [request_id]).fetchone()
+        return self._help_row(row) if row else None
+
+    def open_help_requests(self) -> list[dict[str, Any]]:
+        """The calls nobody has answered yet, the oldest first."""
+        rows = self.db.execute(
+            f"SELECT {self._HELP_COLUMNS} FROM help_requests WHERE answered_at IS NULL ORDER BY asked_at, id")
+        return [self._help_row(r) for r in rows]
+
+    def answer_help(self, request_id: int, who: str, now: dt.datetime) -> list[int] | None:
+        """Staff came to the kiosk of call `request_id`: it and that kiosk's open calls before it
+        are answered (one visit answers them all; a call that came after the page was drawn
+        stays open). Answers the ids it answered, [] when another staff member was first, or
+        None when there is no such call."""
+        with self.store.write():
+            row = self.db.execute("SELECT terminal_id FROM help_requests WHERE id = ?", [request_id]).fetchone()
+            if row is None:
+                return None
+            answered = [r[0] for r in self.db.execute(
+                "SELECT id FROM help_requests WHERE terminal_id = ? AND id <= ? AND answered_at IS NULL ORDER BY id",
+                [row[0], request_id])]
+            self.db.execute(
+                "UPDATE help_requests SET answered_at = ?, answered_by = ? "
+                "WHERE terminal_id = ? AND id <= ? AND answered_at IS NULL",
+                [now.isoformat(timespec="seconds"), who, row[0], request_id])
+        return answered

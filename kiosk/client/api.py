@@ -37,6 +37,15 @@ class CatalogueFetch:
 
 
 @dataclass
+class HelpAnswer:
+    """The backend's answer to a call for staff: the call's id, and whether it was an open call
+    of this kiosk pressed again (staff already notified) rather than a new one."""
+
+    request_id: int
+    repeated: bool
+
+
+@dataclass
 class CitizenDossier:
     code: str
     procedure_name: str
@@ -197,7 +206,15 @@ class BackendClient:
     async def heartbeat(self, terminal_id: int, health: Health) -> tuple[int, TerminalConfig]:
         data = await self._json("POST", f"{API}/terminals/{terminal_id}/heartbeat", body=health.to_dict(),
                                 idempotent=True)
-        return _parse(lambda d: (int(d["config_version"]), TerminalConfig.from_dict(d["config"])), data)
+        return _parse(lambda d: (int(d["config_version"]), TerminalConfig.from_newer(d["config"])), data)
+
+    async def call_for_help(self, terminal_id: int, screen: str) -> HelpAnswer:
+        """Call staff to this kiosk ("Gọi cán bộ hỗ trợ"), saying only which screen the citizen is
+        on. Safe to send twice: the backend takes a second press within a minute as the same call.
+        A short timeout: a citizen waits in front of the screen for the answer."""
+        data = await self._json("POST", f"{API}/terminals/{terminal_id}/help", body={"screen": screen},
+                                idempotent=True, timeout=min(self.timeout, 5.0))
+        return _parse(lambda d: HelpAnswer(int(d["request"]["id"]), bool(d["repeated"])), data)
 
     async def enrol(self, code: str, name: str | None = None) -> tuple[int, str]:
         """Register this kiosk with a one-time code from `kiosk terminal add NAME --enrol`:

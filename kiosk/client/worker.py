@@ -50,9 +50,11 @@ async def in_worker_process(function: Callable[..., Any], *args: Any) -> Any:
         try:
             succeeded, value = ours.recv()
         except EOFError:
+            # Its end of the pipe closes a moment before it can be reaped: its exit code after.
+            await loop.run_in_executor(None, process.join)
             raise WorkerDied(f"the worker process ended without an answer (exit code {process.exitcode})") from None
     except (BrokenPipeError, ConnectionResetError):
-        process.join()
+        await loop.run_in_executor(None, process.join)
         raise WorkerDied(f"the worker process ended without an answer (exit code {process.exitcode})") from None
     finally:
         if process.is_alive():

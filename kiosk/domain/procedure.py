@@ -161,6 +161,9 @@ class Site(JsonMixin):
     name_en: str
     province: str
     note: str = ""
+    help_desk: str = ""
+    """Where the centre's information desk is: what a kiosk tells a citizen who calls staff when
+    neither the centre's configuration of that kiosk nor its own kiosk.ini says (TerminalConfig.help_desk)."""
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from .serial import JsonMixin
 
@@ -14,6 +15,8 @@ IDLE_TIMEOUTS = (30, 600)
 """Seconds without a touch before the session ends. Shorter, and a slow reader is interrupted
 (the last 15 s ask "are you still there?"); longer, and the next citizen finds the last
 one's dossier on the screen."""
+HELP_DESK_LENGTH = 200
+"""The most characters of TerminalConfig.help_desk: a sentence on the help pop-up, not a map."""
 
 
 @dataclass
@@ -35,11 +38,28 @@ class TerminalConfig(JsonMixin):
     idle_timeout_seconds: int = 90
     large_text: bool = False
     printer: PrinterSettings = field(default_factory=PrinterSettings)
+    help_desk: str = ""
+    """Where the information desk is, as the kiosk tells a citizen who calls staff for help
+    ("Quầy hướng dẫn, bên phải cửa vào"); empty: the kiosk's own [kiosk] help_desk."""
+
+    @classmethod
+    def from_newer(cls, data: dict[str, Any]) -> TerminalConfig:
+        """The configuration a backend sent, leaving out settings this kiosk's version does not
+        know: a backend upgraded before its kiosks adds settings they cannot use, and must not
+        stop them from taking the ones they can (from_dict refuses any unknown key)."""
+        known = {f.name for f in fields(cls)}
+        kept = {key: value for key, value in data.items() if key in known}
+        if isinstance(kept.get("printer"), dict):
+            printer = {f.name for f in fields(PrinterSettings)}
+            kept["printer"] = {key: value for key, value in kept["printer"].items() if key in printer}
+        return cls.from_dict(kept)
 
     def problems(self) -> list[str]:
         found = []
         if len(self.office_name) > 200:
             found.append("office_name is longer than 200 characters")
+        if len(self.help_desk) > HELP_DESK_LENGTH:
+            found.append(f"help_desk is longer than {HELP_DESK_LENGTH} characters")
         if self.default_language not in LANGUAGES:
             found.append(f"default_language must be one of {LANGUAGES}")
         if not IDLE_TIMEOUTS[0] <= self.idle_timeout_seconds <= IDLE_TIMEOUTS[1]:

@@ -61,26 +61,28 @@ class WedgeDecoder:
     def holding(self) -> bool:
         return bool(self._held)
 
-    def key(self, text: str, at: float) -> None:
-        """A key that typed `text`, at time `at` (seconds)."""
-        if self._held and at - self._last > self.max_gap:
+    def key(self, text: str, at: float, slack: float = 0.0) -> None:
+        """A key that typed `text`, at time `at` (seconds). `slack`: how long the UI was busy
+        before it could hand this key over (its last frame), during which keys queued up and
+        so came late: a gap that long is not the scanner's."""
+        if self._held and at - self._last > self.max_gap + slack:
             self.flush()
         self._held.append(text)
         self._last = at
 
-    def enter(self, at: float) -> bool:
+    def enter(self, at: float, slack: float = 0.0) -> bool:
         """Enter at `at`. True when it ended a scan: then it belongs to the scanner, not the UI."""
         text = "".join(self._held)
-        if self._held and at - self._last <= self.max_gap and len(text) >= self.min_length:
+        if self._held and at - self._last <= self.max_gap + slack and len(text) >= self.min_length:
             self._held.clear()
             self.on_scan(Scan(text, "wedge"))
             return True
         self.flush()
         return False
 
-    def release_due(self, now: float) -> None:
+    def release_due(self, now: float, slack: float = 0.0) -> None:
         """Let through what was held if no key came for longer than a scanner would wait."""
-        if self._held and now - self._last > self.max_gap:
+        if self._held and now - self._last > self.max_gap + slack:
             self.flush()
 
     def flush(self) -> None:

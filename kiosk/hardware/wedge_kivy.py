@@ -39,13 +39,17 @@ class WedgeCapture:
     """Delivers a wedge scanner's codes to `on_scan`, on the UI thread, keeping them out of text fields."""
 
     def __init__(self, on_scan: ScanCallback, window: Any = None, clock: Callable[[], float] = time.monotonic,
-                 max_gap: float = 0.05, min_length: int = 4) -> None:
+                 max_gap: float = 0.05, min_length: int = 4,
+                 frame_time: Callable[[], float] = lambda: Clock.frametime) -> None:
         if window is None:
             from kivy.core.window import Window
 
             window = Window
         self.window = window
         self.clock = clock
+        self.frame_time = frame_time
+        """How long the UI's last frame took: keys that came in while it drew wait for the next
+        one, so a slow frame (a big screen drawn without a GPU) puts a gap into a scanner's burst."""
         self.decoder = WedgeDecoder(on_scan, self._let_through, max_gap=max_gap, min_length=min_length)
         self._passing = False
         self._release = Clock.create_trigger(self.release_due, max_gap * 1.5)
@@ -73,14 +77,14 @@ class WedgeCapture:
 
     def release_due(self, *_: Any) -> None:
         """Let a person's held keys through once no scanner key followed them."""
-        self.decoder.release_due(self.clock())
+        self.decoder.release_due(self.clock(), self.frame_time())
         if self.decoder.holding:
             self._release()
 
     def _on_textinput(self, window: Any, text: str) -> bool:
         if self._passing:
             return False
-        self.decoder.key(text, self.clock())
+        self.decoder.key(text, self.clock(), self.frame_time())
         self._release()
         return True
 
@@ -88,7 +92,7 @@ class WedgeCapture:
         if self._passing:
             return False
         if key in ENTER_KEYS:
-            return self.decoder.enter(self.clock())
+            return self.decoder.enter(self.clock(), self.frame_time())
         if key in EDITING_KEYS or {"ctrl", "alt", "meta"} & set(modifiers):
             self.decoder.flush()
         # A printable key's text follows in on_textinput, where it is held; shift and

@@ -1,6 +1,7 @@
 """The kiosk's screens: one module and one .kv file each."""
 
 from .keyboards import StaffKeyboard, VietKeyboard
+from .nav_bar import NavBar, NavButton
 from .pin_pad import PinPad
 from .attract import AttractScreen
 from .catalogue import CatalogueScreen
@@ -30,6 +31,6 @@ SCREENS = [
     ("setup", SetupScreen),
 ]
 
-BUILT_BY_NAME = (PinPad, VietKeyboard, StaffKeyboard)
+BUILT_BY_NAME = (PinPad, VietKeyboard, StaffKeyboard, NavBar, NavButton)
 """Pop-ups and widgets that kv rules and the app make by name through Kivy's Factory:
 imported here so that they are registered before the screens are built."""

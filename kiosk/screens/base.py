@@ -6,6 +6,7 @@ from pathlib import Path
 
 from kivy.app import App
 from kivy.lang import Builder
+from kivy.properties import BooleanProperty
 from kivy.uix.screenmanager import Screen
 
 from ..i18n import Message
@@ -17,6 +18,12 @@ class KioskScreen(Screen):
 
     journey = ""
     """The home tile this screen starts, if any: "procedures", "dossier", "queue", "rating"."""
+    citizen = True
+    """A citizen's screen: the bottom bar offers to call staff for help on it."""
+    has_back = BooleanProperty(True)
+    """The bottom bar's Back is shown (go_back says where it goes)."""
+    has_home = BooleanProperty(True)
+    """The bottom bar's Home is shown."""
 
     @property
     def app(self):
@@ -27,6 +34,16 @@ class KioskScreen(Screen):
 
     def deactivate(self) -> None:
         pass
+
+    def go_back(self) -> None:
+        """The bottom bar's Back: one step back in this screen's journey, and from its first
+        step, home. Screens with steps of their own (a list, then one of it) override it."""
+        self.app.go("home")
+
+    def holds_input(self) -> bool:
+        """Something the citizen typed or was given here would be lost by going home (a code
+        half typed, a dossier shown, a number shown but not printed): Home asks first."""
+        return False
 
     def say(self, message: str, *args) -> None:
         """Show `message` (English, as the code writes it) in the screen's `message` property,

@@ -23,6 +23,10 @@ def open_procedure(app, code: str, back: str) -> None:
     app.go("procedure")
 
 
+NAME_LETTERS = 180
+"""A procedure's name in the list: three or four lines on a wide screen, five upright with larger text."""
+
+
 class CatalogueScreen(KioskScreen):
     journey = "procedures"
     level = StringProperty("")
@@ -38,6 +42,7 @@ class CatalogueScreen(KioskScreen):
         self.resume = False
         self._catalogue: Loaded | None = None
         self.app.bind(language=self._build)
+        self._build()
         self.app.spawn(self._load())
 
     def deactivate(self) -> None:
@@ -53,7 +58,7 @@ class CatalogueScreen(KioskScreen):
     def on_field(self, *_args) -> None:
         self._build()
 
-    def back(self) -> None:
+    def go_back(self) -> None:
         """One step up: from procedures to fields, from fields to levels, from levels home."""
         if self.field:
             self.field = ""
@@ -68,7 +73,13 @@ class CatalogueScreen(KioskScreen):
     def _build(self, *_args) -> None:
         """The buttons of the step the citizen is at, each with how many procedures it holds."""
         catalogue = getattr(self, "_catalogue", None)
-        if catalogue is None or not self.ids:
+        if not self.ids:
+            return
+        if catalogue is None:
+            # The first reading of the catalogue takes a second and more: said, not a blank screen.
+            if not self.level:
+                self.ids.grid.clear_widgets()
+                self.ids.prompt.text = self.app.t("Getting the list of procedures ready…")
             return
         count = self.app.t("{} procedures")
         grid = self.ids.grid
@@ -94,8 +105,12 @@ class CatalogueScreen(KioskScreen):
             level = next((x for x in catalogue.levels if x.code == self.level), None)
             field = catalogue.fields.get(self.field)
             self.ids.prompt.text = f"{self.name_of(level) if level else ''} › {self.name_of(field) if field else ''}"
+            from .search import clipped  # here: the search screen's module imports this one
+
             for p in sorted((p for p in here if p.field == self.field), key=lambda p: p.name):
-                self._add("procedure", p.code, p.name)
+                # A few lines at most: some names run to a thousand letters, a button as tall
+                # as the list would hide the others. The procedure's screen shows them whole.
+                self._add("procedure", p.code, clipped(p.name, NAME_LETTERS))
         self.ids.scroll.scroll_y = 1
 
     def _add(self, step: str, code: str, text: str) -> None:

@@ -10,7 +10,7 @@ import shutil
 import time
 
 from kivy.factory import Factory
-from kivy.properties import ListProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
 from ..client.errors import BackendError, Offline, Rejected, ServerError, Timeout, Unauthorized
 from ..client.store import CatalogueError
@@ -82,6 +82,10 @@ def scan_said(app, source: str, scan: ScanResult) -> str:
 
 
 class DiagnosticsScreen(KioskScreen):
+    citizen = False  # staff's own: their buttons lead in and out of staff mode
+    has_back = BooleanProperty(False)
+    has_home = BooleanProperty(False)
+
     checks = ListProperty()
     """(what, how it is, "ok" / "warning" / "danger") for each part of the machine, in the
     language shown."""

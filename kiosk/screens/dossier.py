@@ -50,6 +50,18 @@ SOON_DAYS = 1
 """Not yet due, but this few working days left or fewer: shown orange."""
 
 
+LIST_NAME_CHARACTERS = 72
+"""A procedure's name in the citizen's list of dossiers, at most: a name of six lines made one
+dossier fill the list on a 1280x720 screen with larger text. The card shows it whole."""
+
+
+def brief(name: str) -> str:
+    """`name`, cut after its last whole word within LIST_NAME_CHARACTERS, with "…"."""
+    if len(name) <= LIST_NAME_CHARACTERS:
+        return name
+    return name[:LIST_NAME_CHARACTERS].rsplit(" ", 1)[0].rstrip(" ,;:·") + "…"
+
+
 def when(moment: dt.datetime | None) -> str:
     """A date and time as Vietnamese centres write them: 28/09/2022 16:30."""
     return f"{moment:%d/%m/%Y %H:%M}" if moment else "—"
@@ -232,6 +244,22 @@ class DossierScreen(KioskScreen):
     def on_page(self, *_args) -> None:
         self._refill()  # the keypad's other page
 
+    def go_back(self) -> None:
+        """From a dossier of the citizen's list, to the list; from a failure, to the code typed,
+        to mend it; from the question, home; otherwise to the question."""
+        if self.state == "card" and self.dossiers:
+            self.report, self.print_message, self.print_why = None, "", ""
+            self.state = "list"
+        elif self.state == "failed":
+            self.edit()
+        elif self.state == "ask":
+            self.app.go("home")
+        else:
+            self._forget()
+
+    def holds_input(self) -> bool:
+        return bool(self.typed) or self.state != "ask"
+
     def again(self) -> None:
         """Back to the question, for another dossier."""
         self._forget()
@@ -318,8 +346,7 @@ class DossierScreen(KioskScreen):
         for item in self.dossiers:
             status = Status(item.status)
             button = Factory.DossierChoice(
-                text=f"{item.applicant_name} · {item.procedure_name}\n"
-                     f"{self.app.t(status.label)} · {item.code}")
+                text=f"{item.applicant_name} · {self.app.t(status.label)} · {item.code}\n{brief(item.procedure_name)}")
             button.bind(on_release=lambda _button, code=item.code: self.look_up(code))
             rows.add_widget(button)
 
@@ -336,6 +363,16 @@ class DossierScreen(KioskScreen):
 
         status = Status(dossier.status)
         rows.add_widget(Factory.CardStatus(text=t(status.label)))
+        # What the citizen must do comes first, under the status that asks it: below a long
+        # procedure name it was out of sight on a 1280x720 screen with larger text.
+        if dossier.requested_documents:
+            heading(t("Documents you are asked to bring"))
+            for document in dossier.requested_documents:
+                line(f"• {document}", "danger")
+        if dossier.fees_outstanding:
+            heading(t("Fees to pay"))
+            for fee in dossier.fees_outstanding:
+                line(f"• {self.app.money(fee)}", "danger")
         line(dossier.procedure_name, bold=True)
         line(f"{t('Dossier')}: {dossier.code} · {t('Applicant')}: {dossier.applicant_name}")
 
@@ -357,14 +394,6 @@ class DossierScreen(KioskScreen):
             heading(t("Who has your dossier now"))
             line(self._holder(dossier.holder))
 
-        if dossier.requested_documents:
-            heading(t("Documents you are asked to bring"))
-            for document in dossier.requested_documents:
-                line(f"• {document}", "danger")
-        if dossier.fees_outstanding:
-            heading(t("Fees to pay"))
-            for fee in dossier.fees_outstanding:
-                line(f"• {self.app.money(fee)}", "danger")
         if dossier.collection is not None:
             heading(t("Where and when to collect the result"))
             line(dossier.collection.place)
@@ -373,7 +402,7 @@ class DossierScreen(KioskScreen):
             if dossier.collection.note:
                 line(dossier.collection.note)
         if dossier.note:
-            line(dossier.note, "muted")
+            line(dossier.note, "secondary")
 
         heading(t("The steps of your dossier"))
         for number, step in enumerate(dossier.timeline, 1):
@@ -381,14 +410,14 @@ class DossierScreen(KioskScreen):
             current = step.started_at is not None and not done
             # Words, not symbols: clearer to most, and every glyph is in the font.
             mark = t("done") if done else (t("now here") if current else t("not yet"))
-            line(f"{number}. {step.name} ({mark})", "ok" if done else ("brand" if current else "muted"), bold=current)
-            line(self._holder(step.holder), "muted")
+            line(f"{number}. {step.name} ({mark})", "ok" if done else ("brand" if current else "secondary"), bold=current)
+            line(self._holder(step.holder), "secondary")
             times = [f"{t('Started')}: {when(step.started_at)}"]
             if done:
                 times.append(f"{t('Finished')}: {when(step.finished_at)}")
             if step.due_at:
                 times.append(f"{t('Due')}: {when(step.due_at)}")
-            line("   " + " · ".join(times), "muted")
+            line("   " + " · ".join(times), "secondary")
 
     def _holder(self, holder) -> str:
         """Two lines: the level and agency; the department and the officer."""

@@ -6,8 +6,10 @@ from __future__ import annotations
 import logging
 
 from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.text import Label as CoreLabel
 from kivy.factory import Factory
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
@@ -42,9 +44,28 @@ class HomeTile(ButtonBehavior, BoxLayout):
     wide = BooleanProperty(False)
     """Much wider than tall (a short screen with larger text): the pictogram goes beside the
     words instead of over them, where it would have no room."""
+    wanted = NumericProperty(0)
+    """The words' size for this screen and text size (kv)."""
+    fits = NumericProperty(0)
+    """The largest words' size at which the words of every tile fit in theirs; 0: any."""
 
-    def on_size(self, *_args) -> None:
-        self.wide = self.width > WIDE * self.height
+    def words_fit(self, font_size: float) -> bool:
+        """The words, at `font_size`, stay inside the tile: no word wider than their room,
+        no more lines than its height holds (with the pictogram over them, room left for it)."""
+        app = App.get_running_app()
+        words, picture = self.ids.words, self.ids.picture
+        left, top, right, bottom = self.padding
+        if self.wide:
+            width = self.width - left - right - self.spacing - picture.width
+            room = self.height - top - bottom
+        else:
+            width = self.width - left - right
+            room = self.height - top - bottom - self.spacing - 1.2 * app.sp_text(24)
+        label = CoreLabel(text=words.text, font_size=font_size, font_name=words.font_name, bold=words.bold,
+                          text_size=(max(width, 1), None), halign=words.halign)
+        label.refresh()
+        needed_width, needed_height = label.texture.size if label.texture else (0, 0)
+        return needed_width <= width + 1 and needed_height <= room + 1
 
     def on_release(self) -> None:
         app = App.get_running_app()
@@ -57,8 +78,12 @@ class HomeScreen(KioskScreen):
     """A tile for each life event of kiosk/assets/life_events.json, then one for each journey
     this kiosk has a screen for."""
 
+    has_back = BooleanProperty(False)  # where every journey starts
+    has_home = BooleanProperty(False)
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
+        self._fit_soon = Clock.create_trigger(self._fit_words)
         try:
             self.life_events = load_life_events()
         except ValueError as error:
@@ -66,11 +91,30 @@ class HomeScreen(KioskScreen):
             self.life_events = []
 
     def activate(self) -> None:
-        self.app.bind(language=self._build_tiles)
+        self.app.bind(language=self._build_tiles, text_scale=self._fit_soon)
         self._build_tiles()
 
     def deactivate(self) -> None:
-        self.app.unbind(language=self._build_tiles)
+        self.app.unbind(language=self._build_tiles, text_scale=self._fit_soon)
+
+    def _fit_words(self, *_args) -> None:
+        """The tiles' words as large as this screen and text size want, unless some tile's
+        words would then spill out of it (larger text on a short screen, a centre's long life
+        event): then all a little smaller, the same on every tile, so that none is cut."""
+        tiles = [*self.ids.events.children, *self.ids.journeys.children]
+        if not tiles or min(min(tile.size) for tile in tiles) <= 1:
+            return
+        # One way for all: the two grids' rows differ by a few dots, and tiles of one row
+        # pictured beside their words and of the next over them look like two kinds of thing.
+        wide = any(tile.width > WIDE * tile.height for tile in tiles)
+        for tile in tiles:
+            tile.wide = wide
+        wanted = max(tile.wanted for tile in tiles)
+        size, least = wanted, self.app.sp_text(26) / 2
+        while size > least and not all(tile.words_fit(size) for tile in tiles):
+            size *= 0.95
+        for tile in tiles:
+            tile.fits = 0 if size >= wanted else size
 
     def _build_tiles(self, *_args) -> None:
         screens = {screen.journey: screen.name for screen in self.manager.screens if screen.journey}
@@ -86,6 +130,9 @@ class HomeScreen(KioskScreen):
             if journey in screens:
                 journeys.add_widget(Factory.HomeTile(text=self.app.t(label), pictogram=pictograms.glyph(pictogram),
                                                      screen=screens[journey]))
+        for tile in (*events.children, *journeys.children):
+            tile.bind(size=self._fit_soon)
+        self._fit_soon()
 
 
 load_kv(__file__)

@@ -16,6 +16,10 @@ from .base import KioskScreen, load_kv
 from .catalogue import Loaded, load_catalogue
 
 
+LONG_NAME = 200
+"""Letters from which a procedure's name is a title in the words' own size (ProcLongTitle)."""
+
+
 class ProcedureScreen(KioskScreen):
     code = StringProperty("")
     """The procedure shown; set before going to this screen."""
@@ -67,7 +71,7 @@ class ProcedureScreen(KioskScreen):
         field = catalogue.fields.get(p.field)
         levels = {level.code: level for level in catalogue.levels}
         where = [self._name(levels[c]) for c in p.levels if c in levels]
-        self._add("ProcTitle", p.name)
+        self._add("ProcTitle" if len(p.name) <= LONG_NAME else "ProcLongTitle", p.name)
         code = self.app.t("Code: {}").format(p.code)
         self._add("ProcMuted", f"{code} · {self._name(field) if field else p.field} · {', '.join(where)}")
 

@@ -5,7 +5,7 @@ so no number is ever called for nobody."""
 from __future__ import annotations
 
 from kivy.factory import Factory
-from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
 
 from ..domain.queue import PRIORITY_GROUPS, ServiceStatus
 from ..journeys.queue import issue_and_print, service_wait, services_offered, ticket_wait
@@ -31,12 +31,18 @@ class QueueScreen(KioskScreen):
     REACH_LOW = 0.83
     """Upright, the bottom of the choices, as a share of the window's height from the top: above
     the lowest part of a standing screen, within reach from a wheelchair."""
+    REACH_HIGH = 0.36
+    """Upright, the top of the choices, as a share of the window's height from the top: higher
+    than this a seated person does not reach. What does not fit between the two scrolls."""
+    held_height = NumericProperty(0)
+    """The height of what the panel shown holds: the body is no taller (queue.kv)."""
 
     _held = None
     """What the panel shown holds (a grid, a column): the body's height follows its height."""
 
     def activate(self) -> None:
         self.state = "loading"
+        self.on_state()  # the waiting panel, even when the state did not change
         self.app.bind(language=self._build_buttons)
         self.app.spawn(self._load_services())
 
@@ -59,11 +65,11 @@ class QueueScreen(KioskScreen):
 
     def on_state(self, *_args) -> None:
         """Show the panel of the state: services, priority question, or the result."""
-        kind = {"services": "QueueServicesPanel", "priority": "QueuePriorityPanel",
-                "done": "QueueResultPanel", "failed": "QueueResultPanel"}.get(self.state)
+        kind = {"loading": "QueueWaitPanel", "services": "QueueServicesPanel", "priority": "QueuePriorityPanel",
+                "issuing": "QueueWaitPanel", "done": "QueueResultPanel", "failed": "QueueResultPanel"}.get(self.state)
         body = self.ids.body
         body.clear_widgets()
-        body.size_hint_max_y = 0
+        self.held_height = 0
         if self._held is not None:
             # A panel left behind still follows the language: its height is no longer the body's.
             self._held.unbind(height=self._fit_body)
@@ -82,8 +88,7 @@ class QueueScreen(KioskScreen):
                 self._build_buttons()
 
     def _fit_body(self, _held, height: float) -> None:
-        # A dot to spare: a layout's sums round, and a body a hair shorter shows a scroll bar.
-        self.ids.body.size_hint_max_y = height + 1
+        self.held_height = height
 
     def _build_buttons(self, *_args) -> None:
         grid = getattr(self, "_services_grid", None)
@@ -109,6 +114,16 @@ class QueueScreen(KioskScreen):
             message, numbers = ticket_wait(ticket.people_ahead, ticket.estimated_wait_minutes)
             return in_language(self.app, message, *numbers)
         return self.app.t(message) if message else ""
+
+    def go_back(self) -> None:
+        """From the priority question to the services, when there was a choice of them."""
+        if self.state == "priority" and not self.field and len(self.services) > 1:
+            self.state = "services"
+        else:
+            self.app.go("home")
+
+    def holds_input(self) -> bool:
+        return self.state == "done"  # the number on the screen: it may be the only copy
 
     def choose(self, service: ServiceStatus) -> None:
         self.service = service

@@ -121,6 +121,8 @@ class SearchScreen(KioskScreen):
     back_to = StringProperty("catalogue")
     """Where Back goes: the screen the search was opened from (the catalogue, or the home
     screen's life events); back from a procedure, still that one."""
+    advice = BooleanProperty(True)
+    """The status line says what to do, no result being shown (kv makes it prominent)."""
     keyboard_open = BooleanProperty(True)
     """The on-screen keys are shown. Scrolling the results, or the button beside the search
     box, folds them away, so that a short screen with larger text shows more than a row of
@@ -147,7 +149,7 @@ class SearchScreen(KioskScreen):
         # The catalogue shown last stays until the loader has checked its version: back from
         # a procedure, the results are there again on the first frame, scrolled as they were.
         self.loading = True
-        self.app.bind(language=self._relabel, large_text=self._relabel)
+        self.app.bind(language=self._relabel, text_scale=self._relabel)
         self._use_words()
         if self.app.came_from in ("home", "catalogue"):
             self.back_to = self.app.came_from
@@ -159,14 +161,19 @@ class SearchScreen(KioskScreen):
         # Focus for a physical keyboard; after this frame, when the screen is on the window.
         Clock.schedule_once(self._focus)
 
+    def go_back(self) -> None:
+        if self.back_to == "catalogue":
+            self.manager.get_screen("catalogue").resume = True  # where the citizen was in it
+        self.app.go(self.back_to)
+
     def _focus(self, _dt: float) -> None:
         if self.manager and self.manager.current == self.name:  # the citizen may have left already
             self.ids.query.focus = True
 
     def deactivate(self) -> None:
         # The query and its results stay: they are the session's, and back from a procedure
-        # the citizen finds them again. "Start again" and the idle timeout wipe them.
-        self.app.unbind(language=self._relabel, large_text=self._relabel)
+        # the citizen finds them again. Home and the idle timeout wipe them.
+        self.app.unbind(language=self._relabel, text_scale=self._relabel)
         self.ids.query.focus = False
 
     def _session_query(self, _app, query: str) -> None:
@@ -245,6 +252,8 @@ class SearchScreen(KioskScreen):
             colour = get_hex_from_color(self.app.theme["text"])
             status += f"\n[b][size={int(self.app.sp_text(HEADING_SIZE))}][color={colour}]{heading}[/color][/size][/b]"
         self.ids.status.text = status
+        # No result, or only the closest ones: what to do next is what the citizen must read.
+        self.advice = self._result is None or not self._result.hits or bool(heading)
         self.fallback = bool(heading)
         # A new query, or the same read in the other language (other results), starts at its
         # best result; the same one stays where it was.

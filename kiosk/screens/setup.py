@@ -17,6 +17,10 @@ from .base import KioskScreen, load_kv
 
 
 class SetupScreen(KioskScreen):
+    citizen = False  # staff's own: their buttons lead in and out of staff mode
+    has_back = BooleanProperty(False)
+    has_home = BooleanProperty(False)
+
     state = StringProperty("enrol")
     """"enrol", "pin", "done"."""
     message = StringProperty("")

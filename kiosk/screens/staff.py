@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
+from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.spinner import Spinner
@@ -107,8 +108,15 @@ def centre_values(config: TerminalConfig | None) -> dict[tuple[str, str], str]:
 
 
 class StaffScreen(KioskScreen):
+    citizen = False  # staff's own: their buttons lead in and out of staff mode
+    has_back = BooleanProperty(False)
+    has_home = BooleanProperty(False)
+
     message = StringProperty("")
     saving = BooleanProperty(False)
+
+    def on_kv_post(self, _base_widget) -> None:
+        self.ids.keyboard.bind(target=self._keys_for)
 
     def activate(self) -> None:
         self.message = ""
@@ -117,9 +125,16 @@ class StaffScreen(KioskScreen):
 
     def deactivate(self) -> None:
         self.app.unbind(language=self._relabel)
+        self.ids.keyboard.target = None  # folded again until a field is touched
         self.ids.fields.clear_widgets()  # the token typed is forgotten
         self._inputs = {}
         self._labels = []
+
+    def _keys_for(self, _keyboard, field) -> None:
+        """The keys unfold under the settings when a text field is touched: that field kept in
+        sight, once the list has its new, shorter height."""
+        if field is not None:
+            Clock.schedule_once(lambda _dt: self.ids.fields.parent.scroll_to(field, animate=False))
 
     def _relabel(self, *_args) -> None:
         """The fields' labels and the keyboard's words in the language chosen, what was typed kept."""

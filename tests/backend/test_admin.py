@@ -248,7 +248,8 @@ def test_config_edit_reaches_the_next_heartbeat_and_is_audited(site, staff):
     assert pushed["config_version"] == before["config_version"] + 1
     assert pushed["config"] == {"office_name": "Bộ phận Một cửa", "services": ["A", "B"], "default_language": "vi",
                                 "idle_timeout_seconds": 120, "large_text": True,
-                                "printer": {"driver": "file", "profile": "TM-T20II", "address": "/dev/usb/lp0"}}
+                                "printer": {"driver": "file", "profile": "TM-T20II", "address": "/dev/usb/lp0"},
+                                "help_desk": ""}
     who, target, detail = audit(site, "terminal_config_changed")[-1]
     assert (who, target) == ("staff", f"terminal {number}")
     changes = json.loads(detail)["changes"]

@@ -97,6 +97,7 @@ BODY_CALLS = [
     ("POST", "/api/v1/ratings", "terminal"),
     ("POST", "/api/v1/dossiers/by-citizen", "terminal"),
     ("POST", "/api/v1/terminals/1/heartbeat", "terminal"),
+    ("POST", "/api/v1/terminals/1/help", "terminal"),
     ("PUT", "/api/v1/terminals/1/config", "admin"),
 ]
 BAD_BODIES = [

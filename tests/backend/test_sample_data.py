@@ -215,3 +215,17 @@ def test_synthetic_catalogue_of_ten_thousand(catalogue):
     level_codes = {x.code for x in synthetic.levels}
     field_codes = {x.code for x in synthetic.fields}
     assert all(not p.problems(level_codes, field_codes) for p in synthetic.procedures[::97])
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_each_site_says_where_its_information_desk_is(site, tmp_path):
+    """What the demo's kiosk tells a citizen who calls staff, when neither the centre's
+    configuration of the kiosk nor its kiosk.ini names a desk: in the catalogue it serves."""
+    desk = sample_catalogue(site).site.help_desk
+    assert desk.startswith(("Quầy hướng dẫn", "Bàn hướng dẫn")) and 20 < len(desk) <= 200
+    store = BackendStore(tmp_path / "backend.sqlite3")
+    try:
+        load_sample_site(store, working_calendar(load_config()), dt.date(2026, 3, 2), site=site)
+        assert json.loads(store.catalogue_json())["site"]["help_desk"] == desk
+    finally:
+        store.close()

@@ -94,7 +94,8 @@ def test_heartbeat_and_configuration_pushed_from_the_centre(site):
 
     config = {"office_name": "Bộ phận Một cửa huyện Hoài Ân", "services": ["A", "B"], "default_language": "vi",
               "idle_timeout_seconds": 45, "large_text": True,
-              "printer": {"driver": "usb", "profile": "TM-T20II", "address": "04b8:0202"}}
+              "printer": {"driver": "usb", "profile": "TM-T20II", "address": "04b8:0202"},
+              "help_desk": "Quầy hướng dẫn, bên phải cửa vào"}
     put = site.request("PUT", f"/api/v1/terminals/{me}/config", body=json.dumps(config).encode(), token="admin")
     assert put.status == 200 and put.json()["config_version"] == version + 1
     pushed = site.post(f"/api/v1/terminals/{me}/heartbeat", health).json()

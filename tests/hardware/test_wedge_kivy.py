@@ -169,6 +169,27 @@ def test_held_keys_are_released_by_the_kivy_clock(keyboard, capture_and_scans, f
     assert field.text == "x"
 
 
+def test_a_scan_split_by_a_slow_frame_is_still_a_scan(keyboard):
+    """A large screen drawn without a GPU takes 120 ms for a frame: the scanner's keys that came
+    in meanwhile are handed over together after it, 120 ms after the ones before. Still a scan;
+    and a person's keys, 150 ms apart on a quick UI, still a person's."""
+    found, frame = [], {"seconds": 0.12}
+    capture = WedgeCapture(found.append, clock=keyboard.clock, frame_time=lambda: frame["seconds"])
+    capture.start()
+    try:
+        keyboard.type(CODE[:9], SCANNER)
+        keyboard.now += 0.12
+        keyboard.type(CODE[9:], SCANNER)
+        keyboard.enter(SCANNER)
+        assert found == [Scan(CODE, "wedge")]
+        frame["seconds"] = 0.016
+        keyboard.type("abcd", PERSON)
+        keyboard.enter(PERSON)
+        assert found == [Scan(CODE, "wedge")]
+    finally:
+        capture.stop()
+
+
 def test_stopped_capture_lets_everything_through(keyboard, field):
     found = []
     capture = WedgeCapture(found.append, clock=keyboard.clock)

@@ -1,5 +1,5 @@
-"""The queue journey in every state (the services, the priority question, the number taken, the
-printer out of paper, the backend gone) on every screen a centre owns, with and without larger
+"""The queue journey in every state (loading, the services, the priority question, issuing, the
+number taken, the printer out of paper, the backend gone) on every screen a centre owns, with and without larger
 text (and with the text size changed on the priority question), in both languages, driven by
 taps: every button can be seen and reached without being covered, no picture spills past its
 button, and upright (1080x1920) the choices sit where a person in a wheelchair reaches them.
@@ -13,6 +13,7 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.label import Label
 from kivy.uix.scrollview import ScrollView
 
+from screens.journey_dossier import held_answers
 from screens.journey_layouts import check, check_each_language, off_screen, too_small
 from screens.kit import arrive, drag, find, frames, rendered, tap, until
 
@@ -178,17 +179,35 @@ async def queue_layouts_journey(app, printer, proxy, size, large):
     Window.size, app.large_text = size, large
     await frames(5)
     try:
-        queue = await open_queue(app)
+        # Loading: the backend has answered with the services, the answer not come yet.
+        async with held_answers(app, proxy, "GET", r"/queue/services") as held:
+            app.go("home")
+            await arrive(app, "home")
+            tap(find(app.root, "HomeTile", screen="queue"))
+            await arrive(app, "queue")
+            queue = app.root.ids.screens.current_screen
+            await until(lambda: held.answered.is_set())
+            await frames(5)
+            assert queue.state == "loading"
+            await check(app, f"{orientation}-queue-loading")  # no choices to reach: the common checks
+        await until(lambda: queue.state == "services")
+        await frames(5)
         await check_queue(app, f"{orientation}-queue-services")
         await choose_first_service(queue)
         await check_queue(app, f"{orientation}-queue-priority")
         # One who cannot read the choices makes the text larger there (or smaller), and back.
         for turn in ("toggled", "back"):
-            tap(find(app.root, "KioskButton", text=app.t("Normal text") if app.large_text else app.t("Larger text")))
+            tap(find(app.root.ids.nav, "NavButton", text=app.t("Normal text") if app.large_text else app.t("Larger text")))
             await frames(5)
             await check_queue(app, f"{orientation}-queue-priority-{turn}")
         assert app.large_text == large
-        await say_no_priority(queue, "done")
+        # Issuing: the number taken, its answer held back.
+        async with held_answers(app, proxy, "POST", r"/queue/tickets") as held:
+            await say_no_priority(queue, "issuing")
+            await until(lambda: held.answered.is_set())
+            await check(app, f"{orientation}-queue-issuing")  # no choices to reach: the common checks
+        await until(lambda: queue.state == "done")
+        await frames(5)
         assert queue.ticket is not None
         await check_queue(app, f"{orientation}-queue-done")
 
@@ -231,7 +250,7 @@ async def wait_words_journey(app, server, letter="D", counter=7):
         seen[f"service-{ahead}"] = {}
         for language, bar_button in (("vi", "English"), ("en", "Tiếng Việt")):
             seen[f"service-{ahead}"][language] = " ".join(rendered(service_button(queue, letter)).split())
-            tap(find(app.root, "KioskButton", text=bar_button))  # the bottom bar's language button
+            tap(find(app.root.ids.nav, "NavButton", text=bar_button))  # the bottom bar's language button
             await frames(3)
         await reach_and_tap(service_button(queue, letter))  # drawn again in the language chosen
         await until(lambda: queue.state == "priority")
@@ -243,7 +262,7 @@ async def wait_words_journey(app, server, letter="D", counter=7):
         seen[f"ticket-{ahead}"] = {}
         for language, bar_button in (("vi", "English"), ("en", "Tiếng Việt")):
             seen[f"ticket-{ahead}"][language] = " ".join(rendered(words).split())
-            tap(find(app.root, "KioskButton", text=bar_button))
+            tap(find(app.root.ids.nav, "NavButton", text=bar_button))
             await frames(3)
         await check_queue(app, f"queue-done-{ahead}-ahead")
     app.go("home")

@@ -7,7 +7,7 @@ before the citizen is served). Driven by test_app.py; starts and ends on the hom
 from kivy.core.window import Window
 from kivy.uix.behaviors import ButtonBehavior
 
-from screens.journey_layouts import check_each_language, clipped, off_screen, overlapping, too_small
+from screens.journey_layouts import check_each_language, clipped, off_screen, overlapping, pictures_too_small, too_small
 from screens.kit import arrive, find, frames, result, shot, tap, until
 
 MIN_FACE = 64
@@ -34,6 +34,7 @@ async def check_rating(app, name):
     await check_each_language(app, name, {
         f"faces under {MIN_FACE} dots": lambda: faces_too_small(screen),
         "touch targets under 15 mm": lambda: too_small(app.root),
+        "pictures under 8 mm": lambda: pictures_too_small(app.root),
         "off the screen": lambda: off_screen(app.root),
         "overlapping": lambda: overlapping(app.root),
         "words cut": lambda: clipped(app.root),

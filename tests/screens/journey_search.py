@@ -7,7 +7,7 @@ Each journey starts on the home screen with a fresh session."""
 from kivy.core.window import Window
 
 from screens.journey_layouts import check, clipped, off_screen, too_small
-from screens.kit import SHOTS, arrive, drag, find, frames, result, start_again, tap, until
+from screens.kit import SHOTS, arrive, back, drag, find, frames, go_home, result, tap, until
 
 HALF_MATCH = "làm passport visa cho con gái"
 """A parent asks for a passport and a visa for their daughter: the centre's catalogue has
@@ -88,7 +88,7 @@ async def only_filler_journey(app):
 
 
 async def english_journey(app):
-    tap(find(app.root, "KioskButton", text="English"))
+    tap(find(app.root.ids.nav, "NavButton", text="English"))
     await frames()
     search = await open_search(app)
     assert said(search).endswith(" · Procedures are in Vietnamese."), said(search)
@@ -110,7 +110,7 @@ async def english_journey(app):
     assert BIRTH_REGISTRATION in search.shown[:3]
 
 
-async def back_and_start_again_journey(app):
+async def back_and_home_journey(app):
     screens = app.root.ids.screens
     search = await open_search(app)
     for key in "khai sinh":
@@ -127,26 +127,26 @@ async def back_and_start_again_journey(app):
     procedure = screens.current_screen
     await until(lambda: procedure.procedure is not None)
     assert procedure.code == shown[last]
-    tap(find(procedure, "KioskButton", text="Quay lại"))
+    back(app)
     await arrive(app, "search")
     assert search.ids.query.text == "khai sinh" == app.search_query
     assert search.shown == shown and said(search) == status
     assert search.ids.results.scroll_y < 0.5 and result(search, last) is not None, "where the citizen left the list"
-    # "Start again", answered no: nothing changes; answered yes: the query and the results
-    # go, the citizen stays, on the home screen, in the larger text they chose.
+    # Home, with a search typed: asked first. Answered no: nothing changes; answered yes: the
+    # query and the results go, the citizen stays, on the home screen, in the larger text they chose.
     app.large_text = True
-    tap(find(app.root, "KioskButton", text="Làm lại từ đầu"))
+    tap(find(app.root.ids.nav, "NavButton", text="Trang chủ"))
     await frames(3)
     [question] = [view for view in Window.children if type(view).__name__ == "Confirm"]
     assert not too_small(question) and not off_screen(question) and not clipped(question), clipped(question)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    question.export_to_png(str(SHOTS / "start-again-question-large-vi.png"))
+    question.export_to_png(str(SHOTS / "go-home-question-large-vi.png"))
     tap(find(question, "KioskButton", text="Không, quay lại"))
     await frames(2)
     assert screens.current == "search" and search.ids.query.text == "khai sinh" == app.search_query
-    await start_again(app, "Không, quay lại")
+    await go_home(app, "Không, quay lại")
     assert screens.current == "search" and search.ids.query.text == "khai sinh" == app.search_query
-    await start_again(app)
+    await go_home(app)
     await arrive(app, "home")
     assert app.search_query == "" and search.ids.query.text == "" and not search.shown
     assert app.large_text and app.language == "vi"
@@ -198,7 +198,7 @@ async def keyboard_folds_journey(app):
         await until(lambda: len(results_on_screen(search)) >= 2)
         tap(results_on_screen(search)[0])
         await arrive(app, "procedure")
-        tap(find(app.root.ids.screens.current_screen, "KioskButton", text="Quay lại"))
+        back(app)
         await arrive(app, "search")
         assert not search.keyboard_open
         assert search.ids.fold_keys.text == "Hiện bàn phím"
@@ -233,5 +233,5 @@ async def life_event_journey(app):
     assert search.ids.query.text == "khai sinh" == app.search_query
     assert search.shown[0] == BIRTH_REGISTRATION and not search.fallback, search.shown[:3]
     # Back goes where the citizen came from, the home screen.
-    tap(find(search, "KioskButton", text="Quay lại"))
+    back(app)
     await arrive(app, "home")

@@ -55,12 +55,12 @@ async def staff_journey(app, server, config_file):
     await frames()
     await shot(app, "staff-pin-pad", popups=True)
     assert "9999" not in " ".join(texts(pad)), "the PIN is shown as dots"
-    tap(find(pad, "KioskButton", text=app.t("Enter")))
+    tap(find(pad, "PinButton", text=app.t("Enter")))
     await until(lambda: pad.message)
     assert pad.message.startswith("wrong PIN") and app.pin_pad is pad
     for key in STAFF_PIN:
         tap(find(pad, "PinKey", key=key))
-    tap(find(pad, "KioskButton", text=app.t("Enter")))
+    tap(find(pad, "PinButton", text=app.t("Enter")))
     await arrive(app, "staff")
     assert app.pin_pad is None
     staff = screens.current_screen

@@ -71,11 +71,11 @@ async def answering_presses_nothing_journey(app):
                 assert not pressed and screens.current == name, f"{name}: the answer pressed {middle.text!r}"
             # The language button, beside the panel: the same; the next touch is the screen's.
             await asked(app)
-            tap(find(app.root, "KioskButton", text="English"))
+            tap(find(app.root.ids.nav, "NavButton", text="English"))
             await frames(3)
             assert app._still_there is None, name
             assert app.language == "vi" and screens.current == name, f"{name}: the answer switched the language"
-            tap(find(app.root, "KioskButton", text="English"))
+            tap(find(app.root.ids.nav, "NavButton", text="English"))
             await frames(2)
             assert app.language == "en", name
             app.language = "vi"

@@ -40,14 +40,23 @@ async def drag(widget, dy, steps=10):
     touch.touch_up()
 
 
-async def start_again(app, answer="Có, làm lại từ đầu"):
-    """The bottom bar's "Start again", and `answer` to the question it asks ("Không, quay
-    lại" keeps everything)."""
-    tap(find(app.root, "KioskButton", text="Làm lại từ đầu"))
+async def go_home(app, answer="Có, về trang chủ"):
+    """The bottom bar's Home, and `answer` to the question it asks when the citizen would lose
+    something ("Không, quay lại" keeps everything; None: it must not ask)."""
+    tap(find(app.root.ids.nav, "NavButton", text="Trang chủ"))
     await frames(2)
-    [question] = [view for view in Window.children if type(view).__name__ == "Confirm"]
+    questions = [view for view in Window.children if type(view).__name__ == "Confirm"]
+    if answer is None:
+        assert not questions, "Home asked, with nothing to lose"
+        return
+    [question] = questions
     tap(find(question, "KioskButton", text=answer))
     await frames(2)
+
+
+def back(app):
+    """The bottom bar's Back."""
+    tap(find(app.root.ids.nav, "NavButton", text=app.t("Back")))
 
 
 def find(root, kind, **attributes):

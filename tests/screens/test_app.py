@@ -39,6 +39,7 @@ from kiosk.journeys.queue import NO_CONNECTION  # noqa: E402
 from kiosk.screens.rating import RatingScreen, THANKS_SECONDS  # noqa: E402
 from hardware.test_scanners import Cable  # noqa: E402
 from journeys.proxy import HoldingProxy  # noqa: E402
+from kiosk.backend.sample import SAMPLE_DIR  # noqa: E402
 from support import query, start_site  # noqa: E402
 from screens.journey_dossier import dossier_forgives, dossier_journey, dossier_layouts  # noqa: E402
 from screens.journey_layouts import SIZES, layouts_journey  # noqa: E402
@@ -48,7 +49,7 @@ from screens.journey_rating import (  # noqa: E402
 )
 from screens.journey_queue import queue_layouts_journey, wait_words_journey  # noqa: E402
 from screens.journey_search import (  # noqa: E402
-    back_and_start_again_journey, did_you_mean_journey, english_journey, keyboard_folds_journey, life_event_journey,
+    back_and_home_journey, did_you_mean_journey, english_journey, keyboard_folds_journey, life_event_journey,
     only_filler_journey, open_search,
 )
 from screens.journey_staff import STAFF_PIN, staff_journey  # noqa: E402
@@ -56,7 +57,9 @@ from screens.journey_staff_confirm import confirm_journey  # noqa: E402
 from screens.journey_still_there import (  # noqa: E402
     answering_presses_nothing_journey, asked_after_the_configured_time_journey,
 )
-from screens.kit import arrive, find, frames, rendered, result, shot, start_again, tap, until  # noqa: E402
+from screens.journey_navigation import (  # noqa: E402
+    help_fits_journey, help_journey, same_bar_everywhere_journey, sizes_follow_the_screen_journey)
+from screens.kit import arrive, find, frames, go_home, rendered, result, shot, tap, until  # noqa: E402
 
 WINDOW = (1280, 720)
 """The window each test starts at (`kiosk demo --windowed`): an earlier Kivy test in the same
@@ -153,6 +156,7 @@ def running(tmp_path_factory):
     pin.set(STAFF_PIN)
     app = KioskApp(KioskServices(store, outbox, client, printer=printer, config_path=config_file, pin=pin,
                                  scanner=ScannerSettings(kind="serial", port=str(serial.link)), office_name=OFFICE,
+                                 site_help_desk=store.head()["site"]["help_desk"],  # as `kiosk run` does
                                  idle_timeout=30, terminal_id=terminal, heartbeat_every=0.5))
     crashes = Crashes()
     logging.getLogger("kiosk.app").addHandler(crashes)
@@ -253,6 +257,29 @@ def test_attract_home_language_and_lockdown(kiosk):
     kiosk.run(go())
 
 
+def test_back_home_and_help_in_the_same_places_on_every_screen(kiosk):
+    code = query(kiosk.server.db, "SELECT code FROM dossiers ORDER BY code LIMIT 1")[0][0]
+    kiosk.run(same_bar_everywhere_journey(kiosk.app, code))
+
+
+def test_call_staff_for_help(kiosk):
+    def calls():
+        return query(kiosk.server.db, "SELECT screen, answered_at FROM help_requests ORDER BY id")
+
+    site = json.loads((SAMPLE_DIR / "site.json").read_text(encoding="utf-8"))
+    kiosk.run(help_journey(kiosk.app, calls, kiosk.centre_sets, kiosk.proxy, site["site"]["help_desk"]))
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["normal-text", "larger-text"])
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_help_fits_every_screen(kiosk, size, large):
+    kiosk.run(help_fits_journey(kiosk.app, size, large))
+
+
+def test_sizes_follow_the_screen(kiosk):
+    kiosk.run(sizes_follow_the_screen_journey(kiosk.app))
+
+
 def test_procedures(kiosk):
     kiosk.run(procedures_journey(kiosk.app))
 
@@ -271,8 +298,8 @@ def test_search_in_english(kiosk):
     kiosk.run(english_journey(kiosk.app))
 
 
-def test_search_kept_for_the_way_back_and_wiped_on_start_again(kiosk):
-    kiosk.run(back_and_start_again_journey(kiosk.app))
+def test_search_kept_for_the_way_back_and_wiped_going_home(kiosk):
+    kiosk.run(back_and_home_journey(kiosk.app))
 
 
 def test_search_keys_fold_away_for_the_results(kiosk):
@@ -449,8 +476,8 @@ def test_the_backend_lost_while_a_number_is_taken(kiosk):
     kiosk.run(go())
 
 
-def test_start_again_while_a_number_is_issued(kiosk):
-    """"Start again" while the backend issues a number: the issue is cancelled with the
+def test_going_home_while_a_number_is_issued(kiosk):
+    """Home while the backend issues a number: the issue is cancelled with the
     session, the number voided and not printed, and the next citizen's rating not linked to it."""
     app, printer, db = kiosk.app, kiosk.printer, kiosk.server.db
 
@@ -465,7 +492,7 @@ def test_start_again_while_a_number_is_issued(kiosk):
             await until(held.answered.is_set)
             issued, status = last_ticket(db, "A")
             assert status == "waiting"  # the backend issued it; the kiosk has not heard yet
-            await start_again(app)
+            await go_home(app, answer=None)  # nothing on the screen to lose yet: not asked
             await arrive(app, "home")
             held.release.set()
             await until(lambda: ticket_status(db, issued) == "void")
