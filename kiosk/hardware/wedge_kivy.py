@@ -30,6 +30,9 @@ from .scanners import ScanCallback, WedgeDecoder
 log = logging.getLogger("kiosk.hardware")
 
 ENTER_KEYS = (13, 271)  # Enter, keypad Enter
+MAX_SLACK = 0.25
+"""The most a slow frame may stretch a scanner's allowed gap between keys: a person's keys,
+held through a frame of seconds (the first one, a stall), must not be read as a scan."""
 # Kivy's codes of keys that edit rather than type: backspace, tab, escape, delete, arrows,
 # insert, home, end, page up and down. What a person typed before one must go first.
 EDITING_KEYS = (8, 9, 27, 127, 273, 274, 275, 276, 277, 278, 279, 280, 281)
@@ -75,16 +78,19 @@ class WedgeCapture:
         self._release.cancel()
         self.decoder.flush()
 
+    def _slack(self) -> float:
+        return min(self.frame_time(), MAX_SLACK)
+
     def release_due(self, *_: Any) -> None:
         """Let a person's held keys through once no scanner key followed them."""
-        self.decoder.release_due(self.clock(), self.frame_time())
+        self.decoder.release_due(self.clock(), self._slack())
         if self.decoder.holding:
             self._release()
 
     def _on_textinput(self, window: Any, text: str) -> bool:
         if self._passing:
             return False
-        self.decoder.key(text, self.clock(), self.frame_time())
+        self.decoder.key(text, self.clock(), self._slack())
         self._release()
         return True
 
@@ -92,7 +98,7 @@ class WedgeCapture:
         if self._passing:
             return False
         if key in ENTER_KEYS:
-            return self.decoder.enter(self.clock(), self.frame_time())
+            return self.decoder.enter(self.clock(), self._slack())
         if key in EDITING_KEYS or {"ctrl", "alt", "meta"} & set(modifiers):
             self.decoder.flush()
         # A printable key's text follows in on_textinput, where it is held; shift and

@@ -68,11 +68,8 @@ async def same_bar_everywhere_journey(app, dossier_code):
     dossier.look_up(dossier_code)
     await until(lambda: dossier.state == "card")
     await note("dossier-card")
-    back(app)
-    await frames(3)
-    assert screens.current == "dossier" and dossier.state == "ask", "from a dossier, back to the question"
-    back(app)
-    await arrive(app, "home")
+    await back_twice(app, lambda: screens.current == "dossier" and dossier.state == "ask",
+                     "from a dossier, back to the question")
 
     tap(find(app.root, "HomeTile", screen="queue"))
     await arrive(app, "queue")
@@ -82,11 +79,8 @@ async def same_bar_everywhere_journey(app, dossier_code):
     queue.choose(queue.services[0])
     await frames(3)
     await note("queue-priority")
-    back(app)
-    await frames(3)
-    assert screens.current == "queue" and queue.state == "services", "from the priority question, to the services"
-    back(app)
-    await arrive(app, "home")
+    await back_twice(app, lambda: screens.current == "queue" and queue.state == "services",
+                     "from the priority question, to the services")
 
     tap(find(app.root, "HomeTile", screen="rating"))
     await arrive(app, "rating")
@@ -101,6 +95,15 @@ async def same_bar_everywhere_journey(app, dossier_code):
         assert boxes["help"][4], f"no help on {what}"
         assert boxes["back"][4] == (what != "home"), f"Back on {what}: {boxes['back'][4]}"
         assert boxes["home"][4] == (what != "home"), f"Home on {what}: {boxes['home'][4]}"
+
+
+async def back_twice(app, first_step, why):
+    """Back: one step, where `first_step()` holds; Back again: home."""
+    back(app)
+    await frames(3)
+    assert first_step(), why
+    back(app)
+    await arrive(app, "home")
 
 
 def help_view():
