@@ -40,3 +40,13 @@ _UNSHOWABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u206
 def showable(text: str) -> str:
     """`text` with control characters (but tab and line ends) and bidi overrides as "\ufffd"."""
     return _UNSHOWABLE.sub("\ufffd", text)
+
+
+def shortened(name: str, letters: int) -> str:
+    """`name`, cut after a whole word to at most `letters` letters with "…" when longer: some
+    procedures' names run to a thousand letters, too long for a list's button (the procedure's
+    own screen shows them whole)."""
+    if len(name) <= letters:
+        return name
+    cut = name[:max(letters - 1, 1)]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:(·") + "…"

@@ -7,6 +7,7 @@ from kivy.factory import Factory
 from kivy.properties import StringProperty
 
 from ..domain.procedure import Field, Level
+from ..domain.text import shortened
 from ..journeys.catalogue import CATALOGUE, Loaded
 from .base import KioskScreen, load_kv
 
@@ -105,12 +106,11 @@ class CatalogueScreen(KioskScreen):
             level = next((x for x in catalogue.levels if x.code == self.level), None)
             field = catalogue.fields.get(self.field)
             self.ids.prompt.text = f"{self.name_of(level) if level else ''} › {self.name_of(field) if field else ''}"
-            from .search import clipped  # here: the search screen's module imports this one
 
             for p in sorted((p for p in here if p.field == self.field), key=lambda p: p.name):
                 # A few lines at most: some names run to a thousand letters, a button as tall
                 # as the list would hide the others. The procedure's screen shows them whole.
-                self._add("procedure", p.code, clipped(p.name, NAME_LETTERS))
+                self._add("procedure", p.code, shortened(p.name, NAME_LETTERS))
         self.ids.scroll.scroll_y = 1
 
     def _add(self, step: str, code: str, text: str) -> None:

@@ -17,6 +17,7 @@ from kivy.uix.widget import Widget
 
 from ..domain.dossier import DossierReport, Status, Timeliness
 from ..domain.scan import parse_scan
+from ..domain.text import shortened
 from ..hardware.scanners import Scan
 from ..i18n import N_
 from ..journeys.dossier import UNKNOWN_SCAN, look_up_citizen, look_up_code, print_status_slip, typed_code
@@ -48,18 +49,9 @@ NOT_PRINTED = N_("{}. Please ask at the information desk, or take a photo of thi
 
 SOON_DAYS = 1
 """Not yet due, but this few working days left or fewer: shown orange."""
-
-
 LIST_NAME_CHARACTERS = 72
 """A procedure's name in the citizen's list of dossiers, at most: a name of six lines made one
 dossier fill the list on a 1280x720 screen with larger text. The card shows it whole."""
-
-
-def brief(name: str) -> str:
-    """`name`, cut after its last whole word within LIST_NAME_CHARACTERS, with "…"."""
-    if len(name) <= LIST_NAME_CHARACTERS:
-        return name
-    return name[:LIST_NAME_CHARACTERS].rsplit(" ", 1)[0].rstrip(" ,;:·") + "…"
 
 
 def when(moment: dt.datetime | None) -> str:
@@ -346,7 +338,7 @@ class DossierScreen(KioskScreen):
         for item in self.dossiers:
             status = Status(item.status)
             button = Factory.DossierChoice(
-                text=f"{item.applicant_name} · {self.app.t(status.label)} · {item.code}\n{brief(item.procedure_name)}")
+                text=f"{item.applicant_name} · {self.app.t(status.label)} · {item.code}\n{shortened(item.procedure_name, LIST_NAME_CHARACTERS)}")
             button.bind(on_release=lambda _button, code=item.code: self.look_up(code))
             rows.add_widget(button)
 

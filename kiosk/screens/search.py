@@ -26,6 +26,7 @@ from kivy.utils import escape_markup, get_hex_from_color
 
 from ..client.search import Hit, SearchResult
 from ..domain.telex import TelexTyping
+from ..domain.text import shortened
 
 from .base import KioskScreen, load_kv
 from .catalogue import Loaded, load_catalogue, open_procedure
@@ -49,15 +50,6 @@ def letter_metrics(font_size: float) -> tuple[float, float]:
     """(average letter width, line height) of the app's font at `font_size` pixels."""
     width, height = CoreLabel(font_size=font_size).get_extents(MEASURED)
     return width / len(MEASURED), height
-
-
-def clipped(name: str, letters: int) -> str:
-    """The name, cut after a whole word to at most `letters` letters with "…" when longer:
-    some names run to a thousand letters, and the procedure's screen shows them whole."""
-    if len(name) <= letters:
-        return name
-    cut = name[:max(letters - 1, 1)]
-    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:(") + "…"
 
 
 class QueryInput(TextInput):
@@ -298,7 +290,7 @@ class SearchScreen(KioskScreen):
         code, size = self.app.t("Code: {}"), int(self.app.sp_text(CODE_SIZE))
         rows = []
         for hit in hits:
-            name = clipped(hit.name, per_line * lines)
+            name = shortened(hit.name, per_line * lines)
             # Markup is on for the smaller code line: text from the catalogue is escaped, so
             # that a name or code holding [color] or [ref] is shown as written.
             rows.append({"text": f"{escape_markup(name)}\n[size={size}]{code.format(escape_markup(hit.code))}[/size]",

@@ -1,6 +1,6 @@
 import unicodedata
 
-from kiosk.domain.text import fold, mask_name, nfc
+from kiosk.domain.text import fold, mask_name, nfc, shortened
 
 
 def test_fold_ignores_case_diacritics_and_d():
@@ -22,3 +22,12 @@ def test_mask_name():
     assert mask_name("Lê Hoa") == "Lê H"
     assert mask_name("Y") == "Y**"
     assert mask_name("") == ""
+
+
+def test_shortened_cuts_after_a_whole_word():
+    # A real procedure's name (the national database's 1.013980 runs to 1,094 letters).
+    name = "Thủ tục cấp Giấy chứng nhận quyền sử dụng đất, quyền sở hữu nhà ở và tài sản khác gắn liền với đất"
+    assert shortened(name, len(name)) == name
+    cut = shortened(name, 40)
+    assert cut == "Thủ tục cấp Giấy chứng nhận quyền sử…" and len(cut) <= 40
+    assert shortened("Đăng ký khai sinh, kết hôn", 20) == "Đăng ký khai sinh…"  # no comma before the dots
