@@ -26,7 +26,7 @@ from kiosk.screens.dossier import KEYS
 
 from hardware.test_printer import qr_texts
 from screens.journey_layouts import MIN_TOUCH, check
-from screens.kit import arrive, back, find, frames, shot, tap, until
+from screens.kit import arrive, back, find, frames, next_citizen, shot, tap, until
 from support import start_site
 
 CARD = "052090000001||Nguyễn Văn An|01011990|Nam|Thôn 1, xã Ân Hảo Đông, huyện Hoài Ân, Bình Định|15082021"
@@ -538,9 +538,7 @@ async def dossier_forgives(app, server, printer):
     assert said.text.startswith("Không kết nối được máy in.")
     assert len(printer.printed) == before + 1
     app.end_session()
-    await arrive(app, "attract")
-    tap(app.root.ids.screens.current_screen)
-    await arrive(app, "home")
+    await next_citizen(app)
 
 
 # -- every state of the dossier screen, on every screen size ------------------------------------------
@@ -695,9 +693,7 @@ async def dossier_layouts(app, server, proxy, size, large):
         finally:
             proxy.down = False
         app.end_session()
-        await arrive(app, "attract")
-        tap(app.root.ids.screens.current_screen)
-        await arrive(app, "home")
+        await next_citizen(app)
     finally:
         app.large_text = False
         Window.size = first_size

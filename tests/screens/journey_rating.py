@@ -8,7 +8,7 @@ from kivy.core.window import Window
 from kivy.uix.behaviors import ButtonBehavior
 
 from screens.journey_layouts import check_each_language, clipped, off_screen, overlapping, pictures_too_small, too_small
-from screens.kit import arrive, find, frames, result, shot, tap, until
+from screens.kit import arrive, find, frames, next_citizen, result, shot, tap, until
 
 MIN_FACE = 64
 """15 mm across on a 21.5" 1920x1080 screen (0.248 mm a dot): a face an old eye finds and a finger hits."""
@@ -72,9 +72,7 @@ async def rating_layouts_journey(app, size, large):
         await frames(5)
         await check_rating(app, f"{name}-rating-thanks")
         tap(find(rating, "KioskButton", text="Xong"))
-        await arrive(app, "attract")
-        tap(app.root.ids.screens.current_screen)
-        await arrive(app, "home")
+        await next_citizen(app)
     finally:
         app.large_text = False
     Window.size = first_size

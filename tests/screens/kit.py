@@ -59,6 +59,14 @@ def back(app):
     tap(find(app.root.ids.nav, "NavButton", text=app.t("Back")))
 
 
+async def next_citizen(app):
+    """The session has ended (the welcome screen is on its way): the next citizen touches the
+    welcome screen and is on the home screen."""
+    await arrive(app, "attract")
+    tap(app.root.ids.screens.current_screen)
+    await arrive(app, "home")
+
+
 def find(root, kind, **attributes):
     for widget in root.walk():
         if type(widget).__name__ == kind and all(getattr(widget, k, None) == v for k, v in attributes.items()):

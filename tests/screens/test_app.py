@@ -59,7 +59,7 @@ from screens.journey_still_there import (  # noqa: E402
 )
 from screens.journey_navigation import (  # noqa: E402
     help_fits_journey, help_journey, same_bar_everywhere_journey, sizes_follow_the_screen_journey)
-from screens.kit import arrive, find, frames, go_home, rendered, result, shot, tap, until  # noqa: E402
+from screens.kit import arrive, find, frames, go_home, next_citizen, rendered, result, shot, tap, until  # noqa: E402
 
 WINDOW = (1280, 720)
 """The window each test starts at (`kiosk demo --windowed`): an earlier Kivy test in the same
@@ -521,9 +521,7 @@ def test_offline_banner_outbox_and_search(kiosk):
         rating = await rate_from_home(app, "very_satisfied")
         assert [item["kind"] for item in outbox.pending()] == [*waiting, "rating"]
         tap(find(rating, "KioskButton", text="Xong"))
-        await arrive(app, "attract")
-        tap(app.root.ids.screens.current_screen)
-        await arrive(app, "home")
+        await next_citizen(app)
         tap(find(app.root, "HomeTile", screen="catalogue"))
         await arrive(app, "catalogue")
         tap(app.root.ids.screens.current_screen.ids.search)
