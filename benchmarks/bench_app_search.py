@@ -64,7 +64,7 @@ def child(data: str) -> None:
         """On the frame drawn: the results of the query as typed, the best one on screen."""
         results = screen.ids.results
         first = results.view_adapter.get_visible_view(0) if results.data else None
-        if screen._shown_query != screen.ids.query.text or (
+        if screen._shown_query != (screen.ids.query.text, screen.language) or (
                 results.data and (first is None or first.text != results.data[0]["text"])):
             stale.append(screen.ids.query.text)
 

@@ -49,4 +49,9 @@ def shortened(name: str, letters: int) -> str:
     if len(name) <= letters:
         return name
     cut = name[:max(letters - 1, 1)]
-    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:(·") + "…"
+    return cut_off(cut.rsplit(" ", 1)[0] if " " in cut else cut)
+
+
+def cut_off(start: str) -> str:
+    """The `start` of a longer name, ending in "…" rather than in a comma or an open bracket."""
+    return start.rstrip(" ,;:(·") + "…"

@@ -26,7 +26,7 @@ from kivy.utils import escape_markup, get_hex_from_color
 
 from ..client.search import Hit, SearchResult
 from ..domain.telex import TelexTyping
-from ..domain.text import shortened
+from ..domain.text import cut_off, shortened
 
 from .base import KioskScreen, load_kv
 from .catalogue import Loaded, load_catalogue, open_procedure
@@ -39,8 +39,6 @@ NAME_SIZE, CODE_SIZE, HEADING_SIZE, PADDING = 24, 18, 28, 8
 """A result's name and code line, the "Did you mean…" heading (sp); the space around a result's words (dp)."""
 MEASURED = "thu tuc dang ky khai sinh cap giay chung nhan quyen su dung dat"
 """Letters as in procedure names, to measure how wide a letter is on average."""
-WRAP_SLACK = 5
-"""Letters a wrapped line loses on average, as words do not end where the line does."""
 DRAG = 24
 """How far (dp, about 4 mm) a finger moves on the results before it counts as scrolling them."""
 
@@ -50,6 +48,29 @@ def letter_metrics(font_size: float) -> tuple[float, float]:
     """(average letter width, line height) of the app's font at `font_size` pixels."""
     width, height = CoreLabel(font_size=font_size).get_extents(MEASURED)
     return width / len(MEASURED), height
+
+
+@functools.lru_cache(maxsize=4096)
+def name_height(name: str, font_size: float, width: float) -> float:
+    """The height of `name` wrapped to `width` as a result's button lays it out: its words
+    placed line by line, nothing drawn. Kept, as the next key mostly finds the same names."""
+    return CoreLabel(text=name, font_size=font_size, text_size=(width, None), halign="left").render()[1]
+
+
+def fitted(name: str, font_size: float, width: float, height: float, letters: int) -> str:
+    """`name`, shortened after a whole word as little as it takes to fit in `height`:
+    `letters` (from the average letter width) is the first guess, then a word more or less at
+    a time."""
+    if name_height(name, font_size, width) <= height:
+        return name
+    words = shortened(name, letters).rstrip("…").split(" ")
+    whole = name.split(" ")
+    count = len(words)
+    while count > 1 and name_height(cut_off(" ".join(whole[:count])), font_size, width) > height:
+        count -= 1
+    while count < len(whole) and name_height(cut_off(" ".join(whole[:count + 1])), font_size, width) <= height:
+        count += 1
+    return cut_off(" ".join(whole[:count]))
 
 
 class QueryInput(TextInput):
@@ -267,34 +288,36 @@ class SearchScreen(KioskScreen):
         if self._result is not None and self._fitting() != self._fit:
             self._fill()
 
-    def _fitting(self) -> tuple[int, int, float, float]:
-        """(letters a line of a name holds, at least; lines a name may take; the height of a
-        line of a name; the height of a result without its name's lines) for the results area
-        as it is now: up to three lines, fewer where the area is short."""
+    def _fitting(self) -> tuple[float, int, float, float]:
+        """(the width of a result's words; lines a name may take; the height of a line of a
+        name; the room around a result's words) for the results area as it is now: up to
+        three lines, fewer where the area is short."""
         results, app = self.ids.results, self.app
         columns = self.ids.grid.cols
         width = (results.width - self.ids.grid.spacing[0] * (columns - 1)) / columns - 2 * app.dp_text(PADDING)
-        letter, line = letter_metrics(app.sp_text(NAME_SIZE))
-        # The code line as tall as a name's: Kivy's markup gives its smaller words the line of
-        # the label's own size.
-        rest = line + 2 * app.dp_text(PADDING)
-        lines = next((n for n in (3, 2) if results.height >= 1.5 * (n * line + rest)), 1)
-        return max(int(width / letter) - WRAP_SLACK, 10), lines, line, rest
+        line = letter_metrics(app.sp_text(NAME_SIZE))[1]
+        room = 2 * app.dp_text(PADDING)
+        lines = next((n for n in (3, 2) if results.height >= 1.5 * ((n + 1) * line + room)), 1)
+        return width, lines, line, room
 
     def _fill(self) -> None:
-        """The results into the RecycleView, each as tall as its name's lines: estimated from
-        its length (rendering every name to measure it would cost what the RecycleView saves),
-        on the safe side."""
+        """The results into the RecycleView, each as tall as its words laid out at the width
+        the button gives them (laid out, not drawn: drawing is what the RecycleView saves), its
+        name cut after a whole word where it would take more lines than the area allows."""
         hits: list[Hit] = self._result.hits if self._result is not None else []
-        self._fit = per_line, lines, line, rest = self._fitting()
-        code, size = self.app.t("Code: {}"), int(self.app.sp_text(CODE_SIZE))
+        self._fit = width, lines, line, room = self._fitting()
+        size = self.app.sp_text(NAME_SIZE)
+        letters = max(int(width / letter_metrics(size)[0]), 10) * lines
+        code, code_size = self.app.t("Code: {}"), int(self.app.sp_text(CODE_SIZE))
         rows = []
         for hit in hits:
-            name = shortened(hit.name, per_line * lines)
+            name = fitted(hit.name, size, max(width, 1), lines * line, letters)
             # Markup is on for the smaller code line: text from the catalogue is escaped, so
-            # that a name or code holding [color] or [ref] is shown as written.
-            rows.append({"text": f"{escape_markup(name)}\n[size={size}]{code.format(escape_markup(hit.code))}[/size]",
-                         "code": hit.code, "height": min(lines, -(-len(name) // per_line)) * line + rest})
+            # that a name or code holding [color] or [ref] is shown as written. The code line
+            # as tall as a name's: Kivy's markup gives its smaller words the line of the
+            # label's own size.
+            rows.append({"text": f"{escape_markup(name)}\n[size={code_size}]{code.format(escape_markup(hit.code))}[/size]",
+                         "code": hit.code, "height": name_height(name, size, max(width, 1)) + line + room})
         # Side by side, results of a row share its height, so that their tops line up.
         columns = self.ids.grid.cols
         for start in range(0, len(rows), columns):

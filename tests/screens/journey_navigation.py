@@ -6,7 +6,7 @@ Driven by test_app.py; starts and ends on the home screen."""
 from kivy.core.window import Window
 
 from screens.journey_layouts import DIAGONAL_MM, check, clipped, off_screen, overlapping, too_small
-from screens.kit import LANGUAGES, SHOTS, arrive, back, find, frames, go_home, result, tap, until
+from screens.kit import LANGUAGES, SHOTS, arrive, back, find, frames, go_home, result, tap, type_query, until
 
 BAR = ("back", "home", "help")
 
@@ -43,9 +43,7 @@ async def same_bar_everywhere_journey(app, dossier_code):
     tap(catalogue.ids.search)
     await arrive(app, "search")
     search = screens.current_screen
-    for key in "khai sinh":
-        search.type(key)
-    await until(lambda: result(search) is not None)
+    await type_query(search, "khai sinh")
     await note("search")
     tap(result(search))
     await arrive(app, "procedure")

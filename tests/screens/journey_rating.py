@@ -8,7 +8,7 @@ from kivy.core.window import Window
 from kivy.uix.behaviors import ButtonBehavior
 
 from screens.journey_layouts import check_each_language, clipped, off_screen, overlapping, pictures_too_small, too_small
-from screens.kit import arrive, find, frames, next_citizen, result, shot, tap, until
+from screens.kit import arrive, find, frames, next_citizen, result, shot, tap, type_query, until
 
 MIN_FACE = 64
 """15 mm across on a 21.5" 1920x1080 screen (0.248 mm a dot): a face an old eye finds and a finger hits."""
@@ -134,9 +134,7 @@ async def rating_at_the_right_moment_journey(app, printer, ratings):
     app.go("search")
     await arrive(app, "search")
     search = screens.current_screen
-    for key in "khai sinh":
-        search.type(key)
-    await until(lambda: result(search) is not None)
+    await type_query(search, "khai sinh")
     tap(result(search))
     await arrive(app, "procedure")
     procedure = screens.current_screen

@@ -6,8 +6,10 @@ Each journey starts on the home screen with a fresh session."""
 
 from kivy.core.window import Window
 
+from kiosk.screens.search import ResultButton
+
 from screens.journey_layouts import check, clipped, off_screen, too_small
-from screens.kit import SHOTS, arrive, back, drag, find, frames, go_home, result, tap, until
+from screens.kit import SHOTS, arrive, back, drag, find, frames, go_home, result, tap, type_query, until
 
 HALF_MATCH = "làm passport visa cho con gái"
 """A parent asks for a passport and a visa for their daughter: the centre's catalogue has
@@ -93,9 +95,7 @@ async def english_journey(app):
     search = await open_search(app)
     assert said(search).endswith(" · Procedures are in Vietnamese."), said(search)
     # Typed key by key: in English the search box does not turn letters into Vietnamese.
-    for key in "birth registration":
-        search.type(key)
-    await until(lambda: result(search) is not None)
+    await type_query(search, "birth registration")
     assert search.ids.query.text == "birth registration"
     assert BIRTH_REGISTRATION in search.shown[:3], search.shown[:3]
     assert "Understood: birth registration" in said(search) and not search.fallback, said(search)
@@ -113,9 +113,7 @@ async def english_journey(app):
 async def back_and_home_journey(app):
     screens = app.root.ids.screens
     search = await open_search(app)
-    for key in "khai sinh":
-        search.type(key)
-    await until(lambda: result(search) is not None)
+    await type_query(search, "khai sinh")
     shown, status = search.shown, said(search)
     # Down the list, to a procedure further on, and back.
     search.ids.results.scroll_y = 0
@@ -173,9 +171,7 @@ async def keyboard_folds_journey(app):
     try:
         Window.size, app.large_text = (1280, 720), True
         search = await open_search(app)
-        for key in "giaasy":
-            search.type(key)
-        await until(lambda: result(search) is not None)
+        await type_query(search, "giaasy")
         await frames(5)
         assert search.ids.query.text == "giấy" and len(search.shown) > 10
         assert search.keyboard_open and search.ids.keyboard.height > 0
@@ -235,3 +231,53 @@ async def life_event_journey(app):
     # Back goes where the citizen came from, the home screen.
     back(app)
     await arrive(app, "home")
+
+
+FITTING_QUERIES = ["đăng ký biến động đất", "chứng thực", "khai sinh", "giấy phép xây dựng"]
+"""Names of up to a thousand letters (land), short names with long codes (certifying copies),
+the most asked, and names that differ only at their end (building permits)."""
+
+
+async def every_result_fits_journey(app, sizes):
+    """On every screen size, with and without larger text, keys shown and folded, in both
+    languages: each result's button as the RecycleView would make it is as tall as its words
+    laid out (none cut, no line's worth of empty room), and a long name is cut, with "…",
+    only where the area has no room for it whole. Every result, not only those on screen."""
+    first_size, spoken, idle = Window.size, app.language, app.services.idle_timeout
+    # No touch for a minute or more: this journey is not a citizen who walked away.
+    app.services.idle_timeout = 10**6
+    search = await open_search(app)
+    try:
+        for size, large in sizes:
+            Window.size, app.large_text = size, large
+            for keys_open in (True, False):
+                search.keyboard_open = keys_open
+                for language in ("vi", "en"):
+                    app.language = language
+                    for query in FITTING_QUERIES:
+                        await ask(search, query)
+                        await until(lambda: result(search) is not None)
+                        await frames(2)
+                        where = f"{size} large={large} keys={keys_open} {language} {query!r}"
+                        assert len(search.shown) > 1, (where, search.shown, said(search))
+                        fits(search, where)
+    finally:
+        Window.size, app.large_text, app.language = first_size, False, spoken
+        app.services.idle_timeout = idle
+        await frames(3)
+
+
+def fits(search, where):
+    """Each result's words, laid out by a button such as the RecycleView makes, within the
+    height the screen gave its row, with less than a line to spare (side by side, a row is as
+    tall as the taller of the two), and a name within the lines the area allows."""
+    _width, lines, line, room = search._fit
+    view = result(search)
+    button = ResultButton(width=view.width)
+    for row in search.ids.results.data:
+        button.text = row["text"]
+        button.texture_update()
+        width, height = button.texture_size
+        assert width <= view.width + 1 and height <= row["height"] - room + 1, (where, row)
+        assert row["height"] - room - height < line - 1 or search.ids.grid.cols > 1, (where, row)
+        assert round(height / line) - 1 <= lines, (where, row, lines)  # the code's line below the name's

@@ -86,6 +86,14 @@ def result(search, index=0):
     return search.ids.results.view_adapter.get_visible_view(index)
 
 
+async def type_query(search, keys):
+    """`keys` typed on the search screen one by one, as a citizen types them, until the first
+    result shows."""
+    for key in keys:
+        search.type(key)
+    await until(lambda: result(search) is not None)
+
+
 def press_key(keyboard, label):
     """Touch the key of the on-screen keyboard that shows `label`."""
     layout = keyboard.available_layouts[keyboard.layout]

@@ -49,8 +49,8 @@ from screens.journey_rating import (  # noqa: E402
 )
 from screens.journey_queue import queue_layouts_journey, wait_words_journey  # noqa: E402
 from screens.journey_search import (  # noqa: E402
-    back_and_home_journey, did_you_mean_journey, english_journey, keyboard_folds_journey, life_event_journey,
-    only_filler_journey, open_search,
+    back_and_home_journey, did_you_mean_journey, english_journey, every_result_fits_journey, keyboard_folds_journey,
+    life_event_journey, only_filler_journey, open_search,
 )
 from screens.journey_staff import STAFF_PIN, staff_journey  # noqa: E402
 from screens.journey_staff_confirm import confirm_journey  # noqa: E402
@@ -59,7 +59,7 @@ from screens.journey_still_there import (  # noqa: E402
 )
 from screens.journey_navigation import (  # noqa: E402
     help_fits_journey, help_journey, same_bar_everywhere_journey, sizes_follow_the_screen_journey)
-from screens.kit import arrive, find, frames, go_home, next_citizen, rendered, result, shot, tap, until  # noqa: E402
+from screens.kit import arrive, find, frames, go_home, next_citizen, rendered, result, shot, tap, type_query, until  # noqa: E402
 
 WINDOW = (1280, 720)
 """The window each test starts at (`kiosk demo --windowed`): an earlier Kivy test in the same
@@ -298,6 +298,11 @@ def test_search_in_english(kiosk):
     kiosk.run(english_journey(kiosk.app))
 
 
+def test_every_search_result_fits_its_button(kiosk):
+    sizes = [(size, large) for size in SIZES for large in (False, True)]
+    kiosk.run(every_result_fits_journey(kiosk.app, sizes))
+
+
 def test_search_kept_for_the_way_back_and_wiped_going_home(kiosk):
     kiosk.run(back_and_home_journey(kiosk.app))
 
@@ -527,9 +532,7 @@ def test_offline_banner_outbox_and_search(kiosk):
         tap(app.root.ids.screens.current_screen.ids.search)
         await arrive(app, "search")
         search = app.root.ids.screens.current_screen
-        for key in "chung thuc":
-            search.type(key)
-        await until(lambda: result(search) is not None)
+        await type_query(search, "chung thuc")
         await frames()
         await shot(app, "search-offline")
         assert app.root.ids.banner.height > 0
@@ -606,9 +609,7 @@ def test_catalogue_text_is_shown_as_written(kiosk):
         real = next(iter(search._catalogue.procedures.values()))
         hostile = dataclasses.replace(real, name=name, code=code)
         search._catalogue = dataclasses.replace(search._catalogue, index=SearchIndex([hostile]))
-        for key in "khai sinh":
-            search.type(key)
-        await until(lambda: result(search) is not None)
+        await type_query(search, "khai sinh")
         await frames()
         await shot(app, "search-markup")
         button = result(search)
