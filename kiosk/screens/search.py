@@ -292,9 +292,10 @@ class SearchScreen(KioskScreen):
         """(the width of a result's words; lines a name may take; the height of a line of a
         name; the room around a result's words) for the results area as it is now: up to
         three lines, fewer where the area is short."""
-        results, app = self.ids.results, self.app
-        columns = self.ids.grid.cols
-        width = (results.width - self.ids.grid.spacing[0] * (columns - 1)) / columns - 2 * app.dp_text(PADDING)
+        results, grid, app = self.ids.results, self.ids.grid, self.app
+        columns = grid.cols
+        across = results.width - grid.padding[0] - grid.padding[2] - grid.spacing[0] * (columns - 1)
+        width = across / columns - 2 * app.dp_text(PADDING)
         line = letter_metrics(app.sp_text(NAME_SIZE))[1]
         room = 2 * app.dp_text(PADDING)
         lines = next((n for n in (3, 2) if results.height >= 1.5 * ((n + 1) * line + room)), 1)
