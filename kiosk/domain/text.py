@@ -55,3 +55,10 @@ def shortened(name: str, letters: int) -> str:
 def cut_off(start: str) -> str:
     """The `start` of a longer name, ending in "…" rather than in a comma or an open bracket."""
     return start.rstrip(" ,;:(·") + "…"
+
+
+def last_word_kept(text: str) -> str:
+    """`text` with a last word of one or two letters joined to the word before by a no-break
+    space, so that wrapping never leaves it alone on a line ("Chứng thực, sao / y")."""
+    head, space, last = text.rpartition(" ")
+    return f"{head}\u00a0{last}" if space and len(last) <= 2 else text

@@ -13,6 +13,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
+from ..domain.text import last_word_kept
 from ..i18n import pick
 from ..journeys.life_events import load_life_events
 from . import pictograms
@@ -124,7 +125,7 @@ class HomeScreen(KioskScreen):
         if "search" in self.manager.screen_names:
             for event in self.life_events:
                 events.add_widget(Factory.HomeTile(
-                    text=pick(event.name, event.name_en, self.app.language), pictogram=pictograms.glyph(event.pictogram),
+                    text=last_word_kept(pick(event.name, event.name_en, self.app.language)), pictogram=pictograms.glyph(event.pictogram),
                     screen="search", query=event.query))
         for journey, label, pictogram in JOURNEYS:
             if journey in screens:

@@ -1,6 +1,6 @@
 import unicodedata
 
-from kiosk.domain.text import fold, mask_name, nfc, shortened
+from kiosk.domain.text import fold, last_word_kept, mask_name, nfc, shortened
 
 
 def test_fold_ignores_case_diacritics_and_d():
@@ -31,3 +31,9 @@ def test_shortened_cuts_after_a_whole_word():
     cut = shortened(name, 40)
     assert cut == "Thủ tục cấp Giấy chứng nhận quyền sử…" and len(cut) <= 40
     assert shortened("Đăng ký khai sinh, kết hôn", 20) == "Đăng ký khai sinh…"  # no comma before the dots
+
+
+def test_a_short_last_word_is_kept_with_the_word_before():
+    assert last_word_kept("Chứng thực, sao y") == "Chứng thực, sao\u00a0y"
+    assert last_word_kept("Sinh con, khai sinh") == "Sinh con, khai sinh"  # a longer word may go alone
+    assert last_word_kept("ID") == "ID"  # one word: nothing to keep it with
