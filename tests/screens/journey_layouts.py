@@ -20,12 +20,6 @@ MIN_TARGET_MM = 15
 MIN_PICTURE_MM = 8
 """A pictogram, a face, a sign smaller than this cannot be made out from a step back."""
 SIZES = [(1280, 720), (1366, 768), (1920, 1080), (1080, 1920)]
-EVERY_STATE = {((1280, 720), True), ((1080, 1920), True)}
-"""(size, larger text) where layouts_journey checks every state of the catalogue, search and
-procedure screens (half a minute): the shortest screen with larger text, where room is shortest.
-and the upright screen with larger text, whose layout is its own. 1366x768 and 1920x1080 are
-1280x720 drawn 1.07 and 1.5 times larger (KioskApp.screen_scale), the same layout. The pop-ups are
-checked with larger text at every size."""
 
 
 def dots(mm):
@@ -389,10 +383,15 @@ async def popup_states(app, orientation):
 
 
 async def layouts_journey(app, dossier_code, size, large):
+    """Every screen in every state (empty, loading, error, long names, printing, the pop-ups),
+    at `size`, with or without larger text: `check` on each."""
     screens = app.root.ids.screens
-    first_size = Window.size
+    first_size, idle = Window.size, app.services.idle_timeout
     orientation = f"{size[0]}x{size[1]}" + ("-large" if large else "")
     Window.size, app.large_text = size, large
+    # Checks of a minute and more without a touch, on a busy machine: not a citizen who walked
+    # away (the idle prompt is checked on its own, in popup_states).
+    app.services.idle_timeout = 10**6
     await frames(5)
     try:
         # The welcome screen (a session's end shows it; going there by name keeps the text size).
@@ -412,9 +411,7 @@ async def layouts_journey(app, dossier_code, size, large):
         tap(find(catalogue, "CatalogueButton", step="level", code="province"))
         await frames(5)
         await check(app, f"{orientation}-catalogue")
-        every_state = (tuple(size), large) in EVERY_STATE
-        if every_state:
-            await catalogue_states(app, orientation)
+        await catalogue_states(app, orientation)
 
         tap(catalogue.ids.search)
         await arrive(app, "search")
@@ -429,14 +426,11 @@ async def layouts_journey(app, dossier_code, size, large):
         await until(lambda: procedure.procedure is not None)
         await frames(5)
         await check(app, f"{orientation}-procedure")
-        if every_state:
-            await printing_states(app, orientation)
+        await printing_states(app, orientation)
         back(app)
         await arrive(app, "search")
-        if every_state:
-            await search_states(app, orientation)
-        if large:
-            await popup_states(app, orientation)
+        await search_states(app, orientation)
+        await popup_states(app, orientation)
 
         app.go("dossier")
         dossier = screens.current_screen
@@ -477,6 +471,6 @@ async def layouts_journey(app, dossier_code, size, large):
         app.go("home")
         await frames(3)
     finally:
-        app.large_text = False
+        app.large_text, app.services.idle_timeout = False, idle
     Window.size = first_size
     await frames(5)
