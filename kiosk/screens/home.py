@@ -124,9 +124,9 @@ class HomeScreen(KioskScreen):
         journeys.clear_widgets()
         if "search" in self.manager.screen_names:
             for event in self.life_events:
-                events.add_widget(Factory.HomeTile(
-                    text=last_word_kept(pick(event.name, event.name_en, self.app.language)), pictogram=pictograms.glyph(event.pictogram),
-                    screen="search", query=event.query))
+                name = last_word_kept(pick(event.name, event.name_en, self.app.language))
+                events.add_widget(Factory.HomeTile(text=name, pictogram=pictograms.glyph(event.pictogram),
+                                                   screen="search", query=event.query))
         for journey, label, pictogram in JOURNEYS:
             if journey in screens:
                 journeys.add_widget(Factory.HomeTile(text=self.app.t(label), pictogram=pictograms.glyph(pictogram),

@@ -9,7 +9,7 @@ from kivy.uix.label import Label
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.vkeyboard import VKeyboard
 
-from screens.kit import LANGUAGES, SHOTS, arrive, back, find, frames, result, shot, tap, type_query, until
+from screens.kit import LANGUAGES, SHOTS, arrive, back, find, frames, no_idle_timeout, result, shot, tap, type_query, until
 
 import asyncio
 import math
@@ -386,91 +386,89 @@ async def layouts_journey(app, dossier_code, size, large):
     """Every screen in every state (empty, loading, error, long names, printing, the pop-ups),
     at `size`, with or without larger text: `check` on each."""
     screens = app.root.ids.screens
-    first_size, idle = Window.size, app.services.idle_timeout
+    first_size = Window.size
     orientation = f"{size[0]}x{size[1]}" + ("-large" if large else "")
     Window.size, app.large_text = size, large
-    # Checks of a minute and more without a touch, on a busy machine: not a citizen who walked
-    # away (the idle prompt is checked on its own, in popup_states).
-    app.services.idle_timeout = 10**6
     await frames(5)
     try:
-        # The welcome screen (a session's end shows it; going there by name keeps the text size).
-        app.go("attract")
-        await frames(5)
-        await check(app, f"{orientation}-attract")
-        tap(screens.current_screen)
-        await arrive(app, "home")
-        await check(app, f"{orientation}-home")
-        await check_each_language(app, f"{orientation}-home", {
-            "tiles spilling": lambda: tiles_spilling(screens.current_screen)})
+        with no_idle_timeout(app):
+            # The welcome screen (a session's end shows it; going there by name keeps the text size).
+            app.go("attract")
+            await frames(5)
+            await check(app, f"{orientation}-attract")
+            tap(screens.current_screen)
+            await arrive(app, "home")
+            await check(app, f"{orientation}-home")
+            await check_each_language(app, f"{orientation}-home", {
+                "tiles spilling": lambda: tiles_spilling(screens.current_screen)})
 
-        tap(find(app.root, "HomeTile", screen="catalogue"))
-        await arrive(app, "catalogue")
-        catalogue = screens.current_screen
-        await until(lambda: len(catalogue.ids.grid.children) >= 2)
-        tap(find(catalogue, "CatalogueButton", step="level", code="province"))
-        await frames(5)
-        await check(app, f"{orientation}-catalogue")
-        await catalogue_states(app, orientation)
+            tap(find(app.root, "HomeTile", screen="catalogue"))
+            await arrive(app, "catalogue")
+            catalogue = screens.current_screen
+            await until(lambda: len(catalogue.ids.grid.children) >= 2)
+            tap(find(catalogue, "CatalogueButton", step="level", code="province"))
+            await frames(5)
+            await check(app, f"{orientation}-catalogue")
+            await catalogue_states(app, orientation)
 
-        tap(catalogue.ids.search)
-        await arrive(app, "search")
-        search = screens.current_screen
-        await type_query(search, "khai sinh")
-        await frames(5)
-        await check(app, f"{orientation}-search")
+            tap(catalogue.ids.search)
+            await arrive(app, "search")
+            search = screens.current_screen
+            await type_query(search, "khai sinh")
+            await frames(5)
+            await check(app, f"{orientation}-search")
 
-        tap(result(search))
-        await arrive(app, "procedure")
-        procedure = screens.current_screen
-        await until(lambda: procedure.procedure is not None)
-        await frames(5)
-        await check(app, f"{orientation}-procedure")
-        await printing_states(app, orientation)
-        back(app)
-        await arrive(app, "search")
-        await search_states(app, orientation)
-        await popup_states(app, orientation)
+            tap(result(search))
+            await arrive(app, "procedure")
+            procedure = screens.current_screen
+            await until(lambda: procedure.procedure is not None)
+            await frames(5)
+            await check(app, f"{orientation}-procedure")
+            await printing_states(app, orientation)
+            back(app)
+            await arrive(app, "search")
+            await search_states(app, orientation)
+            await popup_states(app, orientation)
 
-        app.go("dossier")
-        dossier = screens.current_screen
-        await frames(10)
-        await check(app, f"{orientation}-dossier-ask")
-        tap(find(dossier, "DossierKey", key="ABC"))  # the keypad's letter page
-        await frames(10)
-        assert dossier.page == "letters"
-        await check(app, f"{orientation}-dossier-letters")
-        tap(find(dossier, "DossierKey", key="123"))
-        await frames(10)
-        dossier.look_up(dossier_code)
-        await until(lambda: dossier.state == "card")
-        await frames(10)
-        await check(app, f"{orientation}-dossier-card")
-
-        app.go("queue")
-        queue = screens.current_screen
-        await until(lambda: queue.state == "services")
-        await frames(5)
-        await check(app, f"{orientation}-queue-services")
-        queue.choose(queue.services[0])
-        await frames(5)
-        await check(app, f"{orientation}-queue-priority")
-
-        app.go("rating")
-        await frames(5)  # laid out before a face is touched
-        tap(find(screens.current_screen, "Face", level="satisfied"))
-        await frames(5)
-        assert screens.current_screen.level == "satisfied"  # the reasons shown too
-        await check(app, f"{orientation}-rating")
-
-        # Staff's screens too: staff set a kiosk up on its touchscreen alone.
-        for name in ("staff", "diagnostics", "setup"):
-            app.go(name)
+            app.go("dossier")
+            dossier = screens.current_screen
             await frames(10)
-            await check(app, f"{orientation}-{name}")
-        app.go("home")
-        await frames(3)
+            await check(app, f"{orientation}-dossier-ask")
+            tap(find(dossier, "DossierKey", key="ABC"))  # the keypad's letter page
+            await frames(10)
+            assert dossier.page == "letters"
+            await check(app, f"{orientation}-dossier-letters")
+            tap(find(dossier, "DossierKey", key="123"))
+            await frames(10)
+            dossier.look_up(dossier_code)
+            await until(lambda: dossier.state == "card")
+            await frames(10)
+            await check(app, f"{orientation}-dossier-card")
+
+            app.go("queue")
+            queue = screens.current_screen
+            await until(lambda: queue.state == "services")
+            await frames(5)
+            await check(app, f"{orientation}-queue-services")
+            queue.choose(queue.services[0])
+            await frames(5)
+            await check(app, f"{orientation}-queue-priority")
+
+            app.go("rating")
+            await frames(5)  # laid out before a face is touched
+            tap(find(screens.current_screen, "Face", level="satisfied"))
+            await frames(5)
+            assert screens.current_screen.level == "satisfied"  # the reasons shown too
+            await check(app, f"{orientation}-rating")
+
+            # Staff's screens too: staff set a kiosk up on its touchscreen alone.
+            for name in ("staff", "diagnostics", "setup"):
+                app.go(name)
+                await frames(10)
+                await check(app, f"{orientation}-{name}")
+            app.go("home")
+            await frames(3)
     finally:
-        app.large_text, app.services.idle_timeout = False, idle
+        app.large_text = False
     Window.size = first_size
     await frames(5)

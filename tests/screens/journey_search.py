@@ -9,7 +9,7 @@ from kivy.core.window import Window
 from kiosk.screens.search import ResultButton
 
 from screens.journey_layouts import check, clipped, off_screen, too_small
-from screens.kit import SHOTS, arrive, back, drag, find, frames, go_home, result, tap, type_query, until
+from screens.kit import SHOTS, arrive, back, drag, find, frames, go_home, no_idle_timeout, result, tap, type_query, until
 
 HALF_MATCH = "làm passport visa cho con gái"
 """A parent asks for a passport and a visa for their daughter: the centre's catalogue has
@@ -243,27 +243,25 @@ async def every_result_fits_journey(app, sizes):
     languages: each result's button as the RecycleView would make it is as tall as its words
     laid out (none cut, no line's worth of empty room), and a long name is cut, with "…",
     only where the area has no room for it whole. Every result, not only those on screen."""
-    first_size, spoken, idle = Window.size, app.language, app.services.idle_timeout
-    # No touch for a minute or more: this journey is not a citizen who walked away.
-    app.services.idle_timeout = 10**6
+    first_size, spoken = Window.size, app.language
     search = await open_search(app)
     try:
-        for size, large in sizes:
-            Window.size, app.large_text = size, large
-            for keys_open in (True, False):
-                search.keyboard_open = keys_open
-                for language in ("vi", "en"):
-                    app.language = language
-                    for query in FITTING_QUERIES:
-                        await ask(search, query)
-                        await until(lambda: result(search) is not None)
-                        await frames(2)
-                        where = f"{size} large={large} keys={keys_open} {language} {query!r}"
-                        assert len(search.shown) > 1, (where, search.shown, said(search))
-                        fits(search, where)
+        with no_idle_timeout(app):
+            for size, large in sizes:
+                Window.size, app.large_text = size, large
+                for keys_open in (True, False):
+                    search.keyboard_open = keys_open
+                    for language in ("vi", "en"):
+                        app.language = language
+                        for query in FITTING_QUERIES:
+                            await ask(search, query)
+                            await until(lambda: result(search) is not None)
+                            await frames(2)
+                            where = f"{size} large={large} keys={keys_open} {language} {query!r}"
+                            assert len(search.shown) > 1, (where, search.shown, said(search))
+                            fits(search, where)
     finally:
         Window.size, app.large_text, app.language = first_size, False, spoken
-        app.services.idle_timeout = idle
         await frames(3)
 
 

@@ -3,6 +3,7 @@ are checked not to be blank. Kivy runs one App per process: test_app.py starts i
 journey modules drive it."""
 
 import asyncio
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -84,6 +85,17 @@ def result(search, index=0):
     """The button the search screen's RecycleView shows for its `index`th result (0: the best);
     None when that result is not on screen."""
     return search.ids.results.view_adapter.get_visible_view(index)
+
+
+@contextlib.contextmanager
+def no_idle_timeout(app):
+    """The session kept however long goes without a touch: checks of a minute and more on a
+    busy machine are not a citizen who walked away (the idle prompt has tests of its own)."""
+    idle, app.services.idle_timeout = app.services.idle_timeout, 10**6
+    try:
+        yield
+    finally:
+        app.services.idle_timeout = idle
 
 
 async def type_query(search, keys):
