@@ -9,7 +9,9 @@ import tempfile
 os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
-if "KIVY_HOME" not in os.environ:
+# Each of scripts/test's workers its own: they inherit the first process's environment, and two
+# Kivy imports creating the same folder at once fail ("File exists").
+if "KIVY_HOME" not in os.environ or os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ["KIVY_HOME"] = tempfile.mkdtemp(prefix="kivy-home-")
     atexit.register(shutil.rmtree, os.environ["KIVY_HOME"], ignore_errors=True)
 
