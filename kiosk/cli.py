@@ -449,14 +449,19 @@ def cmd_admin_add(args: argparse.Namespace) -> None:
     password = _new_password(args)
     store, accounts = _accounts(args)
     try:
-        accounts.add(args.user, password, now())
-        store.audit(_cli_actor(), "admin_added", args.user, {}, now())
+        counters = tuple(args.counter or ())
+        accounts.add(args.user, password, now(), counters)
+        store.audit(_cli_actor(), "admin_added", args.user, {"counters": list(counters)} if counters else {}, now())
     except ValueError as error:
         raise Failure(str(error)) from None
     finally:
         store.close()
     if args.json:
-        _print(json.dumps({"username": args.user}))
+        _print(json.dumps({"username": args.user, "role": "counter" if args.counter else "admin",
+                           "counters": args.counter or []}))
+    elif args.counter:
+        numbers = ", ".join(str(n) for n in args.counter)
+        _print(f"Counter account {args.user} added for counter(s) {numbers}: log in at /counter on the backend.")
     else:
         _print(f"Admin account {args.user} added: log in at /admin on the backend.")
 
@@ -464,7 +469,8 @@ def cmd_admin_add(args: argparse.Namespace) -> None:
 def cmd_admin_list(args: argparse.Namespace) -> None:
     def line(row: dict) -> str:
         locked = f", locked until {row['locked_until']}" if row["locked_until"] else ""
-        return f"{row['username']}  (since {row['created_at']}{locked})"
+        role = f"counter {', '.join(map(str, row['counters']))}" if row["role"] == "counter" else "admin"
+        return f"{row['username']}  {role}  (since {row['created_at']}{locked})"
 
     _list(args, _accounts, line)
 
@@ -818,7 +824,8 @@ def build_parser() -> argparse.ArgumentParser:
         if name != "revoke":
             sub.add_argument("--json", action="store_true", help="machine-readable output")
 
-    admin = command("admin", None, "The staff accounts of the backend's /admin pages.")
+    admin = command("admin", None, "The staff accounts of the backend's /admin pages and of the counters' "
+                                   "/counter page.")
     admin_commands = admin.add_subparsers(dest="admin_command", metavar="ACTION", required=True)
     for name, handler, text in (
         ("add", cmd_admin_add, "Add a staff account; the password is asked twice (10 characters or more)."),
@@ -832,6 +839,9 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "add":
             sub.add_argument("user", metavar="USER", help="the username: 1 to 40 of a-z 0-9 . _ -")
             sub.add_argument("--password-file", metavar="PATH", help="read the password from this file instead")
+            sub.add_argument("--counter", metavar="N", type=int, action="append",
+                             help="a counter officer's account: only the /counter page, for counter N "
+                                  "(give --counter again for more counters)")
 
     integration = command("integration", None,
                           "Accounts of the one-stop systems that push dossiers (the national portal's protocol).")

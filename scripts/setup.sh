@@ -34,6 +34,7 @@ APT_PACKAGES=(
     libusb-1.0-0                              # USB receipt printers
     libgl1 libegl1 libgl1-mesa-dri libmtdev1  # Kivy: OpenGL (Mesa in software when headless), touch
     xclip                                     # Kivy: clipboard of text fields (else an error at start)
+    espeak-ng                                 # speech: the hall display's spoken calls, the kiosk's "Nghe"
 )
 # vpcd lets the tests put a virtual reader in pcscd; on a kiosk it would open a TCP port
 # through which anyone on the network could insert a card, so it is for tests only.

@@ -12,6 +12,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
+from http.cookies import SimpleCookie
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,7 +171,7 @@ def demo_started(demo: subprocess.Popen, out: Path, limit: float = 120) -> str:
     return out.read_text(encoding="utf-8")
 
 
-def headless_chromium(profile: Path, width: int, height: int, browser_log: bool = False):
+def headless_chromium(profile: Path, width: int, height: int, browser_log: bool = False, *flags: str):
     """The system's Chromium without a screen, driven through the system's chromedriver
     (given by path, so that Selenium never fetches one of its own), at `width`x`height`."""
     import shutil
@@ -183,8 +185,61 @@ def headless_chromium(profile: Path, width: int, height: int, browser_log: bool 
     options.binary_location = chromium
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={profile}", f"--window-size={width},{height}"):
+                 f"--user-data-dir={profile}", f"--window-size={width},{height}", *flags):
         options.add_argument(flag)
     if browser_log:
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service(driver), options=options)
+
+
+PASSWORD = "mật khẩu thật dài 2025"
+
+
+def add_admin(db: Path, username: str, password: str, folder: Path, *options: str) -> None:
+    """A staff account through `kiosk admin add` (`options`: e.g. "--counter", "3")."""
+    secret = folder / f"{username}.password"
+    secret.write_text(password + "\n", encoding="utf-8")
+    done = subprocess.run([KIOSK, "admin", "add", username, "--db", str(db), "--password-file", str(secret), *options],
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+
+
+class Staff:
+    """A person at a browser, as far as HTTP goes: cookies kept, forms posted."""
+
+    def __init__(self, site):
+        self.site, self.cookies = site, {}
+
+    def send(self, method, path, form=None, headers=None):
+        sent = dict(headers or {})
+        if self.cookies:
+            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form, doseq=True).encode()
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+        reply = self.site.request(method, path, body=body, headers=sent, token=None)
+        for header in reply.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                if morsel["max-age"] == "0" or not morsel.value:
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+        reply.text = reply.body.decode()
+        return reply
+
+    def get(self, path, **kwargs):
+        return self.send("GET", path, **kwargs)
+
+    def post(self, path, form, **kwargs):
+        return self.send("POST", path, form=form, **kwargs)
+
+    def csrf(self, path):
+        """The CSRF token in the forms of the page at `path`."""
+        return re.search(r'name="csrf_token" value="([^"]+)"', self.get(path).text).group(1)
+
+    def log_in(self, username="staff", password=PASSWORD, **kwargs):
+        return self.post("/admin/login", {"csrf_token": self.csrf("/admin/login"), "username": username,
+                                          "password": password}, **kwargs)
+
+

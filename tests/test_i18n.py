@@ -25,7 +25,7 @@ from kiosk.screens.staff import FIELDS as STAFF_FIELDS
 
 PACKAGE = Path(__file__).resolve().parent.parent / "kiosk"
 PO = LOCALE_DIR / "vi" / "LC_MESSAGES" / "kiosk.po"
-TEMPLATES = PACKAGE / "backend" / "templates" / "admin"
+TEMPLATES = PACKAGE / "backend" / "templates"
 KEYWORDS = {"t": None, "_": None, "N_": None, "translate": (1,), "say": None}
 """The call forms of a message: app.t / t on screens, _ in receipts and templates, N_ where a
 message is marked to be translated later, translate(message, language), a screen's say(message)."""
@@ -33,7 +33,8 @@ UI_CODE = [PACKAGE / "app.py", PACKAGE / "i18n.py", *sorted((PACKAGE / "screens"
            *sorted((PACKAGE / "journeys").glob("*.py")), PACKAGE / "hardware" / "receipts.py",
            PACKAGE / "hardware" / "printer.py", PACKAGE / "hardware" / "card_reader.py",
            PACKAGE / "domain" / "dossier.py", PACKAGE / "domain" / "rating.py",
-           PACKAGE / "backend" / "admin.py", PACKAGE / "backend" / "queue_api.py"]
+           PACKAGE / "backend" / "admin.py", PACKAGE / "backend" / "queue_api.py",
+           PACKAGE / "backend" / "counter_page.py", PACKAGE / "backend" / "display.py"]
 """The Python that puts words in front of citizens or staff."""
 OWN_NAMES = {"Tiếng Việt"}
 """A language's button or link is named in that language, whatever the page's language."""
@@ -61,7 +62,7 @@ def code_messages():
                 found.setdefault(message.encode().decode("unicode_escape").encode("latin-1").decode("utf-8"),
                                  f"{path.name}:{line}")
     options = {"extensions": "jinja2.ext.i18n", "trimmed": "true"}
-    for path in sorted(TEMPLATES.glob("*.html")):
+    for path in sorted(TEMPLATES.rglob("*.html")):
         with open(path, "rb") as handle:
             # {% trans %} blocks are gettext calls.
             keywords = {**KEYWORDS, "gettext": None, "ngettext": (1, 2)}
@@ -181,7 +182,7 @@ def test_no_vietnamese_ui_word_is_written_in_the_code():
     for path in UI_CODE:
         found += [f"{path.name}:{line}: {text!r}" for line, text in string_literals(path)
                   if text not in OWN_NAMES and vietnamese(text)]
-    for path in [*sorted(PACKAGE.rglob("*.kv")), *sorted(TEMPLATES.glob("*.html"))]:
+    for path in [*sorted(PACKAGE.rglob("*.kv")), *sorted(TEMPLATES.rglob("*.html"))]:
         for line, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             words = re.sub(r"\{#.*?#\}", "", text.split("#")[0] if path.suffix == ".kv" else text)
             for name in OWN_NAMES:

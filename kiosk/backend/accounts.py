@@ -24,6 +24,9 @@ SESSION_LIFE = dt.timedelta(hours=8)  # a working day: staff log in again the ne
 LOCK_AFTER = 5
 """Failed logins in a row after which an account is locked for LOCK_FOR, even to its right password."""
 LOCK_FOR = dt.timedelta(minutes=15)
+ROLES = ("admin", "counter")
+"""An "admin" account opens the /admin pages and every counter's page; a "counter" account only
+the counter page, for its own counters: an officer's phone left open shows no one's settings."""
 
 
 def _stamp(moment: dt.datetime) -> str:
@@ -66,6 +69,24 @@ class Session:
     username: str
     csrf_token: str
     expires_at: dt.datetime
+    role: str = "admin"
+    counters: tuple[int, ...] = ()
+    """A counter account's counters; an admin may open any."""
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def may_call(self, counter: int) -> bool:
+        return self.is_admin or counter in self.counters
+
+
+def _counters_text(counters: tuple[int, ...] | list[int]) -> str:
+    return ",".join(str(n) for n in sorted(set(counters)))
+
+
+def _counters_of(text: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in text.split(",") if n)
 
 
 class Accounts:
@@ -73,22 +94,28 @@ class Accounts:
         self.store = store
         self.db = store.db
 
-    def add(self, username: str, password: str, now: dt.datetime) -> None:
-        """A new account; ValueError says why it cannot be made."""
+    def add(self, username: str, password: str, now: dt.datetime, counters: tuple[int, ...] = ()) -> None:
+        """A new account: an admin, or with `counters` a counter account for those counters only.
+        ValueError says why it cannot be made."""
         if not USERNAME.match(username):
             raise ValueError("a username is 1 to 40 of a-z 0-9 . _ -")
         problems = password_problems(password)
         if problems:
             raise ValueError(problems[0])
+        if any(n < 1 for n in counters):
+            raise ValueError("counter numbers are positive")
         with self.store.write():
             if self.password_hash(username) is not None:
                 raise ValueError(f"the account {username} exists already")
             self.db["admins"].insert({"username": username, "password_hash": hash_password(password),
-                                      "created_at": _stamp(now)})
+                                      "created_at": _stamp(now), "role": "counter" if counters else "admin",
+                                      "counters": _counters_text(counters)})
 
     def list(self) -> list[dict[str, Any]]:
-        rows = self.db.execute("SELECT username, created_at, locked_until FROM admins ORDER BY username")
-        return [{"username": r[0], "created_at": r[1], "locked_until": r[2]} for r in rows]
+        rows = self.db.execute(
+            "SELECT username, created_at, locked_until, role, counters FROM admins ORDER BY username")
+        return [{"username": r[0], "created_at": r[1], "locked_until": r[2], "role": r[3],
+                 "counters": list(_counters_of(r[4]))} for r in rows]
 
     def password_hash(self, username: str) -> str | None:
         row = self.db.execute("SELECT password_hash FROM admins WHERE username = ?", [username]).fetchone()
@@ -119,7 +146,8 @@ class Accounts:
     def open_session(self, username: str, now: dt.datetime) -> tuple[str, Session]:
         """A new session: its token for the cookie (not kept), and the session."""
         token = secrets.token_urlsafe(32)
-        session = Session(username, secrets.token_urlsafe(32), now + SESSION_LIFE)
+        role, counters = self.db.execute("SELECT role, counters FROM admins WHERE username = ?", [username]).fetchone()
+        session = Session(username, secrets.token_urlsafe(32), now + SESSION_LIFE, role, _counters_of(counters))
         with self.store.write():
             self.db.execute("DELETE FROM admin_sessions WHERE expires_at <= ?", [_stamp(now)])
             self.db["admin_sessions"].insert({
@@ -131,11 +159,12 @@ class Accounts:
     def session(self, token: str, now: dt.datetime) -> Session | None:
         """The live session of this cookie token, or None."""
         row = self.db.execute(
-            "SELECT username, csrf_token, expires_at FROM admin_sessions WHERE token_hash = ?", [token_hash(token)]
+            "SELECT s.username, s.csrf_token, s.expires_at, a.role, a.counters FROM admin_sessions s"
+            " JOIN admins a ON a.username = s.username WHERE s.token_hash = ?", [token_hash(token)]
         ).fetchone()
         if row is None or dt.datetime.fromisoformat(row[2]) <= now:
             return None
-        return Session(row[0], row[1], dt.datetime.fromisoformat(row[2]))
+        return Session(row[0], row[1], dt.datetime.fromisoformat(row[2]), row[3], _counters_of(row[4]))
 
     def close_session(self, token: str) -> None:
         with self.store.write():

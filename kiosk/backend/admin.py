@@ -67,10 +67,11 @@ def _showable(value: Any) -> Any:
     return showable(value) if isinstance(value, str) and not isinstance(value, Markup) else value
 
 
-_pages = jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True,
-                            undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                            extensions=["jinja2.ext.i18n"], finalize=_showable)
-_pages.policies["ext.i18n.trimmed"] = True  # a {% trans %} block's message is one line, however it is wrapped
+# The staff's pages, and the public ones (the hall display) in templates/public.
+pages = jinja2.Environment(loader=jinja2.FileSystemLoader([_TEMPLATES, _TEMPLATES.parent / "public"]),
+                           autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                           extensions=["jinja2.ext.i18n"], finalize=_showable)
+pages.policies["ext.i18n.trimmed"] = True  # a {% trans %} block's message is one line, however it is wrapped
 
 
 @jinja2.pass_context
@@ -89,8 +90,8 @@ def _pick(context: jinja2.runtime.Context, vietnamese: str, english: str | None)
 
 
 # The page's language is in its context ("lang"): one environment serves both languages.
-_pages.install_gettext_callables(_gettext, _ngettext, newstyle=True)
-_pages.globals["pick"] = _pick
+pages.install_gettext_callables(_gettext, _ngettext, newstyle=True)
+pages.globals["pick"] = _pick
 
 
 def _when(text: str | None) -> str:
@@ -98,7 +99,7 @@ def _when(text: str | None) -> str:
     return dt.datetime.fromisoformat(text).strftime("%d/%m/%Y %H:%M:%S") if text else "—"
 
 
-_pages.filters["when"] = _when
+pages.filters["when"] = _when
 # The one stylesheet is inline, allowed by its hash: the policy can then forbid every other style and script.
 _STYLE = (_TEMPLATES / "admin.css").read_text(encoding="utf-8")
 _STYLE_HASH = base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
@@ -132,6 +133,13 @@ ACTION_WORDS = {
     "dossiers_imported": N_("Dossiers imported from a file"),
     "help_requested": N_("A citizen called staff at a kiosk"),
     "help_answered": N_("Staff came to help at a kiosk"),
+    "counter_called_next": N_("Counter called the next number"),
+    "counter_recalled": N_("Counter called a number again"),
+    "counter_no_show": N_("Counter marked a number not present"),
+    "counter_finished": N_("Counter finished with a number"),
+    "counter_transferred": N_("Counter sent a number to another service"),
+    "counter_paused": N_("Counter paused"),
+    "counter_resumed": N_("Counter resumed"),
 }
 # The kiosk's screens (kiosk/screens SCREENS) as staff know them, for the calls for help: where the
 # citizen was tells staff what they were trying to do.
@@ -184,7 +192,7 @@ def _words(request: web.Request) -> Callable[[str], str]:
 
 def _page(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
     session = request.get(SESSION)
-    body = _pages.get_template(template).render(
+    body = pages.get_template(template).render(
         style=Markup(_STYLE), session=session, csrf_token=session.csrf_token if session else "",
         lang=_language(request), **values
     )
@@ -257,9 +265,10 @@ def _remember_language(request: web.Request, response: web.StreamResponse) -> No
         _set_cookie(request, response, LANGUAGE_COOKIE, chosen, 365 * 24 * 3600)
 
 
-def _staff(handler: Callable[[web.Request, Session], Awaitable[web.Response]]
-           ) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """A page for logged-in staff only; a form sent to it must carry the session's CSRF token."""
+def _signed_in(handler: Callable[[web.Request, Session], Awaitable[web.Response]]
+               ) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """A page for logged-in staff of any role (the counter page); a form sent to it must carry
+    the session's CSRF token."""
 
     @functools.wraps(handler)
     async def page(request: web.Request) -> web.Response:
@@ -271,6 +280,24 @@ def _staff(handler: Callable[[web.Request, Session], Awaitable[web.Response]]
         return await handler(request, session)
 
     return page
+
+
+def _staff(handler: Callable[[web.Request, Session], Awaitable[web.Response]]
+           ) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """A page for admins only: a counter officer is sent to the counter page."""
+
+    @functools.wraps(handler)
+    async def page(request: web.Request, session: Session) -> web.Response:
+        if not session.is_admin:
+            return _see_other(_start_page(session))
+        return await handler(request, session)
+
+    return _signed_in(page)
+
+
+def _start_page(session: Session) -> str:
+    """Where a login leads: the kiosks for an admin, the counter page for a counter officer."""
+    return f"{PREFIX}/terminals" if session.is_admin else f"{PREFIX}/counter"
 
 
 def _run(request: web.Request, work: Callable[..., T], *args: Any) -> Awaitable[T]:
@@ -285,7 +312,8 @@ async def _audit(request: web.Request, who: str, action: str, target: str, detai
 # -- logging in and out ---------------------------------------------------------------
 
 async def home(request: web.Request) -> web.Response:
-    return _see_other(f"{PREFIX}/terminals")
+    session = request.get(SESSION)
+    return _see_other(_start_page(session) if session else f"{PREFIX}/terminals")
 
 
 def _login_page(request: web.Request, status: int = 200, message: str = "", username: str = "") -> web.Response:
@@ -298,7 +326,7 @@ def _login_page(request: web.Request, status: int = 200, message: str = "", user
 
 async def get_login(request: web.Request) -> web.Response:
     if request[SESSION] is not None:
-        return _see_other(f"{PREFIX}/terminals")
+        return _see_other(_start_page(request[SESSION]))
     return _login_page(request)
 
 
@@ -338,7 +366,7 @@ async def post_login(request: web.Request) -> web.Response:
             return opened
 
         token, session = await _run(request, log_in)
-        response = _see_other(f"{PREFIX}/terminals")
+        response = _see_other(_start_page(session))
         _set_cookie(request, response, SESSION_COOKIE, token, int((session.expires_at - now).total_seconds()))
         response.del_cookie(LOGIN_COOKIE, path=PREFIX)
         return response
@@ -359,7 +387,7 @@ async def post_login(request: web.Request) -> web.Response:
     return _login_page(request, 403, WRONG_LOGIN, username)
 
 
-@_staff
+@_signed_in
 async def post_logout(request: web.Request, session: Session) -> web.Response:
     await _run(request, request.config_dict[ACCOUNTS].close_session, request.cookies.get(SESSION_COOKIE, ""))
     await _audit(request, session.username, "logout", session.username, {})

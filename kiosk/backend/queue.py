@@ -106,7 +106,8 @@ class TicketQueue:
         return statistics.median(r[0] for r in rows)
 
     def _open_counters(self, service: Service, now: dt.datetime) -> int:
-        counters = [c.number for c in self._counters() if service.letter in c.services]
+        paused = self._paused()
+        counters = [c.number for c in self._counters() if service.letter in c.services and c.number not in paused]
         if not counters:
             return 0
         marks = ",".join("?" * len(counters))
@@ -119,17 +120,19 @@ class TicketQueue:
         return len(counters) if service.is_issuing(now, self.calendar.is_working_day(now.date())) else 0
 
     def _order(self, service: Service, day: str) -> list[Waiting]:
+        """The line of `service` in calling order. A line holds the service's own tickets and those
+        transferred to it, each in its place by the time it was taken."""
         waiting = [
-            Waiting(number, priority is not None)
-            for number, priority in self.db.execute(
-                "SELECT number, priority FROM tickets WHERE service = ? AND day = ? AND status = 'waiting'"
-                " ORDER BY number",
+            Waiting(ticket, priority is not None)
+            for ticket, priority in self.db.execute(
+                "SELECT id, priority FROM tickets WHERE line = ? AND day = ? AND status = 'waiting'"
+                " ORDER BY issued_at, id",
                 [service.letter, day],
             )
         ]
         streak = 0
         for (priority,) in self.db.execute(  # a streak longer than `every` counts no more
-            "SELECT priority FROM tickets WHERE service = ? AND day = ? AND called_at IS NOT NULL"
+            "SELECT priority FROM tickets WHERE line = ? AND day = ? AND called_at IS NOT NULL"
             " ORDER BY called_at DESC LIMIT ?",
             [service.letter, day, service.every],
         ):
@@ -157,11 +160,12 @@ class TicketQueue:
 
     def _view(self, row: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
         service = self._service(row["service"])
+        line = self._service(row["line"]) if row["line"] != row["service"] else service
         ahead = 0
         if row["status"] == "waiting":
-            order = [t.number for t in self._order(service, row["day"])]
-            ahead = order.index(row["number"])
-        counters = self._open_counters(service, now)
+            order = [t.id for t in self._order(line, row["day"])]
+            ahead = order.index(row["id"])
+        counters = self._open_counters(line, now)
         return {
             "id": row["public_id"],
             "service": {"letter": service.letter, "name": service.name, "name_en": service.name_en},
@@ -171,7 +175,7 @@ class TicketQueue:
             "priority": row["priority"],
             "status": row["status"],
             "people_ahead": ahead,
-            "estimated_wait_minutes": estimated_wait_minutes(ahead, self._service_minutes(service), counters),
+            "estimated_wait_minutes": estimated_wait_minutes(ahead, self._service_minutes(line), counters),
             "issued_at": row["issued_at"],
             "called_at": row["called_at"],
             "counter": row["counter"],
@@ -209,12 +213,13 @@ class TicketQueue:
                 "SELECT COALESCE(MAX(number), 0) + 1 FROM tickets WHERE service = ? AND day = ?", [letter, day]
             ).fetchone()[0]
             self.db["tickets"].insert({
-                "public_id": secrets.token_urlsafe(12), "service": letter, "day": day, "number": number,
-                "priority": priority, "status": "waiting", "issued_at": _time(now),
+                "public_id": secrets.token_urlsafe(12), "service": letter, "line": letter, "day": day,
+                "number": number, "priority": priority, "status": "waiting", "issued_at": _time(now),
                 "terminal_id": terminal_id, "idempotency_key": key,
             })
             row = self._row("service = ? AND day = ? AND number = ?", [letter, day, number])
             assert row is not None
+            self._event("issued", row, now)
             return self._view(row, now), True
 
     def void(self, public_id: str, now: dt.datetime, terminal_id: int | None = None) -> dict[str, Any]:
@@ -228,46 +233,64 @@ class TicketQueue:
                 raise RequestError(403, "not_your_ticket", "A kiosk voids only the tickets it issued itself.")
             if row["status"] not in ("waiting", "void"):
                 raise RequestError(409, "ticket_already_called", "This ticket has been called already.")
-            self.db.execute(
-                "UPDATE tickets SET status = 'void', finished_at = COALESCE(finished_at, ?) WHERE id = ?",
-                [_time(now), row["id"]],
-            )
+            if row["status"] == "waiting":
+                self.db.execute("UPDATE tickets SET status = 'void', finished_at = ? WHERE id = ?",
+                                [_time(now), row["id"]])
+                self._event("voided", row, now)
             return self._view({**row, "status": "void"}, now)
 
     def _current(self, counter: int) -> dict[str, Any] | None:
         return self._row("counter = ? AND status = 'called'", [counter])
 
-    def call_next(self, number: int, now: dt.datetime) -> dict[str, Any] | None:
-        """Finish the counter's current ticket and call the next one, if anyone waits."""
+    def _event(self, action: str, row: dict[str, Any], now: dt.datetime, counter: int | None = None,
+               officer: str | None = None, line: str | None = None) -> None:
+        """One change of the queue, for the hall displays and the statistics (inside the change's
+        own transaction: a change and its event are written together or not at all)."""
+        self.db.execute(
+            "INSERT INTO queue_events (day, at, action, ticket_id, display, counter, officer, line)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [row["day"], _time(now), action, row["id"], display_number(row["service"], row["number"]), counter,
+             officer, line or row["line"]],
+        )
+
+    def _finish_current(self, number: int, status: str, now: dt.datetime, officer: str | None) -> dict[str, Any] | None:
+        current = self._current(number)
+        if current:
+            self.db.execute("UPDATE tickets SET status = ?, finished_at = ? WHERE id = ?",
+                            [status, _time(now), current["id"]])
+            self._event(status, current, now, number, officer)
+        return current
+
+    def call_next(self, number: int, now: dt.datetime, officer: str | None = None) -> dict[str, Any] | None:
+        """Finish the counter's current ticket and call the next one, if anyone waits. In one
+        write transaction (BEGIN IMMEDIATE): two counters calling at the same instant, from any
+        process, are served one after the other and never get the same ticket."""
         counter = self._counter(number)
         with self.store.write():
-            current = self._current(number)
-            if current:
-                self.db.execute(
-                    "UPDATE tickets SET status = 'served', finished_at = ? WHERE id = ?", [_time(now), current["id"]]
-                )
+            if self.is_paused(number):
+                raise RequestError(409, "counter_paused", f"Counter {number} is paused; resume it first.")
+            self._finish_current(number, "served", now, officer)
             day = now.date().isoformat()
             heads = []
             for letter in counter.services:
                 order = self._order(self._service(letter), day)
                 if order:
-                    heads.append((letter, order[0]))
+                    heads.append(order[0])
             if not heads:
                 return None
-            # Across the counter's services: a priority head first, then the longest waiting.
-            letter, head = min(heads, key=lambda h: (not h[1].priority, self._issued_at(h[0], day, h[1].number)))
+            # Across the counter's lines: a priority head first, then the one who took a number first.
+            head = min(heads, key=lambda h: (not h.priority, self._issued_at(h.id), h.id))
             self.db.execute(
-                "UPDATE tickets SET status = 'called', called_at = ?, counter = ? WHERE service = ? AND day = ? AND number = ?",
-                [_time(now), number, letter, day, head.number],
+                "UPDATE tickets SET status = 'called', called_at = ?, counter = ?, officer = ? WHERE id = ?",
+                [_time(now), number, officer, head.id],
             )
-            row = self._row("service = ? AND day = ? AND number = ?", [letter, day, head.number])
+            row = self._row("id = ?", [head.id])
             assert row is not None
+            self._event("called", row, now, number, officer)
             return self._view(row, now)
 
-    def _issued_at(self, letter: str, day: str, number: int) -> str:
-        return self.db.execute(
-            "SELECT issued_at FROM tickets WHERE service = ? AND day = ? AND number = ?", [letter, day, number]
-        ).fetchone()[0]
+    def _issued_at(self, ticket: int) -> str:
+        return self.db.execute("SELECT issued_at FROM tickets WHERE id = ?", [ticket]).fetchone()[0]
 
     def _called_at_counter(self, number: int) -> dict[str, Any]:
         self._counter(number)
@@ -276,19 +299,121 @@ class TicketQueue:
             raise RequestError(404, "no_current_ticket", f"Counter {number} has no ticket called.")
         return current
 
-    def recall(self, number: int, now: dt.datetime) -> dict[str, Any]:
+    def recall(self, number: int, now: dt.datetime, officer: str | None = None) -> dict[str, Any]:
         with self.store.write():
             current = self._called_at_counter(number)
             self.db.execute("UPDATE tickets SET recalls = recalls + 1 WHERE id = ?", [current["id"]])
+            self._event("recalled", current, now, number, officer)
             return self._view(current, now)
 
-    def no_show(self, number: int, now: dt.datetime) -> dict[str, Any]:
+    def no_show(self, number: int, now: dt.datetime, officer: str | None = None) -> dict[str, Any]:
         with self.store.write():
             current = self._called_at_counter(number)
-            self.db.execute(
-                "UPDATE tickets SET status = 'no_show', finished_at = ? WHERE id = ?", [_time(now), current["id"]]
-            )
+            self._finish_current(number, "no_show", now, officer)
             return self._view({**current, "status": "no_show"}, now)
+
+    def finish(self, number: int, now: dt.datetime, officer: str | None = None) -> dict[str, Any]:
+        """ "Xong": the counter has served its current ticket, and calls no one yet."""
+        with self.store.write():
+            current = self._called_at_counter(number)
+            self._finish_current(number, "served", now, officer)
+            return self._view({**current, "status": "served"}, now)
+
+    def transfer(self, number: int, letter: str, now: dt.datetime, officer: str | None = None) -> dict[str, Any]:
+        """The counter's current ticket waits again, in the line of service `letter`: in its place
+        there by the time the number was taken, not at the end, as the citizen has waited once."""
+        target = self._service(letter)
+        with self.store.write():
+            current = self._called_at_counter(number)
+            if target.letter == current["line"]:
+                raise RequestError(409, "same_service", "The ticket is in this service's line already.")
+            self.db.execute(
+                "UPDATE tickets SET status = 'waiting', line = ?, counter = NULL, called_at = NULL,"
+                " transfers = transfers + 1 WHERE id = ?", [target.letter, current["id"]])
+            self._event("transferred", current, now, number, officer, target.letter)
+            row = self._row("id = ?", [current["id"]])
+            assert row is not None
+            return self._view(row, now)
+
+    def _paused(self) -> set[int]:
+        return {r[0] for r in self.db.execute("SELECT number FROM counter_pauses")}
+
+    def is_paused(self, number: int) -> bool:
+        return self.db.execute("SELECT 1 FROM counter_pauses WHERE number = ?", [number]).fetchone() is not None
+
+    def pause(self, number: int, paused: bool, now: dt.datetime, officer: str) -> bool:
+        """Pause (a break: the counter calls no one and counts as closed in estimates) or resume
+        the counter; answers whether anything changed. A paused counter keeps its current ticket."""
+        self._counter(number)
+        with self.store.write():
+            if paused == self.is_paused(number):
+                return False
+            if paused:
+                self.db.execute("INSERT INTO counter_pauses (number, since, officer) VALUES (?, ?, ?)",
+                                [number, _time(now), officer])
+            else:
+                self.db.execute("DELETE FROM counter_pauses WHERE number = ?", [number])
+            self.db.execute(
+                "INSERT INTO queue_events (day, at, action, counter, officer) VALUES (?, ?, ?, ?, ?)",
+                [now.date().isoformat(), _time(now), "paused" if paused else "resumed", number, officer])
+            return True
+
+    # -- what the counters and the hall see -------------------------------------
+
+    def last_event(self) -> int:
+        """The newest change's id: a display that has seen it has seen everything."""
+        return self.db.execute("SELECT COALESCE(MAX(id), 0) FROM queue_events").fetchone()[0]
+
+    def waiting_list(self, letter: str, now: dt.datetime) -> list[dict[str, Any]]:
+        """A line's waiting tickets in calling order, as a counter sees them: nothing personal."""
+        service = self._service(letter)
+        order = [w.id for w in self._order(service, now.date().isoformat())]
+        rows = {}
+        if order:
+            marks = ",".join("?" * len(order))
+            cursor = self.db.execute(
+                f"SELECT id, service, number, priority, issued_at, transfers FROM tickets WHERE id IN ({marks})", order)
+            rows = {r[0]: r for r in cursor}
+        return [{"display": display_number(rows[i][1], rows[i][2]), "priority": rows[i][3],
+                 "issued_at": rows[i][4], "transferred": rows[i][5] > 0} for i in order]
+
+    def counter_view(self, number: int, now: dt.datetime) -> dict[str, Any]:
+        event = self.last_event()  # read first: a change while the rest is read shows as newer
+        counter = self._counter(number)
+        current = self._current(number)
+        paused = self.db.execute("SELECT since, officer FROM counter_pauses WHERE number = ?", [number]).fetchone()
+        return {
+            "event": event,
+            "counter": counter,
+            "current": self._view(current, now) | {"recalls": current["recalls"], "line": current["line"]} if current else None,
+            "paused": {"since": paused[0], "officer": paused[1]} if paused else None,
+            "lines": [{"service": self._service(letter), "waiting": self.waiting_list(letter, now)}
+                      for letter in counter.services],
+        }
+
+    def board(self, now: dt.datetime, recent: int = 6) -> dict[str, Any]:
+        """What a hall display shows: each counter's number being served, the last calls (newest
+        first, each with the id of its event, so that a display announces each call once), and how
+        many wait for each service. Ticket numbers only: nothing of the citizens."""
+        day = now.date().isoformat()
+        called = {r[0]: display_number(r[1], r[2]) for r in self.db.execute(
+            "SELECT counter, service, number FROM tickets WHERE status = 'called' AND day = ?", [day])}
+        paused = self._paused()
+        calls = [{"event": r[0], "display": r[1], "counter": r[2], "at": r[3], "recall": r[4] == "recalled"}
+                 for r in self.db.execute(
+                     "SELECT id, display, counter, at, action FROM queue_events WHERE day = ?"
+                     " AND action IN ('called', 'recalled') ORDER BY id DESC LIMIT ?", [day, recent])]
+        waiting = dict(self.db.execute(
+            "SELECT line, COUNT(*) FROM tickets WHERE day = ? AND status = 'waiting' GROUP BY line", [day]).fetchall())
+        config = self.config()
+        return {
+            "event": self.last_event(),
+            "counters": [{"number": c.number, "name": c.name, "serving": called.get(c.number),
+                          "paused": c.number in paused} for c in config.counters],
+            "calls": calls,
+            "services": [{"letter": s.letter, "name": s.name, "name_en": s.name_en, "waiting": waiting.get(s.letter, 0)}
+                         for s in config.services],
+        }
 
     # -- statistics --------------------------------------------------------------
 

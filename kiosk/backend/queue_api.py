@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import re
@@ -14,6 +15,7 @@ from ..domain.rating import RATING_LEVELS, Rating, reasons_for
 from ..domain.scan import TICKET_ID_PATTERN
 from ..domain.serial import JsonMixin
 from ..i18n import N_, translate
+from .board import BOARD, event_stream
 from .errors import RequestError
 from .http import (CLOCK, LIMITS, QUEUE, RATINGS, STORE, body_deadline, client_address, idempotency_key,
                    json_response, path_int, read_json, require_admin, take_limits, terminal_id, terminal_or_admin)
@@ -108,6 +110,7 @@ body {{ font-family: sans-serif; margin: 0; padding: 1.5rem; text-align: center;
 .office {{ font-size: 1rem; color: #555; }}
 .number {{ font-size: 5rem; font-weight: bold; margin: 1rem 0; }}
 .state {{ font-size: 1.5rem; margin: 0.5rem 0; }}
+.state.called {{ font-size: 2rem; font-weight: bold; color: #fff; background: #1f7a3a; padding: 1rem; border-radius: 0.5rem; }}
 .en {{ color: #666; font-size: 1rem; }}
 .rating {{ border-top: 1px solid #ccc; margin-top: 1.5rem; padding-top: 1rem; }}
 .ask {{ font-size: 1.4rem; font-weight: bold; margin: 0.5rem 0; }}
@@ -124,14 +127,32 @@ body {{ font-family: sans-serif; margin: 0; padding: 1.5rem; text-align: center;
 .send {{ background: #0b559f; max-width: 30rem; }}
 .again {{ display: inline-block; font-size: 1.1rem; padding: 1rem; }}
 </style></head>
-<body>
+<body data-status="{status}" data-events="{events}">
 <p class="office">{office}</p>
 <p>{service}</p>
 <p class="number">{display}</p>
-<p class="state">{state_vi}</p>
-<p class="en">{state_en}</p>
-<p class="en">{updated}</p>
-{rating}</body></html>
+<p class="state{called}" id="state-vi">{state_vi}</p>
+<p class="en" id="state-en">{state_en}</p>
+<p class="en" id="updated">{updated}</p>
+{rating}{script}</body></html>
+"""
+# While the ticket waits or is called, the page follows the queue's event stream: its words
+# change as the line moves, and when its status changes (called, served) the page is drawn
+# again, with the rating once served. Without a script, it reloads itself every 20 s.
+LIVE_SCRIPT = """<script>
+(function () {
+  var body = document.body;
+  var source = new EventSource(body.dataset.events);
+  source.onopen = function () { body.dataset.live = "yes"; };
+  source.onmessage = function (message) {
+    var ticket = JSON.parse(message.data);
+    if (ticket.status !== body.dataset.status) { source.close(); location.reload(); return; }
+    document.getElementById("state-vi").innerHTML = ticket.vi;
+    document.getElementById("state-en").innerHTML = ticket.en;
+    document.getElementById("updated").innerHTML = ticket.updated;
+  };
+})();
+</script>
 """
 
 
@@ -149,7 +170,7 @@ def _state(ticket: dict[str, Any]) -> tuple[str, str]:
             return _both(N_("You are next."))
         return _both(N_("{ahead} people ahead of you, about {minutes} minutes."), ahead=ahead, minutes=minutes)
     if status == "called":
-        return _both(N_("Please go to counter {counter}."), counter=ticket["counter"])
+        return _both(N_("It is your turn! Please go to counter {counter}."), counter=ticket["counter"])
     if status == "served":
         return _both(N_("Served. Thank you!"))
     if status == "no_show":
@@ -209,8 +230,8 @@ def _rating_part(public_id: str, ticket: dict[str, Any], rated: bool, level: str
 def _page(status: int, message: str) -> web.Response:
     """A page that only says `message`: no such ticket, or a rating refused."""
     state_vi, state_en = _both(message)
-    body = _PAGE.format(refresh="", title=state_vi, display="—", office="", service="",
-                        state_vi=state_vi, state_en=state_en, updated="", rating="")
+    body = _PAGE.format(refresh="", title=state_vi, display="—", office="", service="", status="", events="",
+                        called="", state_vi=state_vi, state_en=state_en, updated="", rating="", script="")
     return web.Response(status=status, text=body, content_type="text/html", headers={"Cache-Control": "no-store"})
 
 
@@ -225,16 +246,42 @@ async def _ticket_response(request: web.Request, public_id: str, level: str | No
     live = ticket["status"] in ("waiting", "called")
     rated = ticket["status"] == "served" and await store.run(request.app[RATINGS].rated_from_page, public_id)
     body = _PAGE.format(
-        refresh='<meta http-equiv="refresh" content="20">\n' if live else "",
+        refresh='<noscript><meta http-equiv="refresh" content="20"></noscript>\n' if live else "",
+        status=ticket["status"], events=f"/t/{public_id}/events", script=LIVE_SCRIPT if live else "",
+        called=" called" if ticket["status"] == "called" else "",
         title=_both(N_("Queue number {number}"), number=ticket["display"])[0],
         display=html.escape(ticket["display"]),
         office=html.escape(site.get("name", "")),
         service=html.escape(f"{ticket['service']['letter']} - {ticket['service']['name']}"),
         state_vi=state_vi, state_en=state_en,
-        updated=" · ".join(_both(N_("Updated at {time}"), time=f"{now:%H:%M}")),
+        updated=_updated(now),
         rating=_rating_part(public_id, ticket, rated, level),
     )
     return web.Response(text=body, content_type="text/html", headers={"Cache-Control": "no-store"})
+
+
+def _updated(now: dt.datetime) -> str:
+    return " · ".join(_both(N_("Updated at {time}"), time=f"{now:%H:%M:%S}"))
+
+
+async def ticket_events(request: web.Request) -> web.StreamResponse:
+    """The ticket's words each time they change, for its page (Server-Sent Events)."""
+    public_id = _public_id(request)
+    store, queue, clock = request.app[STORE], request.app[QUEUE], request.app[CLOCK]
+    sent: dict[str, str] = {}
+
+    async def message(_board: dict[str, Any]) -> dict[str, str] | None:
+        ticket = await store.run(queue.ticket, public_id, clock())
+        if ticket is None:
+            return None
+        state_vi, state_en = _state(ticket)
+        shown = {"status": ticket["status"], "vi": state_vi, "en": state_en}
+        if shown == sent:
+            return None
+        sent.update(shown)
+        return shown | {"updated": _updated(clock())}
+
+    return await event_stream(request, request.app[BOARD], message)
 
 
 async def ticket_page(request: web.Request) -> web.Response:
@@ -289,4 +336,5 @@ def add_routes(app: web.Application, api: str) -> None:
     app.router.add_post(f"{api}/queue/counters/{{number}}/recall", post_recall)
     app.router.add_post(f"{api}/queue/counters/{{number}}/no-show", post_no_show)
     app.router.add_get("/t/{id}", ticket_page)
+    app.router.add_get("/t/{id}/events", ticket_events)
     app.router.add_post("/t/{id}", rate_from_ticket_page)

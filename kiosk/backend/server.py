@@ -7,6 +7,7 @@ import datetime as dt
 import gzip
 import re
 import signal
+import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,9 @@ from ..domain.codes import dossier_code_shape
 from ..domain.dossier import Status, timeliness, working_days_left
 from ..domain.serial import parse_datetime
 from ..domain.text import mask_name
-from . import admin, dvcqg_api, queue_api, terminal_api
+from ..speech import EspeakNg, PhraseCache
+from . import admin, counter_page, display, dvcqg_api, queue_api, terminal_api
+from .board import BOARD, Board
 from .accounts import Accounts
 from .errors import RequestError
 from .http import (
@@ -140,6 +143,14 @@ async def get_health(request: web.Request) -> web.Response:
     return json_response({"status": "ok"})
 
 
+def _speech_folder(store: BackendStore) -> Path:
+    """Where the spoken phrases are kept: beside the database (backend.speech/), or for a database
+    in memory, in a temporary folder that goes with the machine's next clean-up."""
+    if store.path.name == ":memory:":
+        return Path(tempfile.mkdtemp(prefix="kiosk-speech-"))
+    return store.path.with_suffix(".speech")
+
+
 def make_app(
     store: BackendStore,
     calendar: WorkingCalendar,
@@ -148,11 +159,14 @@ def make_app(
     limits: Limits | None = None,
     trust_forwarded: bool = False,
     upstream: UpstreamSettings | None = None,
+    speech: PhraseCache | None = None,
 ) -> web.Application:
     """`trust_forwarded`: the backend stands behind a reverse proxy that sets X-Forwarded-Proto
     and X-Forwarded-For (for the admin cookie's Secure flag and per-address limits).
     `upstream`: the province's one-stop system, asked for dossiers the backend does not hold.
-    `limits`: the ceilings on look-ups, tickets and ratings, and the slow-client deadline."""
+    `limits`: the ceilings on look-ups, tickets and ratings, and the slow-client deadline.
+    `speech`: how the hall displays' calls are spoken, and where the phrases are kept; by default
+    espeak-ng, the phrases in a folder beside the database."""
     app = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY)
     app[STORE] = store
     app[CALENDAR] = calendar
@@ -174,11 +188,17 @@ def make_app(
     app.router.add_get(f"{API}/dossiers/{{code:(?!by-citizen$)[^/]+}}", get_dossier)
     app.router.add_get(f"{API}/openapi.json", get_openapi)
     app.router.add_get(f"{API}/health", get_health)
+    app[BOARD] = Board(store, app[QUEUE], app[CLOCK])
+    app.cleanup_ctx.append(app[BOARD].cleanup_ctx)
     queue_api.add_routes(app, API)
+    display.add_routes(app, speech or PhraseCache(_speech_folder(store), EspeakNg()))
     terminal_api.add_routes(app, API)
     dvcqg_api.add_routes(app, API)
     app.router.add_get(admin.PREFIX, admin.home)
-    app.add_subapp(admin.PREFIX, admin.admin_app())
+    app.router.add_get("/counter", counter_page.counter_shortcut)
+    admin_pages = admin.admin_app()
+    counter_page.add_routes(admin_pages)
+    app.add_subapp(admin.PREFIX, admin_pages)
     return app
 
 

@@ -222,8 +222,44 @@ def _v6(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX help_requests_open ON help_requests (answered_at, terminal_id, asked_at)")
 
 
+def _v7(db: sqlite_utils.Database) -> None:
+    """The counters' side of the queue. Staff accounts get a role: "admin" (the /admin pages) or
+    "counter" (only the counter page, for the counters listed in `counters`, e.g. "3,5").
+    A ticket waits in a `line`: its own service's, or the one a counter transferred it to (its
+    number, printed on paper, stays). `officer`: the account that called it. Every change of the
+    queue is a row of queue_events: what the hall displays follow (by id, so that a display of
+    any process sees the changes of every process) and what the statistics count. A paused
+    counter has a row in counter_pauses."""
+    db.execute("ALTER TABLE admins ADD COLUMN role TEXT NOT NULL DEFAULT 'admin'")
+    db.execute("ALTER TABLE admins ADD COLUMN counters TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE tickets ADD COLUMN line TEXT")
+    db.execute("ALTER TABLE tickets ADD COLUMN officer TEXT")
+    db.execute("ALTER TABLE tickets ADD COLUMN transfers INTEGER NOT NULL DEFAULT 0")
+    db.execute("UPDATE tickets SET line = service")
+    db.execute("CREATE INDEX tickets_line ON tickets (line, day, status)")
+    db.execute("""
+        CREATE TABLE queue_events (
+            id INTEGER PRIMARY KEY,
+            day TEXT NOT NULL,
+            at TEXT NOT NULL,
+            action TEXT NOT NULL,
+            ticket_id INTEGER,
+            display TEXT,
+            counter INTEGER,
+            officer TEXT,
+            line TEXT
+        )""")
+    db.execute("CREATE INDEX queue_events_day ON queue_events (day, action)")
+    db.execute("""
+        CREATE TABLE counter_pauses (
+            number INTEGER PRIMARY KEY,
+            since TEXT NOT NULL,
+            officer TEXT NOT NULL
+        )""")
+
+
 # Append only: each entry moves the schema one version up (PRAGMA user_version).
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 LIMIT_MEMORY = 24 * 3600.0
 """Seconds a counted call is kept: the longest period of any limit."""
 
@@ -250,6 +286,7 @@ class StoreBusy(Exception):
 
 class BackendStore:
     def __init__(self, path: str | Path, citizen_key_file: str | Path | None = None, open_keys: bool = True):
+        self.path = Path(path)
         """`citizen_key_file`: the key file of the ID-number hashes (default: beside the database,
         citizen_keys.default_key_file). `open_keys` False only for `kiosk citizen-key reset`."""
         self._worker: ThreadPoolExecutor | None = None

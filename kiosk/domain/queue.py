@@ -128,9 +128,10 @@ def display_number(letter: str, number: int) -> str:
 
 @dataclass(frozen=True)
 class Waiting:
-    """A ticket still waiting, as the calling order sees it."""
+    """A ticket still waiting, as the calling order sees it: `id` is whatever tells tickets apart
+    (the backend's row id, since a line may hold tickets of several services)."""
 
-    number: int
+    id: int
     priority: bool
 
 

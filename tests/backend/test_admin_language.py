@@ -10,10 +10,10 @@ import pytest
 from kiosk.backend.sample import SAMPLE_DIR
 from kiosk.domain.rating import RATING_REASONS
 from kiosk.i18n import translate
-from support import start_site
+from support import PASSWORD, Staff, add_admin, start_site
 
 # The staff's browser and their account, as test_admin.py has them.
-from backend.test_admin import PASSWORD, Staff, add_admin, kiosk
+from backend.test_admin import kiosk
 
 PAGES = ["/admin/terminals", "/admin/terminals/{terminal}", "/admin/integrations", "/admin/queue", "/admin/stats",
          "/admin/audit", "/admin/no-such-page"]

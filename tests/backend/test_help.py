@@ -11,13 +11,13 @@ import re
 
 import pytest
 
-from backend.test_admin import PASSWORD, Staff, add_admin, kiosk
+from backend.test_admin import kiosk
 from kiosk.backend.store import BackendStore
 from kiosk.backend.terminals import Terminals
 from kiosk.client.api import BackendClient
 from kiosk.domain.calendar import TIMEZONE
 from kiosk.domain.terminal import Health
-from support import query, start_site
+from support import PASSWORD, Staff, add_admin, query, start_site
 
 
 @pytest.fixture(scope="module")

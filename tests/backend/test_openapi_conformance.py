@@ -29,9 +29,10 @@ def test_every_route_is_documented(tmp_path):
     app = make_app(BackendStore(tmp_path / "b.sqlite3"), WorkingCalendar())
     routes = {(r.method, re.sub(r"\{(\w+):[^}]*\}", r"{\1}", r.resource.canonical))
               for r in app.router.routes() if r.method != "HEAD"}
-    # HTML for people, not the API: the ticket's public page (and its rating form) and the staff's /admin pages.
-    pages = {("GET", "/t/{id}"), ("POST", "/t/{id}")}
-    pages |= {r for r in routes if r[1] == "/admin" or r[1].startswith("/admin/")}
+    # For people, not the API: the ticket's public page (its rating form, its event stream), the
+    # staff's /admin pages, the counters' /counter, and the hall display (its stream and calls' audio).
+    pages = {("GET", "/t/{id}"), ("POST", "/t/{id}"), ("GET", "/t/{id}/events"), ("GET", "/counter")}
+    pages |= {r for r in routes if r[1] in ("/admin", "/display") or r[1].startswith(("/admin/", "/display/"))}
     assert routes - pages == documented
     app[STORE].close()
 

@@ -12,7 +12,7 @@ P = lambda n: Waiting(n, True)  # noqa: E731
 
 
 def numbers(order):
-    return [w.number for w in order]
+    return [w.id for w in order]
 
 
 def test_strict_calls_every_priority_first():

@@ -28,7 +28,7 @@ from kiosk.backend.store import BackendStore
 from kiosk.domain.calendar import WorkingCalendar, now
 
 SURROGATE = "\ud800"  # json.dumps writes it as the escape \ud800: half a character
-PAGES = ("/admin", "/t/")
+PAGES = ("/admin", "/t/", "/display", "/counter")
 """Routes that answer HTML pages for people, errors included."""
 TOKENS = ("none", "terminal", "admin")
 CASES = ("surrogate", "not_utf8", "bad_charset", "huge", "huge_chunked", "truncated")
@@ -151,7 +151,8 @@ class Site:
 
     def path(self, route: Route) -> str:
         ticket = "/queue/tickets/" in route.formatter or route.formatter.startswith("/t/")
-        values = {"id": self.ticket if ticket else str(self.terminal), "code": self.dossier, "number": "1"}
+        values = {"id": self.ticket if ticket else str(self.terminal), "code": self.dossier, "number": "1",
+                  "event": "1", "action": "call-next"}
         if "/procedures/" in route.formatter:
             values["code"] = self.procedure
         return route.formatter.format_map(values)
@@ -206,6 +207,8 @@ class Answer:
 def read_answer(sock: socket.socket) -> Answer:
     reply = http.client.HTTPResponse(sock)
     reply.begin()
+    if reply.headers.get("Content-Type", "").startswith("text/event-stream"):
+        return Answer(reply.status, reply.headers, b"")  # a stream that follows the queue: it does not end
     return Answer(reply.status, reply.headers, reply.read())
 
 
@@ -252,6 +255,8 @@ def check(route: Route, answer: Answer, what: str) -> None:
         assert answer.headers["Location"].startswith("/admin"), where
         return
     assert 200 <= answer.status < 300 or 400 <= answer.status < 500, where
+    if answer.status == 200 and kind.startswith(("text/event-stream", "audio/wav")):
+        return  # the queue's event stream (its body never ends), a call's announcement
     if route.page and kind.startswith("text/html"):
         assert b"</html>" in answer.body.lower(), where
         return

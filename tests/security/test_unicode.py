@@ -95,7 +95,7 @@ def test_a_broken_multipart_login_is_a_400_page(site):
 
 def terminal_pages(site, tmp_path, account):
     """The terminals' list and the terminal's own page, as a member of staff sees them."""
-    from backend.test_admin import PASSWORD, Staff, add_admin
+    from support import PASSWORD, Staff, add_admin
 
     add_admin(site.db, account, PASSWORD, tmp_path)
     staff = Staff(site)

@@ -1,0 +1,140 @@
+"""The queue's changes as they happen, for every page that follows them: the hall displays, the
+counter pages and the citizens' ticket pages (Server-Sent Events).
+
+One task reads the newest change's id (queue_events) a few times a second while anyone listens,
+and only then: a change made by any process on the same database (another backend process, a
+command) is seen as soon as one made here. When it moves, the board is read once and the same
+bytes go to every display, however many: 50 displays cost one query, not 50."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from .queue import TicketQueue
+from .store import BackendStore
+
+POLL_SECONDS = 0.2
+"""How often the newest change's id is read while pages listen: a display shows a call within this
+and the page's own drawing, well inside a second."""
+KEEPALIVE_SECONDS = 15.0
+"""A comment line this often on a quiet stream, so that a proxy or a NAT does not drop it and a
+display whose network went away finds out."""
+MAX_LISTENERS = 1000
+"""Streams open at once; past it a new one is refused (503) rather than the server running out
+of sockets: a centre has a few displays and counters, and the phones of those waiting."""
+RETRY_MS = 1000
+"""What a page's EventSource waits before it connects again after the stream broke."""
+
+
+class Board:
+    """The newest board (TicketQueue.board) and the pages waiting for the next one."""
+
+    def __init__(self, store: BackendStore, queue: TicketQueue, clock: Callable[[], dt.datetime]):
+        self.store, self.queue, self.clock = store, queue, clock
+        self.event = -1
+        """The newest change seen; -1 before the first read."""
+        self.state: dict[str, Any] = {}
+        self.listeners = 0
+        self.closing = False
+        self._changed = asyncio.Condition()
+        self._wanted = asyncio.Event()
+        self._day = ""
+
+    async def cleanup_ctx(self, app: web.Application) -> AsyncIterator[None]:
+        watch = asyncio.create_task(self._watch())
+        app.on_shutdown.append(self._close)
+        try:
+            yield
+        finally:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
+
+    async def _close(self, _app: web.Application) -> None:
+        """Ends every stream at shutdown, so that the server does not wait for them to time out."""
+        self.closing = True
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def _watch(self) -> None:
+        while True:
+            await self._wanted.wait()
+            try:
+                await self.refresh()
+            except Exception:  # a busy or broken database: the displays keep what they have, and retry
+                pass
+            await asyncio.sleep(POLL_SECONDS)
+            if self.listeners == 0:
+                self._wanted.clear()
+
+    async def refresh(self) -> None:
+        """Reads the board again if the queue has changed (or the day has: a new day's board is empty)."""
+        now = self.clock()
+        day = now.date().isoformat()
+        last = await self.store.run(self.queue.last_event)
+        if last == self.event and day == self._day:
+            return
+        self.state = await self.store.run(self.queue.board, now)
+        self.event, self._day = last, day
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def changes(self, seen: int) -> AsyncIterator[dict[str, Any]]:
+        """The board now, then each time it changes, until the server closes; `seen`: the event a
+        page already shows (its Last-Event-ID), which it is not sent again."""
+        if self.listeners >= MAX_LISTENERS:
+            raise web.HTTPServiceUnavailable(text="Too many pages follow the queue right now.")
+        self.listeners += 1
+        self._wanted.set()
+        try:
+            if self.event < 0:
+                await self.refresh()
+            while not self.closing:
+                if self.event != seen:
+                    seen = self.event
+                    yield self.state
+                    continue
+                async with self._changed:  # looked at under the lock: a change cannot slip in between
+                    if self.event == seen and not self.closing:
+                        with contextlib.suppress(asyncio.TimeoutError):
+                            await asyncio.wait_for(self._changed.wait(), KEEPALIVE_SECONDS)
+                if self.event == seen and not self.closing:
+                    yield {}  # nothing new: a keep-alive
+        finally:
+            self.listeners -= 1
+
+
+async def event_stream(request: web.Request, board: Board,
+                       message: Callable[[dict[str, Any]], Awaitable[Any]]) -> web.StreamResponse:
+    """Server-Sent Events: `message(state)` of each board (as JSON; None sends nothing), a comment
+    line when nothing changed for a while. Ends quietly when the page goes away."""
+    last = request.headers.get("Last-Event-ID", "")
+    seen = int(last) if last.isascii() and last.isdigit() and len(last) < 16 else -1
+    response = web.StreamResponse(headers={
+        "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-store",
+        "X-Accel-Buffering": "no",  # nginx: pass each event on at once
+    })
+    await response.prepare(request)
+    try:
+        await response.write(f"retry: {RETRY_MS}\n\n".encode())
+        async for state in board.changes(seen):
+            if not state:
+                await response.write(b": keep-alive\n\n")
+                continue
+            data = await message(state)
+            if data is not None:
+                text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+                await response.write(f"id: {state['event']}\ndata: {text}\n\n".encode())
+    except ConnectionError:
+        pass  # the page went away
+    return response
+
+
+BOARD = web.AppKey("board", Board)
