@@ -2,8 +2,9 @@
 counter pages and the citizens' ticket pages (Server-Sent Events).
 
 One task reads the newest change's id (queue_events) a few times a second while anyone listens,
-and only then: a change made by any process on the same database (another backend process, a
-command) is seen as soon as one made here. When it moves, the board is read once and the same
+and only then: a change made by any other process on the same database (another backend process,
+a command) is seen that soon. A change made through this process pokes it (`poke_after_changes`,
+after every POST): seen at once. When it moves, the board is read once and the same
 bytes go to every display, however many: 50 displays cost one query, not 50."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .errors import RequestError
 from .queue import TicketQueue
 from .store import BackendStore
 
@@ -45,6 +47,7 @@ class Board:
         self.closing = False
         self._changed = asyncio.Condition()
         self._wanted = asyncio.Event()
+        self._poked = asyncio.Event()
         self._day = ""
 
     async def cleanup_ctx(self, app: web.Application) -> AsyncIterator[None]:
@@ -70,9 +73,15 @@ class Board:
                 await self.refresh()
             except Exception:  # a busy or broken database: the displays keep what they have, and retry
                 pass
-            await asyncio.sleep(POLL_SECONDS)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._poked.wait(), POLL_SECONDS)
+            self._poked.clear()
             if self.listeners == 0:
                 self._wanted.clear()
+
+    def poke(self) -> None:
+        """The queue may have changed here: look now rather than at the next poll."""
+        self._poked.set()
 
     async def refresh(self) -> None:
         """Reads the board again if the queue has changed (or the day has: a new day's board is empty)."""
@@ -89,8 +98,6 @@ class Board:
     async def changes(self, seen: int) -> AsyncIterator[dict[str, Any]]:
         """The board now, then each time it changes, until the server closes; `seen`: the event a
         page already shows (its Last-Event-ID), which it is not sent again."""
-        if self.listeners >= MAX_LISTENERS:
-            raise web.HTTPServiceUnavailable(text="Too many pages follow the queue right now.")
         self.listeners += 1
         self._wanted.set()
         try:
@@ -115,6 +122,8 @@ async def event_stream(request: web.Request, board: Board,
                        message: Callable[[dict[str, Any]], Awaitable[Any]]) -> web.StreamResponse:
     """Server-Sent Events: `message(state)` of each board (as JSON; None sends nothing), a comment
     line when nothing changed for a while. Ends quietly when the page goes away."""
+    if board.listeners >= MAX_LISTENERS:  # before the answer starts: then it can still be a refusal
+        raise RequestError(503, "too_many_streams", "Too many pages follow the queue right now; try again soon.")
     last = request.headers.get("Last-Event-ID", "")
     seen = int(last) if last.isascii() and last.isdigit() and len(last) < 16 else -1
     response = web.StreamResponse(headers={
@@ -138,3 +147,14 @@ async def event_stream(request: web.Request, board: Board,
 
 
 BOARD = web.AppKey("board", Board)
+
+
+@web.middleware
+async def poke_after_changes(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                             ) -> web.StreamResponse:
+    """After any POST (a ticket, a call, a transfer...), the board looks at once."""
+    try:
+        return await handler(request)
+    finally:
+        if request.method == "POST":
+            request.config_dict[BOARD].poke()  # the main application's, for /admin's forms too

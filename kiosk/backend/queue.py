@@ -438,3 +438,54 @@ class TicketQueue:
                 "average_service_minutes": None if row[6] is None else round(row[6], 1),
             })
         return answer
+
+    def work(self, day: dt.date) -> dict[str, Any]:
+        """The day's work from the queue's events: served / not present / transferred per counter
+        and per officer, and the waits (number taken to first call) and service times (call to
+        done) as median and 90th percentile, in minutes, for the day and by hour of the call."""
+        counts: dict[tuple[str, Any], dict[str, int]] = {}
+        waits: dict[int | None, list[float]] = {None: []}
+        services: dict[int | None, list[float]] = {None: []}
+        called_at: dict[int, dt.datetime] = {}
+        for action, at, ticket, counter, officer, issued_at in self.db.execute(
+                "SELECT e.action, e.at, e.ticket_id, e.counter, e.officer, t.issued_at FROM queue_events e"
+                " LEFT JOIN tickets t ON t.id = e.ticket_id WHERE e.day = ? ORDER BY e.id", [day.isoformat()]):
+            moment = dt.datetime.fromisoformat(at)
+            if action == "called":
+                if ticket not in called_at:  # the wait ends at the first call; a transfer's second call is service
+                    waits.setdefault(moment.hour, []).append(_minutes_between(issued_at, moment))
+                    waits[None].append(waits[moment.hour][-1])
+                called_at[ticket] = moment
+            if action == "served" and ticket in called_at:
+                started = called_at[ticket]
+                services.setdefault(started.hour, []).append(_minutes_between(started, moment))
+                services[None].append(services[started.hour][-1])
+            if action in ("served", "no_show", "transferred"):
+                for key in (("counter", counter), ("officer", officer or "—")):
+                    counts.setdefault(key, {"served": 0, "no_show": 0, "transferred": 0})[action] += 1
+
+        def times(hour: int | None) -> dict[str, Any]:
+            wait, service = waits.get(hour, []), services.get(hour, [])
+            return {"calls": len(wait), "wait_p50": _percentile(wait, 50), "wait_p90": _percentile(wait, 90),
+                    "served": len(service), "service_p50": _percentile(service, 50),
+                    "service_p90": _percentile(service, 90)}
+
+        return {
+            "counters": [{"counter": key, **counts[kind, key]} for kind, key in sorted(k for k in counts if k[0] == "counter")],
+            "officers": [{"officer": key, **counts[kind, key]} for kind, key in sorted(k for k in counts if k[0] == "officer")],
+            "day": times(None),
+            "hours": [{"hour": hour, **times(hour)} for hour in sorted(h for h in {*waits, *services} if h is not None)],
+        }
+
+
+def _minutes_between(start: str | dt.datetime, end: dt.datetime) -> float:
+    begun = dt.datetime.fromisoformat(start) if isinstance(start, str) else start
+    return max(0.0, (end - begun).total_seconds() / 60)
+
+
+def _percentile(values: list[float], percent: int) -> float | None:
+    """The nearest-rank percentile, in minutes to one decimal; None without values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[max(0, -(-len(ordered) * percent // 100) - 1)], 1)

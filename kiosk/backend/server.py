@@ -23,7 +23,7 @@ from ..domain.serial import parse_datetime
 from ..domain.text import mask_name
 from ..speech import EspeakNg, PhraseCache
 from . import admin, counter_page, display, dvcqg_api, queue_api, terminal_api
-from .board import BOARD, Board
+from .board import BOARD, Board, poke_after_changes
 from .accounts import Accounts
 from .errors import RequestError
 from .http import (
@@ -167,7 +167,7 @@ def make_app(
     `limits`: the ceilings on look-ups, tickets and ratings, and the slow-client deadline.
     `speech`: how the hall displays' calls are spoken, and where the phrases are kept; by default
     espeak-ng, the phrases in a folder beside the database."""
-    app = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[json_errors, poke_after_changes], client_max_size=MAX_BODY)
     app[STORE] = store
     app[CALENDAR] = calendar
     app[CLOCK] = clock or (lambda: dt.datetime.now(TIMEZONE))

@@ -172,3 +172,25 @@ def test_priority_tickets_are_marked_in_the_line(site):
     assert line.index(elderly["display"]) < line.index("★ Người cao tuổi") < line.index(normal["display"])
     english = chief.get("/admin/counter/1?lang=en").text
     assert "★ Elderly person" in english and "Call the next number" in english
+
+
+def test_the_days_work_on_the_statistics_page_and_as_csv(site):
+    empty(site, 3)
+    person = officer(site, "lan")
+    issue(site, "B")
+    press(person, 3, "call-next")
+    press(person, 3, "done")
+    chief = officer(site, "chief")
+    page = chief.get("/admin/stats").text
+    assert "Quầy và cán bộ" in page and "<svg" in page and "<rect" in page
+    lan = re.search(r"<tr><td>lan</td><td class=\"n\">(\d+)</td>", page)
+    assert lan and int(lan.group(1)) >= 1
+    csv = chief.get("/admin/stats.csv")
+    assert csv.status == 200 and csv.headers["Content-Type"].startswith("text/csv")
+    assert 'attachment; filename="queue-' in csv.headers["Content-Disposition"]
+    rows = [line.split(",") for line in csv.text.splitlines()]
+    assert rows[0][:6] == ["date", "kind", "who", "served", "no_show", "transferred"]
+    assert any(r[1] == "officer" and r[2] == "lan" and int(r[3]) >= 1 for r in rows)
+    assert any(r[1] == "hour" and r[6] == "all" for r in rows)
+    assert person.get("/admin/stats.csv").headers["Location"] == "/admin/counter"  # not for an officer
+    assert chief.get("/admin/stats.csv?date=nonsense").status == 400

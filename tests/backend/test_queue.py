@@ -212,3 +212,41 @@ def test_numbers_start_again_each_day_and_estimates_follow_service_times(tmp_pat
     assert daily["A"]["served"] == 3 and daily["A"]["average_service_minutes"] == 10.0
     assert daily["A"]["issued"] == 7 and daily["A"]["waiting"] == 3
     store.close()
+
+
+def test_the_days_work_per_counter_officer_and_hour(tmp_path):
+    """Waits and service times by the hour of the call, as median and 90th percentile (nearest
+    rank), and served / not present / transferred per counter and per officer, from the events."""
+    store = BackendStore(tmp_path / "b.sqlite3")
+    queue = TicketQueue(store, working_calendar(load_config()))
+    queue.configure(sample_queue(all_day=True))
+    at = lambda hour, minute: dt.datetime(2026, 11, 30, hour, minute, tzinfo=TIMEZONE)  # noqa: E731
+    for i in range(5):
+        queue.issue("A", None, 1, f"a{i}", at(8, 0))
+    queue.issue("B", None, 1, "b0", at(8, 0))
+    queue.call_next(1, at(8, 10), "lan")     # A001 waited 10 min
+    queue.call_next(1, at(8, 16), "lan")     # A001 served in 6; A002 waited 16
+    queue.no_show(1, at(8, 20), "lan")       # A002 not present
+    queue.call_next(2, at(9, 0), "minh")     # A003 waited 60
+    queue.transfer(2, "B", at(9, 5), "minh")  # A003 to B's line
+    queue.call_next(3, at(9, 30), "minh")    # B's line: A003 (taken at 8:00 like B001, and first in it)
+    queue.finish(3, at(9, 42), "minh")       # served in 12
+    queue.call_next(2, at(10, 0), "minh")    # A004 waited 120
+    queue.finish(2, at(10, 2), "minh")       # served in 2
+    work = queue.work(dt.date(2026, 11, 30))
+    assert work["counters"] == [{"counter": 1, "served": 1, "no_show": 1, "transferred": 0},
+                                {"counter": 2, "served": 1, "no_show": 0, "transferred": 1},
+                                {"counter": 3, "served": 1, "no_show": 0, "transferred": 0}]
+    assert work["officers"] == [{"officer": "lan", "served": 1, "no_show": 1, "transferred": 0},
+                                {"officer": "minh", "served": 2, "no_show": 0, "transferred": 1}]
+    hours = {h["hour"]: h for h in work["hours"]}
+    assert hours[8] == {"hour": 8, "calls": 2, "wait_p50": 10.0, "wait_p90": 16.0, "served": 1,
+                        "service_p50": 6.0, "service_p90": 6.0}
+    assert hours[9]["calls"] == 1 and hours[9]["wait_p50"] == 60.0  # a transfer's second call is not a wait
+    assert hours[9]["service_p50"] == 12.0 and hours[10]["wait_p50"] == 120.0
+    assert work["day"]["calls"] == 4 and work["day"]["wait_p50"] == 16.0 and work["day"]["wait_p90"] == 120.0
+    assert work["day"]["served"] == 3 and work["day"]["service_p50"] == 6.0
+    assert queue.work(dt.date(2026, 12, 1)) == {"counters": [], "officers": [], "day": {
+        "calls": 0, "wait_p50": None, "wait_p90": None, "served": 0, "service_p50": None, "service_p90": None},
+        "hours": []}
+    store.close()
