@@ -63,8 +63,23 @@ def _admin_token(args: argparse.Namespace, config) -> str:
     return token
 
 
+def _backend_speech(config, store):
+    """The hall displays' voice ([backend] speech_engine: "espeak-ng", the default, or "piper:VOICE
+    FILE") and where its phrases are kept ([backend] speech_cache; empty: beside the database)."""
+    from .backend.server import speech_folder
+    from .speech import PhraseCache, engine_from_setting
+
+    setting = config.get("backend", "speech_engine", fallback="").strip()
+    try:
+        engine = engine_from_setting(setting)
+    except ValueError as error:
+        raise Failure(f"[backend] speech_engine: {error}") from None
+    folder = config.get("backend", "speech_cache", fallback="").strip()
+    return PhraseCache(Path(folder).expanduser() if folder else speech_folder(store), engine)
+
+
 def _run_backend(store, calendar, host: str, port: int, banner: list[str], admin_token: str = "",
-                 limits=None, trust_forwarded: bool = False, upstream=None) -> None:
+                 limits=None, trust_forwarded: bool = False, upstream=None, speech=None) -> None:
     from .backend.server import make_app, serve
 
     def ready(address: str) -> None:
@@ -76,7 +91,7 @@ def _run_backend(store, calendar, host: str, port: int, banner: list[str], admin
     try:
         app = make_app(store, calendar, admin_token=admin_token,
                        limits=limits, trust_forwarded=trust_forwarded,
-                       upstream=upstream)
+                       upstream=upstream, speech=speech)
         asyncio.run(serve(app, host, port, ready))
     except OSError as error:
         raise Failure(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
@@ -111,7 +126,9 @@ def cmd_backend(args: argparse.Namespace) -> None:
         pulls = f"every {upstream.catalogue_hours} h" if upstream.catalogue_hours else "never"
         banner.append(f"Upstream: {upstream.adapter_url} (dossiers kept {upstream.keep_minutes} min; "
                       f"catalogue pulled {pulls}).")
-    _run_backend(store, calendar, host, port, banner, admin_token, limits, trust_forwarded, upstream)
+    speech = _backend_speech(config, store)
+    banner.append(f"Spoken calls: {speech.engine.name}, phrases kept in {speech.folder}.")
+    _run_backend(store, calendar, host, port, banner, admin_token, limits, trust_forwarded, upstream, speech)
 
 
 def backend_client(settings):

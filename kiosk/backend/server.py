@@ -143,7 +143,7 @@ async def get_health(request: web.Request) -> web.Response:
     return json_response({"status": "ok"})
 
 
-def _speech_folder(store: BackendStore) -> Path:
+def speech_folder(store: BackendStore) -> Path:
     """Where the spoken phrases are kept: beside the database (backend.speech/), or for a database
     in memory, in a temporary folder that goes with the machine's next clean-up."""
     if store.path.name == ":memory:":
@@ -191,7 +191,7 @@ def make_app(
     app[BOARD] = Board(store, app[QUEUE], app[CLOCK])
     app.cleanup_ctx.append(app[BOARD].cleanup_ctx)
     queue_api.add_routes(app, API)
-    display.add_routes(app, speech or PhraseCache(_speech_folder(store), EspeakNg()))
+    display.add_routes(app, speech or PhraseCache(speech_folder(store), EspeakNg()))
     terminal_api.add_routes(app, API)
     dvcqg_api.add_routes(app, API)
     app.router.add_get(admin.PREFIX, admin.home)
