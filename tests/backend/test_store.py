@@ -76,3 +76,41 @@ def test_failed_write_leaves_the_catalogue_whole(tmp_path):
     assert store.catalogue_version == version
     assert len(store.catalogue().procedures) == len(catalogue.procedures)
     store.close()
+
+
+def test_a_schema_6_centre_keeps_its_queue_and_accounts_after_the_counters_migration(tmp_path):
+    """A centre's file from before the counters' side (schema 6), with tickets waiting and an admin
+    account, opened by this version: each ticket waits in its own service's line, the account stays
+    an admin of every counter, and the queue works on."""
+    import sqlite_utils
+
+    from kiosk.backend.accounts import Accounts
+    from kiosk.backend.queue import TicketQueue
+    from kiosk.backend.sample import sample_queue
+    from kiosk.domain.calendar import WorkingCalendar, now
+
+    path = tmp_path / "b.sqlite3"
+    db = sqlite_utils.Database(sqlite3.connect(path))
+    for number, migrate in enumerate(MIGRATIONS[:6], 1):
+        migrate(db)
+        db.execute(f"PRAGMA user_version = {number}")
+    today = now().date().isoformat()
+    for n, service in enumerate("AAB", 1):
+        db["tickets"].insert({"public_id": f"old-ticket-{n:04d}", "service": service, "day": today, "number": n,
+                              "status": "waiting", "issued_at": now().isoformat(), "terminal_id": 1,
+                              "idempotency_key": f"k{n}"})
+    db["admins"].insert({"username": "lan", "password_hash": "scrypt$1$1$1$00$00", "created_at": "2026-01-01"})
+    db.conn.commit()
+    db.conn.close()
+
+    store = BackendStore(path)
+    assert store.schema_version == len(MIGRATIONS)
+    assert store.db.execute("SELECT service, line FROM tickets ORDER BY id").fetchall() == [
+        ("A", "A"), ("A", "A"), ("B", "B")]
+    assert Accounts(store).list()[0] | {"created_at": None} == {
+        "username": "lan", "created_at": None, "locked_until": None, "role": "admin", "counters": []}
+    queue = TicketQueue(store, WorkingCalendar())
+    queue.configure(sample_queue(all_day=True))
+    assert queue.call_next(1, now(), "lan")["id"] == "old-ticket-0001"
+    assert queue.waiting_list("A", now())[0]["display"] == "A002"
+    store.close()
