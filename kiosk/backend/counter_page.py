@@ -10,6 +10,7 @@ queue itself records which officer did what (queue_events), for the statistics."
 from __future__ import annotations
 
 import base64
+import re
 import hashlib
 from typing import Any
 
@@ -24,6 +25,8 @@ from .errors import RequestError
 from .http import CLOCK, QUEUE, path_int
 
 HOME = f"{PREFIX}/counter"
+_NUMBER = re.compile(r"[A-Z][0-9]{3,6}")
+_LETTER = re.compile(r"[A-Z]")
 # What each button does: the queue's method, the audit log's action, and the page's word after it.
 ACTIONS = {
     "call-next": ("call_next", "counter_called_next"),
@@ -92,9 +95,11 @@ async def counter_page(request: web.Request, session: Session) -> web.Response:
     view, config = await _run(request, lambda: (queue.counter_view(number, now), queue.config()))
     categories = {c.code: (c.name, c.name_en) for c in config.priority_categories}
     t = _words(request)
-    done, shown = request.query.get("done", ""), request.query.get("number", "")
-    message = t(DONE_WORDS[done]).format(number=shown, service=request.query.get("service", "")) \
-        if done in DONE_WORDS else ""
+    # The words after an action come back in the address: shown only when they are what an action
+    # puts there (a number, a service letter), so that a crafted link cannot put words in the page.
+    done, shown, service = (request.query.get(k, "") for k in ("done", "number", "service"))
+    plausible = _NUMBER.fullmatch(shown or "A000") and _LETTER.fullmatch(service or "A")
+    message = t(DONE_WORDS[done]).format(number=shown, service=service) if done in DONE_WORDS and plausible else ""
     def priority_words(code: str) -> str:
         name, name_en = categories.get(code, (None, None))
         return (name_en if request_language == "en" else name) or t("Priority")

@@ -2,6 +2,7 @@
 each button, transfer keeping the citizen's place, pause, the audit, and the waiting lines."""
 
 import re
+import urllib.parse
 import uuid
 
 import pytest
@@ -194,3 +195,9 @@ def test_the_days_work_on_the_statistics_page_and_as_csv(site):
     assert any(r[1] == "hour" and r[6] == "all" for r in rows)
     assert person.get("/admin/stats.csv").headers["Location"] == "/admin/counter"  # not for an officer
     assert chief.get("/admin/stats.csv?date=nonsense").status == 400
+
+
+def test_a_crafted_address_puts_no_words_in_the_page(site):
+    query = urllib.parse.urlencode({"done": "transfer", "number": "Hãy chuyển tiền", "service": "vào tài khoản"})
+    page = officer(site, "lan").get(f"/admin/counter/3?{query}").text
+    assert "chuyển tiền" not in page and "tài khoản" not in page and 'class="message"' not in page
