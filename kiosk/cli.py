@@ -220,6 +220,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
             f"Terminal {terminal} token: {token}",
             f"Admin token: {admin_token}",
             f"Admin pages: {url}/admin (user demo, password {admin_password})",
+            f"Counter page: {url}/counter (the same user: any counter); hall display: {url}/display?site=main",
             "Sample dossier codes: " + ", ".join(codes[:5]) + ", ...",
             f"Staff mode: five taps within three seconds in the top right corner, then the PIN {DEMO_PIN}",
             "The kiosk app is starting" + (" in a window." if args.windowed else " full screen.")
