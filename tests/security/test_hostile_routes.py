@@ -255,8 +255,8 @@ def check(route: Route, answer: Answer, what: str) -> None:
         assert answer.headers["Location"].startswith("/admin"), where
         return
     assert 200 <= answer.status < 300 or 400 <= answer.status < 500, where
-    if answer.status == 200 and kind.startswith(("text/event-stream", "audio/wav")):
-        return  # the queue's event stream (its body never ends), a call's announcement
+    if answer.status == 200 and kind.startswith(("text/event-stream", "audio/wav", "text/csv")):
+        return  # the queue's event stream (its body never ends), a call's announcement, the day's work
     if route.page and kind.startswith("text/html"):
         assert b"</html>" in answer.body.lower(), where
         return
