@@ -7,6 +7,8 @@ import shutil
 import tempfile
 
 os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+# A sound device that plays into nothing: the kiosk's speech is loaded and played for real.
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
 # Each of scripts/test's workers its own: they inherit the first process's environment, and two

@@ -95,3 +95,18 @@ def test_the_example_names_no_help_desk_and_a_long_one_is_refused():
     assert kiosk_preferences(section()).help_desk == ""
     with pytest.raises(ConfigError, match=r"\[kiosk\] help_desk must be at most 200 characters"):
         kiosk_preferences(section(help_desk="x" * 201))
+
+
+@pytest.mark.parametrize("given, speaks", [("", True), ("on", True), (" Off ", False), ("false", False), ("yes", True)])
+def test_speech_setting(given, speaks):
+    from kiosk.config import kiosk_preferences
+
+    assert kiosk_preferences(section(speech=given)).speech is speaks
+
+
+def test_the_example_speaks_and_a_bad_speech_setting_is_refused():
+    from kiosk.config import kiosk_preferences
+
+    assert kiosk_preferences(load_config(EXAMPLE_CONFIG)).speech is True
+    with pytest.raises(ConfigError, match=r"^\[kiosk\] speech must be on or off, not 'loud'$"):
+        kiosk_preferences(section(speech="loud"))

@@ -9,9 +9,7 @@ queue itself records which officer did what (queue_events), for the statistics."
 
 from __future__ import annotations
 
-import base64
 import re
-import hashlib
 from typing import Any
 
 from aiohttp import web
@@ -22,7 +20,7 @@ from .accounts import Session
 from .admin import (PREFIX, SECURITY_HEADERS, _audit, _form, _language, _page, _run, _see_other, _signed_in,
                     _text, _words)
 from .errors import RequestError
-from .http import CLOCK, QUEUE, path_int
+from .http import CLOCK, QUEUE, csp_hash, path_int
 
 HOME = f"{PREFIX}/counter"
 _NUMBER = re.compile(r"[A-Z][0-9]{3,6}")
@@ -65,9 +63,8 @@ SCRIPT = """
   };
 })();
 """
-_SCRIPT_HASH = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
 PAGE_POLICY = SECURITY_HEADERS["Content-Security-Policy"].replace(
-    "default-src 'self';", f"default-src 'self'; script-src 'sha256-{_SCRIPT_HASH}';")
+    "default-src 'self';", f"default-src 'self'; script-src {csp_hash(SCRIPT)};")
 
 
 def _may_call(request: web.Request, session: Session) -> int:

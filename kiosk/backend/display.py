@@ -11,8 +11,6 @@ script only puts it in place, so that there is one way to draw it."""
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,7 @@ from ..speech import PhraseCache, SpeechUnavailable
 from .admin import pages
 from .board import BOARD, event_stream
 from .errors import RequestError
-from .http import CLOCK, QUEUE, STORE
+from .http import CLOCK, QUEUE, STORE, csp_hash
 
 SPEECH = web.AppKey("speech", PhraseCache)
 SITE = "main"
@@ -67,14 +65,10 @@ def _both(key: str, **values: Any) -> Markup:
 pages.globals.update(both=_both, vi=_vi)
 
 
-def _hash(text: str) -> str:
-    return base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
-
-
 # Only this page's own style and script run; the audio comes from here, as a blob.
 HEADERS = {
-    "Content-Security-Policy": f"default-src 'self'; style-src 'sha256-{_hash(_STYLE)}'; "
-                               f"script-src 'sha256-{_hash(_SCRIPT)}'; media-src 'self' blob:; "
+    "Content-Security-Policy": f"default-src 'self'; style-src {csp_hash(_STYLE)}; "
+                               f"script-src {csp_hash(_SCRIPT)}; media-src 'self' blob:; "
                                "form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",

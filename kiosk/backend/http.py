@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import datetime as dt
+import hashlib
 import hmac
 import json
 import logging
@@ -25,6 +27,12 @@ from .queue import TicketQueue
 from .ratings import Ratings
 from .store import BackendStore, LimitCheck, StoreBusy
 from .terminals import Terminals
+
+def csp_hash(text: str) -> str:
+    """`text`'s hash as a Content-Security-Policy source ('sha256-…'): a page's own inline style or
+    script allowed, and nothing else."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
 
 MAX_BODY = 64 * 1024
 MAX_PATH = 2048

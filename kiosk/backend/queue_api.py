@@ -17,7 +17,7 @@ from ..domain.serial import JsonMixin
 from ..i18n import N_, translate
 from .board import BOARD, event_stream
 from .errors import RequestError
-from .http import (CLOCK, LIMITS, QUEUE, RATINGS, STORE, body_deadline, client_address, idempotency_key,
+from .http import (CLOCK, LIMITS, QUEUE, RATINGS, STORE, body_deadline, client_address, csp_hash, idempotency_key,
                    json_response, path_int, read_json, require_admin, take_limits, terminal_id, terminal_or_admin)
 from .ratings import PHONE, phone_key
 from .store import LimitCheck
@@ -101,32 +101,32 @@ async def post_no_show(request: web.Request) -> web.Response:
 
 # -- the page on the citizen's phone ------------------------------------------------
 
+_STYLE = """body { font-family: sans-serif; margin: 0; padding: 1.5rem; text-align: center; color: #1a1a1a; }
+.office { font-size: 1rem; color: #555; }
+.number { font-size: 5rem; font-weight: bold; margin: 1rem 0; }
+.state { font-size: 1.5rem; margin: 0.5rem 0; }
+.state.called { font-size: 2rem; font-weight: bold; color: #fff; background: #1f7a3a; padding: 1rem; border-radius: 0.5rem; }
+.en { color: #666; font-size: 1rem; }
+.rating { border-top: 1px solid #ccc; margin-top: 1.5rem; padding-top: 1rem; }
+.ask { font-size: 1.4rem; font-weight: bold; margin: 0.5rem 0; }
+.faces { display: grid; grid-template-columns: 1fr 1fr; gap: 0.75rem; max-width: 30rem; margin: 1rem auto; }
+.faces button, .send { font-size: 1.2rem; padding: 1rem 0.5rem; min-height: 4.5rem; border: 0; border-radius: 0.5rem;
+  color: #fff; width: 100%; }
+.faces .en, .send .en, .reason .en { color: inherit; opacity: 0.85; font-size: 0.9rem; }
+.very_satisfied { background: #1f7a3a; } .satisfied { background: #4d7f1a; }
+.unsatisfied { background: #a85c00; } .very_unsatisfied { background: #b3261e; }
+.reasons { max-width: 30rem; margin: 1rem auto; text-align: left; }
+.reason { display: flex; align-items: center; gap: 0.75rem; font-size: 1.2rem; padding: 0.75rem;
+  margin: 0.5rem 0; border: 1px solid #999; border-radius: 0.5rem; min-height: 3rem; }
+.reason input { width: 1.75rem; height: 1.75rem; }
+.send { background: #0b559f; max-width: 30rem; }
+.again { display: inline-block; font-size: 1.1rem; padding: 1rem; }
+"""
 _PAGE = """<!doctype html>
 <html lang="vi"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 {refresh}<title>{title}</title>
-<style>
-body {{ font-family: sans-serif; margin: 0; padding: 1.5rem; text-align: center; color: #1a1a1a; }}
-.office {{ font-size: 1rem; color: #555; }}
-.number {{ font-size: 5rem; font-weight: bold; margin: 1rem 0; }}
-.state {{ font-size: 1.5rem; margin: 0.5rem 0; }}
-.state.called {{ font-size: 2rem; font-weight: bold; color: #fff; background: #1f7a3a; padding: 1rem; border-radius: 0.5rem; }}
-.en {{ color: #666; font-size: 1rem; }}
-.rating {{ border-top: 1px solid #ccc; margin-top: 1.5rem; padding-top: 1rem; }}
-.ask {{ font-size: 1.4rem; font-weight: bold; margin: 0.5rem 0; }}
-.faces {{ display: grid; grid-template-columns: 1fr 1fr; gap: 0.75rem; max-width: 30rem; margin: 1rem auto; }}
-.faces button, .send {{ font-size: 1.2rem; padding: 1rem 0.5rem; min-height: 4.5rem; border: 0; border-radius: 0.5rem;
-  color: #fff; width: 100%; }}
-.faces .en, .send .en, .reason .en {{ color: inherit; opacity: 0.85; font-size: 0.9rem; }}
-.very_satisfied {{ background: #1f7a3a; }} .satisfied {{ background: #4d7f1a; }}
-.unsatisfied {{ background: #a85c00; }} .very_unsatisfied {{ background: #b3261e; }}
-.reasons {{ max-width: 30rem; margin: 1rem auto; text-align: left; }}
-.reason {{ display: flex; align-items: center; gap: 0.75rem; font-size: 1.2rem; padding: 0.75rem;
-  margin: 0.5rem 0; border: 1px solid #999; border-radius: 0.5rem; min-height: 3rem; }}
-.reason input {{ width: 1.75rem; height: 1.75rem; }}
-.send {{ background: #0b559f; max-width: 30rem; }}
-.again {{ display: inline-block; font-size: 1.1rem; padding: 1rem; }}
-</style></head>
+<style>{style}</style></head>
 <body data-status="{status}" data-events="{events}">
 <p class="office">{office}</p>
 <p>{service}</p>
@@ -139,7 +139,7 @@ body {{ font-family: sans-serif; margin: 0; padding: 1.5rem; text-align: center;
 # While the ticket waits or is called, the page follows the queue's event stream: its words
 # change as the line moves, and when its status changes (called, served) the page is drawn
 # again, with the rating once served. Without a script, it reloads itself every 20 s.
-LIVE_SCRIPT = """<script>
+LIVE_SCRIPT = """
 (function () {
   var body = document.body;
   var source = new EventSource(body.dataset.events);
@@ -152,8 +152,14 @@ LIVE_SCRIPT = """<script>
     document.getElementById("updated").innerHTML = ticket.updated;
   };
 })();
-</script>
 """
+# Only the page's own style and script run (by their hashes), and it is framed nowhere.
+PAGE_HEADERS = {
+    "Content-Security-Policy": f"default-src 'self'; style-src {csp_hash(_STYLE)}; "
+                               f"script-src {csp_hash(LIVE_SCRIPT)}; form-action 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
+}
 
 
 def _both(message: str, **values: Any) -> tuple[str, str]:
@@ -230,9 +236,9 @@ def _rating_part(public_id: str, ticket: dict[str, Any], rated: bool, level: str
 def _page(status: int, message: str) -> web.Response:
     """A page that only says `message`: no such ticket, or a rating refused."""
     state_vi, state_en = _both(message)
-    body = _PAGE.format(refresh="", title=state_vi, display="—", office="", service="", status="", events="",
+    body = _PAGE.format(style=_STYLE, refresh="", title=state_vi, display="—", office="", service="", status="", events="",
                         called="", state_vi=state_vi, state_en=state_en, updated="", rating="", script="")
-    return web.Response(status=status, text=body, content_type="text/html", headers={"Cache-Control": "no-store"})
+    return web.Response(status=status, text=body, content_type="text/html", headers=PAGE_HEADERS)
 
 
 async def _ticket_response(request: web.Request, public_id: str, level: str | None = None) -> web.Response:
@@ -246,8 +252,8 @@ async def _ticket_response(request: web.Request, public_id: str, level: str | No
     live = ticket["status"] in ("waiting", "called")
     rated = ticket["status"] == "served" and await store.run(request.app[RATINGS].rated_from_page, public_id)
     body = _PAGE.format(
-        refresh='<noscript><meta http-equiv="refresh" content="20"></noscript>\n' if live else "",
-        status=ticket["status"], events=f"/t/{public_id}/events", script=LIVE_SCRIPT if live else "",
+        style=_STYLE, refresh='<noscript><meta http-equiv="refresh" content="20"></noscript>\n' if live else "",
+        status=ticket["status"], events=f"/t/{public_id}/events", script=f"<script>{LIVE_SCRIPT}</script>\n" if live else "",
         called=" called" if ticket["status"] == "called" else "",
         title=_both(N_("Queue number {number}"), number=ticket["display"])[0],
         display=html.escape(ticket["display"]),
@@ -257,7 +263,7 @@ async def _ticket_response(request: web.Request, public_id: str, level: str | No
         updated=_updated(now),
         rating=_rating_part(public_id, ticket, rated, level),
     )
-    return web.Response(text=body, content_type="text/html", headers={"Cache-Control": "no-store"})
+    return web.Response(text=body, content_type="text/html", headers=PAGE_HEADERS)
 
 
 def _updated(now: dt.datetime) -> str:

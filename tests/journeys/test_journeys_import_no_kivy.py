@@ -4,7 +4,7 @@ interpreter, since the app tests import Kivy into this one)."""
 import subprocess
 import sys
 
-JOURNEYS = ("catalogue", "dossier", "queue", "rating", "settings")
+JOURNEYS = ("catalogue", "dossier", "queue", "rating", "read_aloud", "settings")
 
 
 def test_journeys_import_no_kivy():

@@ -2,7 +2,8 @@
 attract, home, language, larger text, lockdown, procedures, dossiers, the serial scanner, the
 layouts on every screen size, the centre's settings, staff mode, queue numbers (printed, not
 printed, backend lost, "start again" while one is issued), rating (online and through the
-outbox), offline search, the "sorry" of an unexpected error, catalogue text shown as written.
+outbox), offline search, the "sorry" of an unexpected error, catalogue text shown as written,
+screens read aloud.
 
 Kivy runs one App per process: the module starts it once on an event loop of its own; each
 test drives it from the home screen with a fresh session, and can fail alone.
@@ -51,6 +52,9 @@ from screens.journey_queue import queue_layouts_journey, wait_words_journey  # n
 from screens.journey_search import (  # noqa: E402
     back_and_home_journey, did_you_mean_journey, english_journey, every_result_fits_journey, keyboard_folds_journey,
     life_event_journey, only_filler_journey, open_search,
+)
+from screens.journey_speech import (  # noqa: E402
+    cannot_play_journey, listen_journey, speech_off_journey, ticket_read_out_journey,
 )
 from screens.journey_staff import STAFF_PIN, staff_journey  # noqa: E402
 from screens.journey_staff_confirm import confirm_journey  # noqa: E402
@@ -618,6 +622,23 @@ def test_catalogue_text_is_shown_as_written(kiosk):
         assert button.refs == {}
 
     kiosk.run(go())
+
+
+def test_listen_reads_the_screen_aloud(kiosk):
+    code = query(kiosk.server.db, "SELECT code FROM dossiers ORDER BY code LIMIT 1")[0][0]
+    kiosk.run(listen_journey(kiosk.app, kiosk.data, code))
+
+
+def test_a_fresh_number_is_read_out(kiosk):
+    kiosk.run(ticket_read_out_journey(kiosk.app))
+
+
+def test_a_kiosk_that_cannot_play_sound_says_so_once_and_goes_on(kiosk, monkeypatch, caplog):
+    kiosk.run(cannot_play_journey(kiosk.app, monkeypatch, caplog))
+
+
+def test_speech_off_takes_listen_out_of_the_bar(kiosk):
+    kiosk.run(speech_off_journey(kiosk.app, kiosk.data / "kiosk.ini"))
 
 
 def test_still_there_is_asked_after_the_configured_idle_time(kiosk):
