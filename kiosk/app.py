@@ -41,6 +41,7 @@ from .hardware.wedge_kivy import WedgeCapture
 from .screens import pictograms
 from .screens.confirm import Confirm
 from .screens.help import HelpView
+from .speaker import Speaker
 from .journeys.catalogue import CATALOGUE
 from .config import KioskPreferences
 from .i18n import N_, money, pick, translate
@@ -139,6 +140,10 @@ class KioskApp(App):
     """That configuration (TerminalConfig), for staff mode to show "set by the centre"."""
     came_from = StringProperty("")
     """The screen shown before the one shown now, for a Back that goes where the citizen was."""
+    speech_on = BooleanProperty(False)
+    """This kiosk speaks ([kiosk] speech): the bar's Listen button, a new queue number read out."""
+    speaking = BooleanProperty(False)
+    """A screen is being read aloud: the Listen button stops it."""
     text_keyboard = ObjectProperty(None, allownone=True)
     """The window's keyboard that the wedge scanner holds and every text field borrows
     (kiosk.hardware.wedge_kivy says why)."""
@@ -146,11 +151,15 @@ class KioskApp(App):
     def __init__(self, services: KioskServices, **kwargs: Any):
         super().__init__(**kwargs)
         self.services = services
+        # The spoken phrases are kept in the kiosk's data folder, beside its catalogue.
+        self.speaker = Speaker(services.store.path.parent / "speech")
+        self.speaker.bind(speaking=self.setter("speaking"))
         preferences = services.preferences
         self.office_name = preferences.office_name or services.office_name
         self.default_language = self.language = preferences.default_language
         self.default_large_text = self.large_text = preferences.large_text
         self.offered_services = list(preferences.services)
+        self.speech_on = preferences.speech
         self.exit_status = 0
         self.recent_log = RecentLog()
         self._corner_taps: list[float] = []
@@ -170,6 +179,8 @@ class KioskApp(App):
         """The touches that answered "are you still there?": theirs to the end, no widget's."""
         self._sorry = None
         """The "sorry, something went wrong" view while it is shown."""
+        self._reading = ""
+        """The text being read aloud."""
         self._crash_handler = CrashHandler(self)
 
     # -- words and sizes ------------------------------------------------------------
@@ -228,6 +239,7 @@ class KioskApp(App):
         from .screens import SCREENS
 
         root = Factory.KioskRoot()
+        root.ids.nav.keep(root.ids.listen, self.speech_on)
         manager: ScreenManager = root.ids.screens
         # No animation: Kivy's shader transitions draw a manager that is not at the window's
         # origin (ours sits above the language bar) shifted while they run.
@@ -271,6 +283,7 @@ class KioskApp(App):
         self._choose_help_desk()
         self._last_activity = Clock.get_time()
         Clock.schedule_interval(self._check_idle, 1)
+        Clock.schedule_interval(self._check_reading, 0.5)
         if self.services.needs_setup:
             log.warning("this kiosk has no terminal token yet: it shows the set-up screen")
             self.root.ids.screens.current = "setup"
@@ -337,6 +350,7 @@ class KioskApp(App):
         self.services.printer = printer
 
     def on_stop(self) -> None:
+        self.speaker.close()
         logging.getLogger("kiosk").removeHandler(self.recent_log)
         ExceptionManager.remove_handler(self._crash_handler)
         for scanner in self._scanners:
@@ -398,6 +412,7 @@ class KioskApp(App):
         manager: ScreenManager = self.root.ids.screens
         if manager.current == name:
             return
+        self.speaker.stop()  # what was read was the screen left
         self._cancel_session_tasks(manager.current)  # the journey left: what it started ends
         manager.current_screen.deactivate()
         self.came_from = manager.current
@@ -413,6 +428,7 @@ class KioskApp(App):
             if view is not None:
                 view.dismiss(animation=False)
         self._close_sorry()
+        self.speaker.stop()
         self._cancel_session_tasks()  # nothing a journey of this session started reaches the next
         self.go("setup" if self.services.needs_setup else "attract")
         self.session_ticket_id = ""
@@ -443,6 +459,40 @@ class KioskApp(App):
             self._helping = HelpView(screen=self.root.ids.screens.current)
             self._helping.bind(on_dismiss=lambda *_args: setattr(self, "_helping", None))
             self._helping.open(animation=False)
+
+    def listen(self) -> None:
+        """The bottom bar's Listen: the screen read aloud in the session's language; pressed
+        again while it speaks, silence."""
+        if self.speaking:
+            self.speaker.stop()
+        else:
+            self.read_aloud()
+
+    def read_aloud(self) -> None:
+        """The screen's main content (its `spoken()`), read aloud if this kiosk speaks."""
+        if self.speech_on and self.root is not None:
+            script = self.root.ids.screens.current_screen.spoken()
+            self._reading = script.text if script else ""
+            self.speaker.say(script)
+
+    def _check_reading(self, _dt: float) -> None:
+        """What is read is what the screen shows: when it shows something else (a step of the
+        catalogue chosen, a dossier found, new results), the old reading stops, and Listen
+        reads the new one."""
+        if self.speaking:
+            script = self.root.ids.screens.current_screen.spoken()
+            if (script.text if script else "") != self._reading:
+                self.speaker.stop()
+
+    def on_speech_on(self, _app: Any, on: bool) -> None:
+        """Speech switched on or off in staff mode: the Listen button comes or goes."""
+        if not on:
+            self.speaker.stop()
+        if self.root is not None:
+            self.root.ids.nav.keep(self.root.ids.listen, on)
+
+    def on_language(self, *_args: Any) -> None:
+        self.speaker.stop()  # it spoke the other language
 
     def go_home(self) -> None:
         """The citizen's own new start: what they gave is forgotten as at the end of a

@@ -167,10 +167,12 @@ class KioskPreferences:
     help_desk: str = ""
     """Where the information desk is, told to a citizen who calls staff for help; the centre's
     configuration (TerminalConfig.help_desk) overrides it when it names one."""
+    speech: bool = True
+    """The kiosk reads its screens aloud on request (the Listen button), and a new queue number."""
 
 
 def kiosk_preferences(config: configparser.ConfigParser) -> KioskPreferences:
-    """The office name, language, text size, services and help desk of the [kiosk] section."""
+    """The office name, language, text size, services, help desk and speech of the [kiosk] section."""
     section = config["kiosk"] if config.has_section("kiosk") else {}
     office_name = section.get("office_name", "").strip()
     if len(office_name) > 200:  # the limit TerminalConfig puts on the same name
@@ -190,8 +192,11 @@ def kiosk_preferences(config: configparser.ConfigParser) -> KioskPreferences:
     help_desk = " ".join(section.get("help_desk", "").split())  # one line, however the file wraps it
     if len(help_desk) > HELP_DESK_LENGTH:  # the limit TerminalConfig puts on the same words
         raise ConfigError(f"[kiosk] help_desk must be at most {HELP_DESK_LENGTH} characters, not {len(help_desk)}")
+    speech = section.get("speech", "").strip().lower() or "on"
+    if speech not in configparser.ConfigParser.BOOLEAN_STATES:
+        raise ConfigError(f"[kiosk] speech must be on or off, not {speech!r}")
     return KioskPreferences(office_name, language, configparser.ConfigParser.BOOLEAN_STATES[large_text], services,
-                            help_desk)
+                            help_desk, configparser.ConfigParser.BOOLEAN_STATES[speech])
 
 
 def card_reader_enabled(config: configparser.ConfigParser) -> bool:

@@ -81,3 +81,34 @@ class CatalogueCache:
 
 CATALOGUE = CatalogueCache()
 """The app's one catalogue."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One choice of the step a citizen is at in the catalogue: a level, a field, a procedure."""
+
+    step: str
+    """"level", "field" or "procedure"."""
+    code: str
+    name: str
+    name_en: str = ""
+    count: int = 0
+    """How many procedures a level or a field holds (at the level chosen)."""
+
+
+def choices(catalogue: Loaded, level: str = "", field: str = "") -> list[Choice]:
+    """The levels, before a choice; a level's fields that have procedures there, the fullest
+    first; a field's procedures at that level, by name. The screen shows them, and reads the
+    first few aloud."""
+    if not level:
+        return [Choice("level", x.code, x.name, x.name_en, sum(x.code in p.levels for p in catalogue.procedures.values()))
+                for x in catalogue.levels]
+    here = [p for p in catalogue.procedures.values() if level in p.levels]
+    if not field:
+        counts: dict[str, int] = {}
+        for p in here:
+            counts[p.field] = counts.get(p.field, 0) + 1
+        fields = [(catalogue.fields.get(code) or Field(code, code, ""), n)
+                  for code, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+        return [Choice("field", field.code, field.name, field.name_en, n) for field, n in fields]
+    return [Choice("procedure", p.code, p.name) for p in sorted((p for p in here if p.field == field), key=lambda p: p.name)]

@@ -40,6 +40,12 @@ class KioskScreen(Screen):
         step, home. Screens with steps of their own (a list, then one of it) override it."""
         self.app.go("home")
 
+    def spoken(self):
+        """What the bar's Listen reads aloud: the screen's main content as a
+        kiosk.journeys.read_aloud.Script, built from the journey's state, never from what the
+        citizen gave; None: nothing to read."""
+        return None
+
     def holds_input(self) -> bool:
         """Something the citizen typed or was given here would be lost by going home (a code
         half typed, a dossier shown, a number shown but not printed): Home asks first."""

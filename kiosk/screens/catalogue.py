@@ -8,7 +8,8 @@ from kivy.properties import StringProperty
 
 from ..domain.procedure import Field, Level
 from ..domain.text import shortened
-from ..journeys.catalogue import CATALOGUE, Loaded
+from ..journeys.catalogue import CATALOGUE, Loaded, choices
+from ..journeys.read_aloud import catalogue_script
 from .base import KioskScreen, load_kv
 
 
@@ -86,32 +87,26 @@ class CatalogueScreen(KioskScreen):
         grid = self.ids.grid
         grid.clear_widgets()
         grid.cols = 1 if self.field or self.width < self.height else 2  # names of procedures are long
-        here = [p for p in catalogue.procedures.values() if not self.level or self.level in p.levels]
+        level = next((x for x in catalogue.levels if x.code == self.level), None)
         if not self.level:
             self.ids.prompt.text = self.app.t("Which level handles your matter?")
-            for level in catalogue.levels:
-                n = sum(1 for p in catalogue.procedures.values() if level.code in p.levels)
-                self._add("level", level.code, f"{self.name_of(level)}\n{count.format(n)}")
         elif not self.field:
-            level = next((x for x in catalogue.levels if x.code == self.level), None)
             self.ids.prompt.text = (self.name_of(level) if level else "") + " › " + self.app.t("Choose a field")
-            # Only fields with procedures at this level, the fullest first.
-            counts: dict[str, int] = {}
-            for p in here:
-                counts[p.field] = counts.get(p.field, 0) + 1
-            for code, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-                field = catalogue.fields.get(code)
-                self._add("field", code, f"{self.name_of(field) if field else code}\n{count.format(n)}")
         else:
-            level = next((x for x in catalogue.levels if x.code == self.level), None)
             field = catalogue.fields.get(self.field)
             self.ids.prompt.text = f"{self.name_of(level) if level else ''} › {self.name_of(field) if field else ''}"
-
-            for p in sorted((p for p in here if p.field == self.field), key=lambda p: p.name):
+        for choice in choices(catalogue, self.level, self.field):
+            if choice.step == "procedure":
                 # A few lines at most: some names run to a thousand letters, a button as tall
                 # as the list would hide the others. The procedure's screen shows them whole.
-                self._add("procedure", p.code, shortened(p.name, NAME_LETTERS))
+                self._add(choice.step, choice.code, shortened(choice.name, NAME_LETTERS))
+            else:
+                self._add(choice.step, choice.code,
+                          f"{self.app.pick(choice.name, choice.name_en)}\n{count.format(choice.count)}")
         self.ids.scroll.scroll_y = 1
+
+    def spoken(self):
+        return catalogue_script(self.app.language, getattr(self, "_catalogue", None), self.level, self.field)
 
     def _add(self, step: str, code: str, text: str) -> None:
         button = Factory.CatalogueButton(text=text)

@@ -21,6 +21,7 @@ from ..domain.text import shortened
 from ..hardware.scanners import Scan
 from ..i18n import N_
 from ..journeys.dossier import UNKNOWN_SCAN, look_up_citizen, look_up_code, print_status_slip, typed_code
+from ..journeys.read_aloud import dossier_script
 from .base import KioskScreen, load_kv
 
 # The keys of the keypad, a page of digits and a page of letters: what dossier codes are made
@@ -251,6 +252,10 @@ class DossierScreen(KioskScreen):
 
     def holds_input(self) -> bool:
         return bool(self.typed) or self.state != "ask"
+
+    def spoken(self):
+        return dossier_script(self.app.language, self.state, self.report, self.message,
+                              [item.status for item in self.dossiers])
 
     def again(self) -> None:
         """Back to the question, for another dossier."""

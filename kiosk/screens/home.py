@@ -16,6 +16,7 @@ from kivy.uix.boxlayout import BoxLayout
 from ..domain.text import last_word_kept
 from ..i18n import pick
 from ..journeys.life_events import load_life_events
+from ..journeys.read_aloud import home_script
 from . import pictograms
 from .base import KioskScreen, load_kv
 
@@ -97,6 +98,11 @@ class HomeScreen(KioskScreen):
 
     def deactivate(self) -> None:
         self.app.unbind(language=self._build_tiles, text_scale=self._fit_soon)
+
+    def spoken(self):
+        screens = {screen.journey for screen in self.manager.screens if screen.journey}
+        events = [(event.name, event.name_en) for event in self.life_events] if "search" in self.manager.screen_names else []
+        return home_script(self.app.language, events, [label for journey, label, _ in JOURNEYS if journey in screens])
 
     def _fit_words(self, *_args) -> None:
         """The tiles' words as large as this screen and text size want, unless some tile's

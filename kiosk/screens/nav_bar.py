@@ -1,5 +1,6 @@
-"""The bar at the foot of every screen but the attract one: Back and Home, help, the language and
-the text size, always the same buttons in the same places, so that a citizen learns them once."""
+"""The bar at the foot of every screen but the attract one: Back and Home, help, Listen, the
+language and the text size, always the same buttons in the same places, so that a citizen
+learns them once."""
 
 from __future__ import annotations
 
@@ -36,8 +37,8 @@ class NavButton(ButtonBehavior, BoxLayout):
 
 
 class NavBar(GridLayout):
-    """Its buttons in one row on a wide screen, in rows of three on an upright one; every button
-    as tall as the one whose words need most."""
+    """Its buttons in one row on a wide screen, in rows of three on an upright one (two full
+    rows of six); every button as tall as the one whose words need most."""
 
     folded = BooleanProperty(False)
     """No height at all (on the attract screen)."""
@@ -47,11 +48,23 @@ class NavBar(GridLayout):
         self._fit_later = Clock.create_trigger(self._fit)  # once a frame, however many buttons changed
 
     def on_kv_post(self, _base_widget) -> None:
+        self._buttons = self.children[::-1]
+        """Every button the bar may hold, in their order."""
         for button in self.children:
             button.bind(needs=self._fit_later)
-        self.bind(cols=self._fit_later, folded=self._fit_later)
+        self.bind(cols=self._fit_later, folded=self._fit_later, children=self._fit_later)
         self.on_cols(self, self.cols)  # the buttons came after the first cols
         self._fit_later()
+
+    def keep(self, button: NavButton, present: bool) -> None:
+        """Put a button in the bar, in its place, or take it out: a button this kiosk does not
+        offer (Listen, with speech off) leaves no empty place, the others share the row."""
+        button = button.__self__  # the widget itself, not a kv id's weak proxy of it
+        if present != (button.parent is self):
+            self.clear_widgets()
+            for one in self._buttons:
+                if one is not button or present:
+                    self.add_widget(one)
 
     def on_cols(self, _bar, cols: int) -> None:
         for button in self.children:

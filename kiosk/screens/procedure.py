@@ -12,6 +12,7 @@ from ..domain.procedure import Procedure
 from ..hardware.printer import PrinterError
 from ..hardware.receipts import CHANNEL_NAMES, procedure_checklist
 from ..i18n import processing_time
+from ..journeys.read_aloud import procedure_script
 from .base import KioskScreen, load_kv
 from .catalogue import Loaded, load_catalogue
 
@@ -120,6 +121,9 @@ class ProcedureScreen(KioskScreen):
                 issued = f" ({law.issuer}, {law.issued})" if law.issuer and law.issued else ""
                 self._add("ProcMuted", f"{law.number}: {law.title}{issued}")
         self.ids.scroll.scroll_y = 1
+
+    def spoken(self):
+        return procedure_script(self.app.language, self.procedure, self._catalogue is not None)
 
     def _how_many(self, document) -> str:
         parts = []

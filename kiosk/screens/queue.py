@@ -9,6 +9,7 @@ from kivy.properties import BooleanProperty, ListProperty, NumericProperty, Obje
 
 from ..domain.queue import PRIORITY_GROUPS, ServiceStatus
 from ..journeys.queue import issue_and_print, service_wait, services_offered, ticket_wait
+from ..journeys.read_aloud import queue_script
 from .base import KioskScreen, in_language, load_kv
 
 
@@ -125,6 +126,9 @@ class QueueScreen(KioskScreen):
     def holds_input(self) -> bool:
         return self.state == "done"  # the number on the screen: it may be the only copy
 
+    def spoken(self):
+        return queue_script(self.app.language, self.state, self.services, self.ticket, self.message)
+
     def choose(self, service: ServiceStatus) -> None:
         self.service = service
         self.state = "priority"
@@ -148,6 +152,7 @@ class QueueScreen(KioskScreen):
         self.ticket = issued.ticket
         app.session_ticket_id = issued.ticket.id
         self.state = "done"
+        app.read_aloud()  # the number said as well as shown: not every citizen reads it
 
     def _fail(self, message: str) -> None:
         self.message = message

@@ -14,6 +14,7 @@ from kivy.properties import ListProperty, NumericProperty, StringProperty
 from ..domain.rating import Rating, reasons_for
 from ..i18n import translate
 from ..journeys.rating import deliver_rating
+from ..journeys.read_aloud import rating_script
 from .base import KioskScreen, load_kv
 
 THANKS_SECONDS = 5
@@ -58,6 +59,9 @@ class RatingScreen(KioskScreen):
             self._leave.cancel()  # the citizen left first; the next one must not be sent away
             self._leave = None
         self.level, self.reasons, self.state = "", [], "choosing"
+
+    def spoken(self):
+        return rating_script(self.app.language, self.state)
 
     def toggle_reason(self, reason: str) -> None:
         if reason not in reasons_for(self.level):

@@ -27,6 +27,7 @@ from kivy.utils import escape_markup, get_hex_from_color
 from ..client.search import Hit, SearchResult
 from ..domain.telex import TelexTyping
 from ..domain.text import cut_off, shortened
+from ..journeys.read_aloud import search_script
 
 from .base import KioskScreen, load_kv
 from .catalogue import Loaded, load_catalogue, open_procedure
@@ -275,6 +276,10 @@ class SearchScreen(KioskScreen):
         self._fill()
         if new:
             self.ids.results.scroll_y = 1
+
+    def spoken(self):
+        return search_script(self.app.language, self._result, self._catalogue is not None,
+                             bool(self.ids.query.text.strip()), EXAMPLES[self.language])
 
     def results_dragged(self, touch) -> None:
         """A finger moving on the results: one that has gone a few millimetres up or down is

@@ -31,6 +31,7 @@ FIELDS = [
     ("kiosk", "idle_timeout", "Seconds without a touch before \"Are you still there?\" (30 to 600)", None),
     ("kiosk", "large_text", "Larger text from the start", ("false", "true")),
     ("kiosk", "services", "Queue services offered, by letter (empty: all)", None),
+    ("kiosk", "speech", "Read screens aloud (the Listen button, new queue numbers)", ("on", "off")),
     ("printer", "driver", "Printer connection", PRINTER_DRIVERS),
     ("printer", "profile", "Printer model", PROFILES),
     ("printer", "address", "Printer address (USB vendor:product, device, host:port)", None),
@@ -45,6 +46,7 @@ CHOICE_WORDS = {
     # Vietnamese by its own name, as the bar at the bottom names it; English in the words shown.
     ("kiosk", "default_language"): {"vi": "Tiếng Việt", "en": "English"},
     ("kiosk", "large_text"): YES_NO,
+    ("kiosk", "speech"): {"on": N_("Yes"), "off": N_("No")},
     ("printer", "driver"): {"none": N_("No printer"), "usb": N_("USB"), "serial": N_("Serial port"),
                             "network": N_("Network"), "file": N_("Device file")},
     ("scanner", "kind"): {"wedge": N_("None: keyboard-wedge scanners only"), "serial": N_("Serial scanner"),
@@ -207,7 +209,8 @@ class StaffScreen(KioskScreen):
         opened again only when its settings changed: `kiosk demo`'s simulated one, for one,
         is not in the file."""
         app = self.app
-        app.services.card_reader = card_reader_enabled(config)  # the centre does not decide this one
+        app.services.card_reader = card_reader_enabled(config)  # the centre does not decide these two
+        app.speech_on = kiosk_preferences(config).speech
         if app.centre_config is not None:
             return  # the centre's configuration stands; the file takes over if the centre's goes
         preferences = kiosk_preferences(config)
