@@ -591,13 +591,18 @@ async def get_queue(request: web.Request, session: Session) -> web.Response:
     return _page(request, "queue.html", services=services, counters=counters, called=called, now=now)
 
 
-@_staff
-async def get_stats(request: web.Request, session: Session) -> web.Response:
+def _stats_day(request: web.Request) -> tuple[dt.date, dt.datetime]:
+    """The day the statistics are asked for (?date=, today without it), and now."""
     now = request.config_dict[CLOCK]()
     try:
-        day = stats_day(request.query.get("date") or None, now)
+        return stats_day(request.query.get("date") or None, now), now
     except RequestError:
         raise RequestError(400, "bad_date", N_("Not a valid date: choose a day (year-month-day).")) from None
+
+
+@_staff
+async def get_stats(request: web.Request, session: Session) -> web.Response:
+    day, now = _stats_day(request)
     # Ratings' reasons are stored as the kiosks sent them, in Vietnamese: shown in English
     # when they are the kiosks' own.
     reasons = {translate(reason, "vi"): reason for reason in RATING_REASONS}
@@ -631,11 +636,7 @@ def _wait_chart(hours: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @_staff
 async def get_stats_csv(request: web.Request, session: Session) -> web.Response:
     """The day's work per counter, per officer and by hour, for a spreadsheet."""
-    now = request.config_dict[CLOCK]()
-    try:
-        day = stats_day(request.query.get("date") or None, now)
-    except RequestError:
-        raise RequestError(400, "bad_date", N_("Not a valid date: choose a day (year-month-day).")) from None
+    day, _ = _stats_day(request)
     work = await _run(request, request.config_dict[QUEUE].work, day)
     out = io.StringIO()
     writer = csv.writer(out)
