@@ -208,9 +208,34 @@ def _tone(frequency: float, seconds: float, rate: int) -> list[int]:
 
 def with_chime(speech_wav: bytes) -> bytes:
     """One WAV: the chime at the speech's sample rate, a short silence, then the speech."""
-    frames, rate = _frames(speech_wav)
-    ding, _ = _frames(chime(rate))
-    return _wav(ding + bytes(2 * int(CHIME_GAP * rate)) + frames, rate)
+    _, rate = _frames(speech_wav)
+    return joined([chime(rate), speech_wav], CHIME_GAP)
+
+
+def joined(sounds: list[bytes], gap: float) -> bytes:
+    """WAVs (16-bit mono, of one sample rate) one after another, `gap` seconds of silence
+    between them, as one WAV. ValueError if their rates differ."""
+    parts = [_frames(sound) for sound in sounds]
+    rates = {rate for _, rate in parts}
+    if len(rates) != 1:
+        raise ValueError(f"sounds at sample rates {sorted(rates)} cannot be joined")
+    rate = rates.pop()
+    return _wav(bytes(2 * int(gap * rate)).join(frames for frames, _ in parts), rate)
+
+
+def write_whole(path: Path, data: bytes) -> None:
+    """`data` written aside and renamed into `path`: a reader, in this process or another, sees
+    the old file or the whole new one. No fsync: a file cut by a power loss fails its check when
+    read (PhraseCache) or is made again at the next request."""
+    out = tempfile.NamedTemporaryFile(dir=path.parent, prefix=".", suffix=".tmp", delete=False)
+    try:
+        with out:
+            out.write(data)
+        _touch(Path(out.name))
+        os.replace(out.name, path)
+    except BaseException:
+        Path(out.name).unlink(missing_ok=True)
+        raise
 
 
 # -- The cache --
@@ -269,20 +294,11 @@ class PhraseCache:
         return data
 
     def _write(self, path: Path, data: bytes) -> None:
-        # Written aside and renamed: a reader in another process sees the old file or the whole
-        # new one. No fsync: a file cut by a power loss fails the check in _read and is made again.
-        temporary = None
         try:
-            with tempfile.NamedTemporaryFile(dir=self.folder, prefix=".", suffix=".tmp", delete=False) as out:
-                temporary = Path(out.name)
-                out.write(data)
-            _touch(temporary)
-            os.replace(temporary, path)
+            write_whole(path, data)
         except OSError as error:
             # Speech matters more than the cache: a full or read-only disk costs speed, not sound.
             log.warning("speech cache: cannot keep %s: %s", path.name, error)
-            if temporary is not None:
-                temporary.unlink(missing_ok=True)
 
     def _evict(self) -> None:
         """Remove the least recently used entries beyond `max_entries`, and temporary files

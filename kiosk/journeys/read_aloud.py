@@ -10,12 +10,8 @@ system, and a search without the words typed.
 
 from __future__ import annotations
 
-import io
 import logging
-import os
-import tempfile
 import threading
-import wave
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -27,7 +23,7 @@ from ..domain.spoken import date_words, ticket_phrase, ticket_phrase_en
 from ..domain.text import shortened
 from ..hardware.receipts import CHANNEL_NAMES
 from ..i18n import money, processing_time, translate
-from ..speech import Engine, EspeakNg, PhraseCache, SpeechUnavailable
+from ..speech import Engine, EspeakNg, PhraseCache, SpeechUnavailable, joined, write_whole
 from .catalogue import Loaded, choices
 from .queue import service_wait, ticket_wait
 
@@ -360,7 +356,7 @@ class Reader:
             if not sounds or not self.current(request):
                 return None
             path = self.folder / "playing.wav"
-            _replace(path, joined(sounds))
+            write_whole(path, joined(sounds, PAUSE))  # a player with the old file open keeps the old one
             return path
         except (SpeechUnavailable, OSError, ValueError) as error:
             # The reason only, never the text: it is whatever the screen showed.
@@ -371,32 +367,3 @@ class Reader:
         if not self.warned:
             self.warned = True
             log.warning("%s (said once, not at every touch)", why)
-
-
-def joined(sounds: list[bytes]) -> bytes:
-    """WAVs (16-bit mono, of one sample rate) one after another, with a short pause between
-    them, as one WAV. ValueError if their rates differ."""
-    frames, rates = [], set()
-    for sound in sounds:
-        with wave.open(io.BytesIO(sound)) as reader:
-            rates.add(reader.getframerate())
-            frames.append(reader.readframes(reader.getnframes()))
-    if len(rates) != 1:
-        raise ValueError(f"phrases at sample rates {sorted(rates)} cannot be joined")
-    rate = rates.pop()
-    out = io.BytesIO()
-    with wave.open(out, "wb") as writer:
-        writer.setnchannels(1)
-        writer.setsampwidth(2)
-        writer.setframerate(rate)
-        writer.writeframes(bytes(2 * int(PAUSE * rate)).join(frames))
-    return out.getvalue()
-
-
-def _replace(path: Path, data: bytes) -> None:
-    """Written aside and renamed: a player that has the old file open keeps reading the old one.
-    No fsync: a file cut by a power loss is made again at the next touch."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".", suffix=".tmp", delete=False) as out:
-        out.write(data)
-    os.replace(out.name, path)

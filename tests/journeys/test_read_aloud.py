@@ -20,10 +20,10 @@ from kiosk.domain.procedure import Fee
 from kiosk.domain.queue import ServiceStatus, Ticket, TicketService
 from kiosk.journeys.catalogue import choices, read_catalogue
 from kiosk.journeys.read_aloud import (
-    LIMIT, Reader, Script, catalogue_script, dossier_script, home_script, joined, procedure_script, queue_script,
+    LIMIT, PAUSE, Reader, Script, catalogue_script, dossier_script, home_script, procedure_script, queue_script,
     rating_script, search_script,
 )
-from kiosk.speech import EspeakNg, SpeechUnavailable
+from kiosk.speech import EspeakNg, SpeechUnavailable, joined
 
 NAME, ID_NUMBER, CODE = "Nguyễn Văn An", "052090000001", "000.00.53.H48-220921-0099"
 
@@ -331,4 +331,4 @@ def test_espeak_reads_a_screen_in_both_voices_into_one_file_and_keeps_its_phrase
 
 def test_phrases_of_different_rates_are_not_joined():
     with pytest.raises(ValueError, match="rates"):
-        joined([tone(rate=22050), tone(rate=16000)])
+        joined([tone(rate=22050), tone(rate=16000)], PAUSE)
