@@ -13,7 +13,9 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 KIOSK = str(Path(sys.executable).with_name("kiosk"))
 TRIVIAL_SERVER = str(Path(__file__).with_name("trivial_server.py"))
@@ -97,3 +99,74 @@ def when_drawn(callback, clock=time.perf_counter) -> None:
         callback(submitted, clock())
 
     Window.bind(on_flip=flipped)
+
+
+# -- Figures: what every benchmark reports, for its own table and for run_all.py's. --
+
+
+@dataclass
+class Figure:
+    """One measured figure beside its baseline from the same run.
+
+    `goal` is the figure's target as a short text ("ratio ≤ 1.5", "≤ 200 MB"); `met` says
+    whether this run met it (None when the benchmark sets no goal for it)."""
+
+    name: str
+    value: float
+    baseline: float
+    unit: str
+    baseline_name: str
+    goal: str = ""
+    met: bool | None = None
+
+    @property
+    def ratio(self) -> float:
+        return self.value / self.baseline if self.baseline else float("inf")
+
+
+Goal = tuple[str, Callable[[Figure], bool]]
+
+
+def ratio_at_most(limit: float) -> Goal:
+    return f"ratio ≤ {limit:g}", lambda figure: figure.ratio <= limit
+
+
+def ratio_at_least(limit: float) -> Goal:
+    return f"ratio ≥ {limit:g}", lambda figure: figure.ratio >= limit
+
+
+def figure(name: str, value: float, baseline: float, unit: str, baseline_name: str,
+           goal: Goal | None = None) -> Figure:
+    """A Figure, its goal checked now: `goal` is (text, test), as ratio_at_most gives."""
+    made = Figure(name, value, baseline, unit, baseline_name)
+    if goal is not None:
+        made.goal, made.met = goal[0], bool(goal[1](made))
+    return made
+
+
+def add_report_arguments(parser) -> None:
+    """--smoke (tiny sizes, seconds: the test suite runs every benchmark so) and --figures FILE
+    (the figures as JSON, for run_all.py)."""
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: does it run at all")
+    parser.add_argument("--figures", type=Path, help="write the figures as JSON to this file")
+
+
+def report(args, figures: list[Figure]) -> None:
+    """Print the figures as a table; write them as JSON when --figures was given."""
+    print(table(figures))
+    if getattr(args, "figures", None):
+        args.figures.write_text(json.dumps([{**asdict(f), "ratio": f.ratio} for f in figures],
+                                           ensure_ascii=False))
+
+
+def table(figures: list[Figure]) -> str:
+    def number(value: float) -> str:
+        return f"{value:,.3g}" if abs(value) < 100 else f"{value:,.0f}"
+
+    rows = [("figure", "value", "baseline", "ratio", "goal", "")]
+    for f in figures:
+        mark = "" if f.met is None else ("met" if f.met else "NOT MET")
+        rows.append((f.name, f"{number(f.value)} {f.unit}", f"{number(f.baseline)} {f.unit} ({f.baseline_name})",
+                     f"{f.ratio:.2f}", f.goal, mark))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
