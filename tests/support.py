@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from contextlib import asynccontextmanager
 from http.cookies import SimpleCookie
 from dataclasses import dataclass
 from pathlib import Path
@@ -243,3 +244,16 @@ class Staff:
                                           "password": password}, **kwargs)
 
 
+@asynccontextmanager
+async def serving(app):
+    """An aiohttp application served by a real server on 127.0.0.1 (a free port); yields its address."""
+    from aiohttp import web
+
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    finally:
+        await runner.cleanup()

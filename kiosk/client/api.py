@@ -8,23 +8,23 @@ import random
 import ssl
 import time
 import uuid
+import zlib
 from dataclasses import dataclass
 from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
 
-from ..bounded import ACCEPT_ENCODING, AnswerTooLarge, AnswerUnreadable, read_bounded
+from ..bounded import ACCEPT_ENCODING, CHUNK, AnswerTooLarge, AnswerUnreadable, _size, read_bounded
 from ..domain.dossier import Dossier, DossierReport, Timeliness
 from ..domain.queue import ServiceStatus, Ticket
 from ..domain.rating import Rating
 from ..domain.serial import DataShapeError
 from ..domain.terminal import Health, TerminalConfig
+from . import API
 from .connectivity import Connectivity
 from .errors import (BackendError, NotFound, Offline, Rejected, ServerError, Timeout, TooManyRequests, Unauthorized,
                      UpstreamUnavailable)
-
-API = "/api/v1"
 
 
 @dataclass
@@ -108,8 +108,10 @@ class BackendClient:
         timeout: float | None = None,
         expect: tuple[int, ...] = (200, 201),
         limit: int | None = None,
+        compressed: bool = False,
     ) -> tuple[int, Mapping[str, str], bytes]:
-        """Send one request; retry with backoff only what may safely be sent twice."""
+        """Send one request; retry with backoff only what may safely be sent twice.
+        `compressed`: a 200's body as it came, under `limit` too, for the caller to inflate."""
         assert self._session is not None, "use the client inside `async with`"
         sent = dict(headers or {})
         if self.token:
@@ -122,7 +124,8 @@ class BackendClient:
                     method, self.base_url + path, json=body, headers=sent,
                     timeout=aiohttp.ClientTimeout(total=timeout or self.timeout),
                 ) as response:
-                    data = await read_bounded(response, limit or self.max_answer)
+                    read = _read_compressed if compressed and response.status == 200 else read_bounded
+                    data = await read(response, limit or self.max_answer)
                     status, answer_headers = response.status, response.headers.copy()  # case-insensitive
             except (AnswerTooLarge, AnswerUnreadable) as exc:
                 # Not a network failure: the same answer would come again, so no retry.
@@ -166,11 +169,18 @@ class BackendClient:
             headers["If-None-Match"] = etag
         status, answer_headers, data = await self._call(
             "GET", f"{API}/catalogue", headers=headers, idempotent=True, timeout=max(self.timeout, 60),
-            limit=self.max_catalogue,
+            limit=self.max_catalogue, compressed=True,
         )
         size = int(answer_headers.get("Content-Length", len(data)))
         if status == 304:
             return CatalogueFetch(etag, None, size)
+        # Inflating some 20 MB holds whoever does it for tens of milliseconds: a thread, not the
+        # loop that draws the screen (zlib lets go of the GIL while it works).
+        encoding = answer_headers.get("Content-Encoding", "")
+        try:
+            data = await asyncio.to_thread(_inflated, data, encoding, self.max_catalogue)
+        except (AnswerTooLarge, AnswerUnreadable) as exc:
+            raise ServerError(f"GET {API}/catalogue: {exc}") from None
         return CatalogueFetch(answer_headers.get("ETag"), data, size)
 
     async def dossier(self, code: str) -> DossierReport:
@@ -234,6 +244,39 @@ class BackendClient:
         """Send a stored request again (the outbox); it must be idempotent."""
         headers = {"Idempotency-Key": key} if key else {}
         await self._call(method, path, body=body, headers=headers, idempotent=True)
+
+
+async def _read_compressed(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The body as sent, at most `limit` bytes of it: `_inflated` bounds what it inflates to."""
+    if (response.content_length or 0) > limit:
+        raise AnswerTooLarge(f"the answer is larger than {_size(limit)}")
+    chunks, size = [], 0
+    async for chunk in response.content.iter_chunked(CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise AnswerTooLarge(f"the answer is larger than {_size(limit)}")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _inflated(data: bytes, encoding: str, limit: int) -> bytes:
+    """`data` decompressed as its Content-Encoding says, at most `limit` bytes of it (a gzip bomb
+    is refused after `limit` bytes), in one call that makes one copy."""
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return data
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        raise AnswerUnreadable(f"the answer is in an encoding that is not read here ({encoding[:20]!r})")
+    inflater = zlib.decompressobj(47)  # 32 + 15: a gzip or zlib header, whichever comes
+    try:
+        plain = inflater.decompress(data, limit + 1)
+    except zlib.error:
+        raise AnswerUnreadable("the answer's compression is broken") from None
+    if len(plain) > limit:
+        raise AnswerTooLarge(f"the answer is larger than {_size(limit)}")
+    if not inflater.eof:
+        raise AnswerUnreadable("the answer's compression is cut short")
+    return plain
 
 
 def _dossier_report(view: dict[str, Any]) -> DossierReport:

@@ -4,17 +4,19 @@ heartbeat that brings the centre's configuration."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..domain.terminal import Health, TerminalConfig
 from .api import BackendClient
 from .errors import BackendError
 from .outbox import Outbox, Replay
-from .store import CatalogueError, LocalStore, parse_catalogue
-from .worker import WorkerDied, in_worker_process
+from .store import CatalogueError, LocalStore, write_catalogue_file
 
 log = logging.getLogger("kiosk.client")
 
@@ -29,7 +31,8 @@ class CatalogueSync:
 
 
 async def sync_catalogue(client: BackendClient, store: LocalStore) -> CatalogueSync:
-    """Revalidate with the ETag (a 304 costs almost nothing) and apply a new catalogue whole.
+    """Revalidate with the ETag (a 304 costs a request and writes nothing) and apply a new
+    catalogue whole.
 
     Raises the client's errors (offline, ...) or CatalogueError; the kiosk's copy is then unchanged."""
     started = time.monotonic()
@@ -39,26 +42,26 @@ async def sync_catalogue(client: BackendClient, store: LocalStore) -> CatalogueS
         store.mark_checked()
         changed = False
     else:
-        # Checking and writing 10,000 procedures takes a second: not on the loop that draws the
-        # screen, and not in a thread of its process either, where json.loads holds the GIL for
-        # a quarter of a second at a time: in a worker process, which writes the store itself.
-        try:
-            await in_worker_process(_apply, store.path, fetch.body, fetch.etag)
-        except WorkerDied as error:
-            raise CatalogueError(f"the catalogue was not applied: {error}") from None
+        await _write_in_thread(store.path, fetch.body, fetch.etag)
         changed = True
     return CatalogueSync(changed, store.version, len(store), fetch.bytes_on_wire, time.monotonic() - started)
 
 
-def _apply(path, body: bytes, etag: str | None) -> None:
-    """Runs in a worker process, with a connection of its own: the store's own connection
-    sees the new catalogue once this one commits. CatalogueError comes back to the caller."""
-    catalogue = parse_catalogue(body)
-    writer = LocalStore(path, snapshot=None)
+async def _write_in_thread(path: Path, body: bytes, etag: str | None) -> None:
+    """Check and write the catalogue in a thread, not on the loop that draws the screen: it
+    decodes one procedure at a time, and SQLite lets go of the GIL while it writes, so the loop
+    is never held for long. If the awaiting task is cancelled (the app closing), the write is
+    stopped and rolled back before the cancellation goes on: nothing writes to the data folder
+    after the task has ended."""
+    stop = threading.Event()
+    writing = asyncio.ensure_future(asyncio.to_thread(write_catalogue_file, path, body, etag, stop))
     try:
-        writer.apply_parsed(catalogue, etag)
-    finally:
-        writer.close()
+        await asyncio.shield(writing)
+    except asyncio.CancelledError:
+        stop.set()
+        with contextlib.suppress(Exception):
+            await writing  # stopped at the next procedure, and rolled back
+        raise
 
 
 async def sync_all(client: BackendClient, store: LocalStore, outbox: Outbox) -> tuple[CatalogueSync, Replay]:

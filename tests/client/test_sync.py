@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
@@ -18,13 +19,13 @@ from aiohttp import web
 from kiosk.backend.sample import synthetic_catalogue
 from kiosk.backend.store import BackendStore
 from kiosk.client.api import BackendClient
-from kiosk.client.errors import Offline
+from kiosk.client.errors import Offline, ServerError
 from kiosk.client.outbox import Outbox
 from kiosk.client.store import SNAPSHOT, CatalogueError, LocalStore
 from kiosk.client.sync import sync_catalogue
 from kiosk.domain.rating import Rating
 from kiosk.domain.terminal import Health
-from support import KIOSK, Backend, query, start_site
+from support import KIOSK, Backend, query, serving, start_site
 
 FIXTURE = "tests/fixtures/dvcqg_sample.json"
 
@@ -148,18 +149,126 @@ def test_garbage_catalogue_changes_nothing(tmp_path, body):
     async def go():
         app = web.Application()
         app.router.add_get("/api/v1/catalogue", garbage)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        try:
+        async with serving(app) as address:
             with pytest.raises(CatalogueError):
-                await sync(f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}", store)
-        finally:
-            await runner.cleanup()
+                await sync(address, store)
 
     store = LocalStore(tmp_path / "catalogue.sqlite3")
     before = (store.version, len(store), store.etag)
+    run(go())
+    assert (store.version, len(store), store.etag) == before
+    store.close()
+
+
+def catalogue_answering(body, headers=None):
+    """An application that answers the catalogue with `body` and `headers`, for `serving`."""
+    async def catalogue(request):
+        return web.Response(body=body, content_type="application/json", headers={"ETag": '"served"', **(headers or {})})
+
+    app = web.Application()
+    app.router.add_get("/api/v1/catalogue", catalogue)
+    return app
+
+
+def big_catalogue(count=2_000):
+    return synthetic_catalogue(count).to_dict()
+
+
+def test_a_bad_procedure_near_the_end_rolls_back_what_was_written(tmp_path):
+    catalogue = big_catalogue()
+    catalogue["procedures"][-2]["levels"] = ["nowhere"]  # checked after most rows are written
+    store = LocalStore(tmp_path / "catalogue.sqlite3")
+    before = (store.version, len(store), store.etag)
+
+    async def go():
+        async with serving(catalogue_answering(json.dumps(catalogue).encode())) as address:
+            with pytest.raises(CatalogueError, match="nowhere"):
+                await sync(address, store)
+
+    run(go())
+    assert (store.version, len(store), store.etag) == before
+    store.close()
+
+
+@pytest.mark.parametrize("cut", [0.5, 0.99])
+def test_a_gzip_body_cut_short_changes_nothing(tmp_path, cut):
+    """A body that ends early but whole as HTTP goes (its Content-Length says so)."""
+    packed = gzip.compress(json.dumps(big_catalogue()).encode())
+    store = LocalStore(tmp_path / "catalogue.sqlite3")
+    before = (store.version, len(store), store.etag)
+
+    async def go():
+        async with serving(catalogue_answering(packed[:int(len(packed) * cut)], {"Content-Encoding": "gzip"})) as address:
+            with pytest.raises(ServerError, match="cut short"):
+                await sync(address, store)
+
+    run(go())
+    assert (store.version, len(store), store.etag) == before
+    store.close()
+
+
+def test_a_gzip_bomb_is_refused(tmp_path):
+    bomb = gzip.compress(b" " * (8 * 1024 * 1024))  # 8 MB of spaces: a few kB on the wire
+    store = LocalStore(tmp_path / "catalogue.sqlite3")
+
+    async def go():
+        async with serving(catalogue_answering(bomb, {"Content-Encoding": "gzip"})) as address:
+            async with BackendClient(address, retries=1, max_catalogue=1024 * 1024) as client:
+                with pytest.raises(ServerError, match="larger than 1 MB"):
+                    await sync_catalogue(client, store)
+
+    run(go())
+    assert store.source == "snapshot"
+    store.close()
+
+
+def test_a_304_writes_nothing(tmp_path):
+    server = start_site(tmp_path / "site")
+    try:
+        path = tmp_path / "kiosk" / "catalogue.sqlite3"
+        store = LocalStore(path)
+        run(sync(url(server), store))
+        probe = sqlite3.connect(path)
+        seen = probe.execute("PRAGMA data_version").fetchone()[0]  # changes when another connection commits
+        files = {f.name: f.read_bytes() for f in path.parent.iterdir()}
+        checked = run(sync(url(server), store))
+        assert not checked.changed and store.checked_at is not None
+        assert probe.execute("PRAGMA data_version").fetchone()[0] == seen
+        assert {f.name: f.read_bytes() for f in path.parent.iterdir()} == files
+        probe.close()
+        store.close()
+    finally:
+        assert server.stop() == 0
+
+
+def test_a_sync_cancelled_while_writing_leaves_the_old_catalogue(tmp_path, monkeypatch):
+    """The app closing in the middle of a write: the write stops and rolls back before the
+    cancelled task ends, so nothing is written after it."""
+    from kiosk.client import store as store_module
+
+    started, checked_rows = threading.Event(), store_module._checked_rows
+
+    def slow_rows(catalogue, stop):
+        for number, row in enumerate(checked_rows(catalogue, stop)):
+            yield row
+            if number == 10:
+                started.set()
+                stop.wait(30)  # the cancelled task sets it
+
+    path = tmp_path / "catalogue.sqlite3"
+    store = LocalStore(path)
+    before = (store.version, len(store), store.etag)
+    monkeypatch.setattr(store_module, "_checked_rows", slow_rows)
+
+    async def go():
+        async with serving(catalogue_answering(json.dumps(big_catalogue()).encode())) as address:
+            task = asyncio.ensure_future(sync(address, store))
+            await asyncio.to_thread(started.wait, 30)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert not writing(path), "the write went on after the task was cancelled"
+
     run(go())
     assert (store.version, len(store), store.etag) == before
     store.close()
@@ -187,20 +296,18 @@ def test_corrupt_store_is_moved_aside_and_rebuilt(tmp_path, damage):
 
 DIE_HALF_WAY = """
 import os, signal, sys
-import sqlite_utils.db
+from kiosk.client import store as module
 from kiosk.client.store import LocalStore
 
-insert_all = sqlite_utils.db.Table.insert_all
+checked_rows = module._checked_rows
 
-def dying(self, records, *args, **kwargs):
-    def rows():
-        for number, row in enumerate(records):
-            if number == int(sys.argv[3]):
-                os.kill(os.getpid(), signal.SIGKILL)  # half the rows written, nothing committed
-            yield row
-    return insert_all(self, rows(), *args, **kwargs)
+def dying(*args):
+    for number, row in enumerate(checked_rows(*args)):
+        if number == int(sys.argv[3]):
+            os.kill(os.getpid(), signal.SIGKILL)  # half the rows written, nothing committed
+        yield row
 
-sqlite_utils.db.Table.insert_all = dying
+module._checked_rows = dying
 store = LocalStore(sys.argv[1])
 store.apply_catalogue(open(sys.argv[2], "rb").read(), '"new"')
 """
