@@ -25,7 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import clock, median, percentile, run_kivy_child, start_kivy_child, when_drawn
+from common import (add_report_arguments, clock, figure, median, percentile, report, run_kivy_child,
+                    start_kivy_child, when_drawn)
 
 PROCEDURES = 10_000
 # Words of the synthetic catalogue's names, as typed on the screen's keyboard (no tone marks)
@@ -34,7 +35,7 @@ QUERIES = ["xac nhan", "cap giay phep", "giấy chứng nhận", "đăng ký h�
            "thu hoi giay phep", "chung chi hanh nghe", "thủy sản", "nha o rieng le", "quang cao ngoai troi"]
 
 
-def child(data: str) -> None:
+def child(data: str, queries: int) -> None:
     start_kivy_child()
     from kivy.clock import Clock
     from kivy.core.window import Window
@@ -98,7 +99,7 @@ def child(data: str) -> None:
         plain = TextInput(multiline=False, size_hint=(None, None), size=(300, 50), pos=(10, 10))
         Window.add_widget(plain)
         gc.callbacks.append(collected)
-        for query in QUERIES:
+        for query in QUERIES[:queries]:
             for key in query:
                 await keystroke("search", lambda: screen.type(key), shows_its_key)
                 await keystroke("plain", lambda: plain.insert_text(key))
@@ -119,23 +120,28 @@ def child(data: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--procedures", type=int, default=PROCEDURES)
+    add_report_arguments(parser)
     args = parser.parse_args()
     if args.child:
-        return child(args.child)
+        return child(args.child[0], int(args.child[1]))
+    queries = len(QUERIES)
+    if args.smoke:
+        args.procedures, queries = 300, 2
 
     from kiosk.backend.sample import synthetic_catalogue
     from kiosk.client.store import LocalStore
 
     with tempfile.TemporaryDirectory() as data:
         store = LocalStore(Path(data) / "catalogue.sqlite3", snapshot=None)
-        catalogue = synthetic_catalogue(PROCEDURES).to_dict()
+        catalogue = synthetic_catalogue(args.procedures).to_dict()
         store.apply_parsed({**catalogue, "version": "synthetic"}, etag=None)
         store.close()
-        timings = run_kivy_child(__file__, data)
+        timings = run_kivy_child(__file__, data, str(queries))
 
     keys = len(timings["search"])
-    print(f"{PROCEDURES} procedures, {len(QUERIES)} queries typed key by key ({keys} keys), each timed from "
+    print(f"{args.procedures} procedures, {queries} queries typed key by key ({keys} keys), each timed from "
           "the key to the end of its frame")
     print("baseline: the same key, in turns, into a plain text field on the same window: the same window "
           "redrawn, but no search and nothing rebuilt")
@@ -152,8 +158,18 @@ def main() -> None:
               f"    plain field   p50 {b50:6.1f} ms  p90 {b90:6.1f} ms  max {max(plain):6.1f} ms\n"
               f"    ratio         p50 {p50 / b50:6.1f}x     p90 {p90 / b90:6.1f}x")
     full = timings["full_gc"]
-    if full:
-        print(f"  full garbage collections while typing: {len(full)}, median {median(full) * 1000:.0f} ms each")
+    print(f"  full garbage collections while typing: {len(full)}"
+          + (f", median {median(full) * 1000:.0f} ms each" if full else ""))
+    rendered = ([t[1] * 1000 for t in timings["search"]], [t[1] * 1000 for t in timings["plain"]])
+    cpu = ([t[2] * 1000 for t in timings["search"]], [t[2] * 1000 for t in timings["plain"]])
+    report(args, [
+        figure("key to frame rendered, p90", percentile(rendered[0], 0.9), percentile(rendered[1], 0.9), "ms",
+               "a key into a plain text field"),
+        figure("key to frame, main thread's CPU, p90", percentile(cpu[0], 0.9), percentile(cpu[1], 0.9), "ms",
+               "a key into a plain text field"),
+        figure("full garbage collections while typing", len(full), keys, "", "keys typed",
+               ("none", lambda f: f.value == 0)),
+    ])
 
 
 if __name__ == "__main__":

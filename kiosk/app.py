@@ -6,6 +6,7 @@ Kivy reads its settings when first imported: call `kivy_setup.prepare_kivy` firs
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import math
 import shutil
@@ -13,7 +14,7 @@ import traceback
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.app import App
 from kivy.base import ExceptionHandler, ExceptionManager
@@ -24,27 +25,28 @@ from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.metrics import dp, sp
 from kivy.properties import BooleanProperty, DictProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
-from kivy.uix.screenmanager import NoTransition, ScreenManager
+from kivy.uix.screenmanager import NoTransition
 
 from . import ASSETS, __version__
-from .client.api import BackendClient
-from .client.outbox import Outbox
-from .client.pin import StaffPin
-from .client.store import LocalStore
-from .client.sync import keep_heartbeat, keep_in_sync
-from .domain.scan import parse_scan
-from .domain.terminal import Health, PrinterSettings, TerminalConfig
-from .hardware import card_reader
-from .hardware.printer import PrinterError, open_printer
-from .hardware.scanners import Scan, ScannerError, ScannerSettings, open_scanner
-from .hardware.wedge_kivy import WedgeCapture
-from .screens import pictograms
-from .screens.confirm import Confirm
-from .screens.help import HelpView
-from .speaker import Speaker
-from .journeys.catalogue import CATALOGUE
 from .config import KioskPreferences
+from .hardware.wedge_kivy import WedgeCapture
 from .i18n import N_, money, pick, translate
+from .kivy_setup import drop_text_surfaces
+from .memory import tidy_up
+from .screens import SCREENS, pictograms
+from .speaker import Speaker
+
+if TYPE_CHECKING:
+    # Loaded where they are first used, after the first frame: a start that imports only what
+    # the attract screen needs shows it sooner (benchmarks/bench_app_start.py).
+    from .client.api import BackendClient
+    from .client.outbox import Outbox
+    from .client.pin import StaffPin
+    from .client.store import LocalStore
+    from .domain.terminal import Health, PrinterSettings, TerminalConfig
+    from .hardware.scanners import Scan, ScannerSettings
+    from .screens.confirm import Confirm
+    from .screens.manager import Screens
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,9 @@ EXIT_TO_DESKTOP = 3
 """`kiosk run`'s exit status when staff leave for the desktop: the service unit does not
 restart the app for it (any other status, it does)."""
 ESCAPE, F1 = 27, 282
+NO_FULL_COLLECTION = 10**9
+"""The garbage collector's third threshold while the app runs: no full collection comes on
+its own (KioskApp.on_start says why)."""
 
 THEME = {
     "brand": (0.04, 0.33, 0.62, 1), "brand_dark": (0.02, 0.2, 0.4, 1), "on_brand": (1, 1, 1, 1), "text": (0.1, 0.1, 0.12, 1),
@@ -182,6 +187,10 @@ class KioskApp(App):
         self._reading = ""
         """The text being read aloud."""
         self._crash_handler = CrashHandler(self)
+        self._thresholds = gc.get_threshold()
+        """The garbage collector's thresholds before the app ran, given back when it stops."""
+        self._making_screens = None
+        """The clock's event that makes the screens after the first frame, while it runs."""
 
     # -- words and sizes ------------------------------------------------------------
 
@@ -229,6 +238,7 @@ class KioskApp(App):
     def build(self):
         # Noto Sans, as on the receipts: every Vietnamese letter, in regular and bold.
         fonts = ASSETS / "fonts"
+        drop_text_surfaces()
         LabelBase.register("Roboto", str(fonts / "NotoSans-Regular.ttf"), fn_bold=str(fonts / "NotoSans-Bold.ttf"))
         pictograms.register()
         # Before any widget is made, so that the first frame has this screen's sizes.
@@ -236,16 +246,15 @@ class KioskApp(App):
         self._follow_window(Window, Window.size)
         # The frame's rules first: the screens' kv files build on KioskButton and its kin.
         Builder.load_file(str(Path(__file__).with_name("app.kv")))
-        from .screens import SCREENS
-
         root = Factory.KioskRoot()
         root.ids.nav.keep(root.ids.listen, self.speech_on)
-        manager: ScreenManager = root.ids.screens
+        manager: Screens = root.ids.screens
         # No animation: Kivy's shader transitions draw a manager that is not at the window's
         # origin (ours sits above the language bar) shifted while they run.
         manager.transition = NoTransition()
         for name, kind in SCREENS:
-            manager.add_widget(kind(name=name))
+            manager.expect(name, kind)
+        manager.get_screen(SCREENS[0][0])  # the first frame's; the others after it (_after_first_frame)
         Window.bind(on_request_close=lambda *_args, **_kwargs: True, on_keyboard=self._on_keyboard)
         Window.bind(on_touch_down=self._touch_down, on_touch_move=self._touch_goes_on,
                     on_touch_up=self._touch_up, on_key_down=self._note_activity)
@@ -263,6 +272,11 @@ class KioskApp(App):
         # Whatever goes wrong unexpectedly, in a Kivy callback or a task: logged, the citizen
         # told and sent home, and the app stays up (Electrum's Kivy GUI did so too).
         ExceptionManager.add_handler(self._crash_handler)
+        # A full garbage collection walks every object the app holds: 30 ms and more with a
+        # large catalogue, a frozen screen if it comes while a citizen types. What lasts is
+        # frozen out of its way once the screens are made (_make_a_screen), and the full
+        # collections come between citizens (end_session), not when Python's counts say.
+        gc.set_threshold(self._thresholds[0], self._thresholds[1], NO_FULL_COLLECTION)
         asyncio.get_running_loop().set_exception_handler(self._loop_exception)
         kiosk_log = logging.getLogger("kiosk")
         kiosk_log.addHandler(self.recent_log)
@@ -271,6 +285,8 @@ class KioskApp(App):
         # One wedge scanner for the whole app: a scan on any screen does the right thing.
         self._scanners = [WedgeCapture(self.on_scan)]
         if self.services.scanner is not None:
+            from .hardware.scanners import ScannerError, open_scanner
+
             try:
                 extra = open_scanner(self.services.scanner, self._scanned_elsewhere)
             except ScannerError as error:
@@ -288,8 +304,17 @@ class KioskApp(App):
             log.warning("this kiosk has no terminal token yet: it shows the set-up screen")
             self.root.ids.screens.current = "setup"
         self.root.ids.screens.current_screen.activate()
+        Window.bind(on_flip=self._after_first_frame)
+
+    def _after_first_frame(self, *_args: Any) -> None:
+        """What the attract screen does not need waits until it is on the display: the
+        connection's work, then the other screens, one a frame (kiosk.screens.manager)."""
+        Window.unbind(on_flip=self._after_first_frame)
+        self._making_screens = Clock.schedule_interval(self._make_a_screen, 0)
         client = self.services.client
         if client is not None:
+            from .client.sync import keep_heartbeat, keep_in_sync
+
             client.connectivity.subscribe(lambda state, _since: setattr(self, "link", state))
             self.spawn(keep_in_sync(client, self.services.store, self.services.outbox,
                                     on_change=self._catalogue_changed), session=False)
@@ -297,9 +322,20 @@ class KioskApp(App):
                 self.spawn(keep_heartbeat(client, self.services.terminal_id, self.health, self.apply_centre_config,
                                           self.services.heartbeat_every), session=False)
 
+    def _make_a_screen(self, _dt: float) -> bool:
+        """One more screen made, each frame until all are (False: Kivy's clock stops calling)."""
+        if self.root is not None and self.root.ids.screens.make_one():
+            return True
+        # The modules, the screens and their widgets last as long as the app: out of the way of
+        # every collection from now on. (Not collected first: a citizen may be typing already.)
+        gc.freeze()
+        return False
+
     def _catalogue_changed(self, _sync: Any) -> None:
         """A new catalogue: its search index built now, in a thread, and swapped in on this
         loop, so that the next citizen's search does not wait for it."""
+        from .journeys.catalogue import CATALOGUE
+
         self.spawn(CATALOGUE.load(self.services.store.path), session=False)
 
     def _choose_help_desk(self) -> None:
@@ -312,6 +348,9 @@ class KioskApp(App):
 
     async def health(self) -> Health:
         """How this kiosk is, for the heartbeat: nothing of any citizen in it."""
+        from .domain.terminal import Health
+        from .hardware import card_reader
+
         services = self.services
         printer = "unknown" if services.printer is None else await asyncio.to_thread(services.printer.status)
         extra = [scanner for scanner in self._scanners if hasattr(scanner, "connected")]
@@ -342,6 +381,8 @@ class KioskApp(App):
         log.info("configuration %d from the centre applied", version)
 
     async def _use_printer(self, settings: PrinterSettings) -> None:
+        from .hardware.printer import PrinterError, open_printer
+
         try:
             printer = await asyncio.to_thread(open_printer, settings)
         except PrinterError as error:
@@ -350,6 +391,12 @@ class KioskApp(App):
         self.services.printer = printer
 
     def on_stop(self) -> None:
+        # Kivy's window and clock outlive the app (the tests run many in one process).
+        Window.unbind(on_flip=self._after_first_frame)
+        if self._making_screens is not None:
+            self._making_screens.cancel()
+        gc.unfreeze()
+        gc.set_threshold(*self._thresholds)
         self.speaker.close()
         logging.getLogger("kiosk").removeHandler(self.recent_log)
         ExceptionManager.remove_handler(self._crash_handler)
@@ -361,6 +408,8 @@ class KioskApp(App):
     def on_scan(self, scan: Scan) -> None:
         """A screen that reads scans gets them all; elsewhere a receipt or an ID card opens
         the dossier screen, and anything else is ignored."""
+        from .domain.scan import parse_scan
+
         self._note_activity()
         screen = self.root.ids.screens.current_screen
         if hasattr(screen, "on_scan"):
@@ -409,7 +458,7 @@ class KioskApp(App):
     # -- navigation and the session ----------------------------------------------------------
 
     def go(self, name: str) -> None:
-        manager: ScreenManager = self.root.ids.screens
+        manager: Screens = self.root.ids.screens
         if manager.current == name:
             return
         self.speaker.stop()  # what was read was the screen left
@@ -437,6 +486,8 @@ class KioskApp(App):
         self.countdown = 0
         self.large_text = self.default_large_text
         self.language = self.default_language
+        # The session's garbage, collected while nobody waits for the screen (on_start says why).
+        Clock.schedule_once(lambda _dt: tidy_up(), 0.5)
 
     def ask_home(self) -> None:
         """The bottom bar's Home. Going home forgets what the citizen typed and was shown in
@@ -446,6 +497,8 @@ class KioskApp(App):
         if not (self.search_query or screen.holds_input()):
             self.go_home()
         elif self._asking is None:
+            from .screens.confirm import Confirm
+
             self._asking = Confirm(question=N_("Go back to the home screen?"),
                                    detail=N_("What you chose and typed here will be forgotten. "
                                              "The language and the text size stay as they are."),
@@ -456,6 +509,8 @@ class KioskApp(App):
     def call_for_help(self) -> None:
         """The bottom bar's help: the centre is told (kiosk.screens.help)."""
         if self._helping is None:
+            from .screens.help import HelpView
+
             self._helping = HelpView(screen=self.root.ids.screens.current)
             self._helping.bind(on_dismiss=lambda *_args: setattr(self, "_helping", None))
             self._helping.open(animation=False)

@@ -304,7 +304,7 @@ def printer_settings(config: configparser.ConfigParser) -> PrinterSettings:
     if driver == "none":
         return settings
     # Loaded only here: python-escpos reads its list of printers at import.
-    from escpos.capabilities import get_profile
+    from .hardware.escpos_devices import get_profile
 
     try:
         get_profile(profile)
@@ -314,7 +314,7 @@ def printer_settings(config: configparser.ConfigParser) -> PrinterSettings:
                 "network": '"host:port", such as 192.168.1.50:9100', "file": "a device file, such as /dev/usb/lp0"}
     if not address:
         raise ConfigError(f"[printer] address is needed with driver = {driver}: {examples[driver]}")
-    # The same forms as the printer module reads (kiosk.hardware.printer._device).
+    # The same forms as the printer module reads (kiosk.hardware.escpos_devices.device_for).
     # usb: "04b8:0202", or with the in and out endpoints "04b8:0202:81:02"; serial: a device,
     # or "device:baud"; network: "host" (port 9100) or "host:port".
     head, _, number = address.rpartition(":")

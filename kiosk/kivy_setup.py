@@ -28,3 +28,24 @@ def prepare_kivy(windowed: bool, home: Path) -> None:
     if windowed:
         Config.set("graphics", "width", "1280")
         Config.set("graphics", "height", "720")
+
+
+def drop_text_surfaces() -> None:
+    """Kivy 2.3's SDL2 text provider keeps every label's last drawing surface (width x height x
+    4 bytes) after the label's texture was made from it: a second copy of all the text on the
+    kiosk's screens, 47 MB at the peak of a citizen's journey (measured with heaptrack). Each
+    label drops its surface once the texture's pixels are taken; the next drawing makes a new
+    one, as it always did. Any other text provider is left as it is."""
+    from kivy.core.text import Label as CoreLabel
+
+    if CoreLabel.__name__ != "LabelSDL2" or getattr(CoreLabel, "_drops_surface", False):
+        return
+    keeping = CoreLabel._render_end
+
+    def render_end(self):
+        data = keeping(self)
+        del self._surface
+        return data
+
+    CoreLabel._render_end = render_end
+    CoreLabel._drops_surface = True

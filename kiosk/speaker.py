@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kivy.clock import Clock
 from kivy.core.audio import SoundLoader
 from kivy.event import EventDispatcher
 from kivy.properties import BooleanProperty
 
-from .journeys.read_aloud import Reader, Script
-from .speech import Engine
+if TYPE_CHECKING:
+    from .journeys.read_aloud import Reader, Script
+    from .speech import Engine
 
 log = logging.getLogger(__name__)
 
@@ -26,13 +28,24 @@ class Speaker(EventDispatcher):
 
     def __init__(self, folder: Path, engine: Engine | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.reader = Reader(folder, engine, self._made)
+        self._folder, self._engine = folder, engine
+        self._reader: Reader | None = None
         self._request = 0
         """The request whose sound is wanted; 0: none."""
         self._sound = None
         self.silent = False
         """The sound layer could not play (no sound device, say): the app stays quiet from
         then on, rather than have Kivy log the same failure at every touch."""
+
+    @property
+    def reader(self) -> Reader:
+        """The thread that makes the speech: started at the first reading, not with the app
+        (its module, with every screen's script, is not needed for the first frame)."""
+        if self._reader is None:
+            from .journeys.read_aloud import Reader
+
+            self._reader = Reader(self._folder, self._engine, self._made)
+        return self._reader
 
     def say(self, script: Script | None) -> None:
         self.stop()
@@ -42,7 +55,8 @@ class Speaker(EventDispatcher):
         self.speaking = True
 
     def stop(self) -> None:
-        self.reader.cancel()
+        if self._reader is not None:
+            self._reader.cancel()
         self._request = 0
         sound, self._sound = self._sound, None
         if sound is not None:
@@ -53,7 +67,8 @@ class Speaker(EventDispatcher):
 
     def close(self) -> None:
         self.stop()
-        self.reader.close()
+        if self._reader is not None:
+            self._reader.close()
 
     def _made(self, request: int, path: Path | None) -> None:
         """The Reader's thread: the file is ready (or there is none). Played on Kivy's."""

@@ -19,7 +19,7 @@ from kiosk.domain.rating import RATING_REASONS
 from kiosk.i18n import LOCALE_DIR, Translator, money, pick, processing_time, translate
 from kiosk.journeys.dossier import MESSAGES as DOSSIER_MESSAGES
 from kiosk.journeys.queue import MESSAGES as QUEUE_MESSAGES
-from kiosk.screens.home import JOURNEYS
+from kiosk.screens import JOURNEYS
 from kiosk.screens.keyboards import KEYBOARDS, WORD_KEYS
 from kiosk.screens.staff import FIELDS as STAFF_FIELDS
 
@@ -75,7 +75,7 @@ def code_messages():
 def listed_messages():
     """Messages the code keeps in lists and looks up by variable: the home tiles, the rating
     reasons, the journeys' messages, the keyboards' word keys, staff mode's fields."""
-    found = {label for _, label, _pictogram in JOURNEYS}
+    found = {label for _screen, label, _pictogram in JOURNEYS}
     found.update(RATING_REASONS, QUEUE_MESSAGES, DOSSIER_MESSAGES, keyboard_words())
     found.update(label for _section, _key, label, _choices in STAFF_FIELDS)
     found.update(label for _, label in PRIORITY_GROUPS)

@@ -12,15 +12,16 @@ import sqlite3
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from ..domain.rating import Rating
 from ..domain.terminal import Health
-from .api import API, BackendClient
+from . import API
 from .errors import BackendError, NotFound, Rejected, TooManyRequests, Unauthorized
 from .files import move_aside
+
+if TYPE_CHECKING:
+    from .api import BackendClient  # aiohttp: not needed before the first frame
 
 log = logging.getLogger("kiosk.client")
 
@@ -45,14 +46,15 @@ class Outbox:
             self._open()
 
     def _open(self) -> None:
-        self.db = sqlite_utils.Database(self.path)
+        # Plain sqlite3 for one small table: sqlite-utils loads numpy as it is imported, a tenth
+        # of a second of the kiosk's start (the backend keeps it).
+        self.db = sqlite3.connect(self.path)
+        self.db.row_factory = sqlite3.Row
         try:
             self.db.execute("PRAGMA quick_check").fetchone()
-            self.db.enable_wal()
-            self.db["items"].create(
-                {"id": int, "kind": str, "method": str, "path": str, "body": str, "key": str, "created_at": str},
-                pk="id", if_not_exists=True,
-            )
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, kind TEXT, method TEXT,"
+                            " path TEXT, body TEXT, key TEXT, created_at TEXT)")
         except sqlite3.DatabaseError:
             self.db.close()
             raise
@@ -61,11 +63,10 @@ class Outbox:
         self.db.close()
 
     def _add(self, kind: str, path: str, body: dict[str, Any] | None, key: str | None = None) -> None:
-        self.db["items"].insert({
-            "kind": kind, "method": "POST", "path": path, "body": json.dumps(body, ensure_ascii=False),
-            "key": key or uuid.uuid4().hex, "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        })
-        self.db.conn.commit()
+        self.db.execute("INSERT INTO items (kind, method, path, body, key, created_at) VALUES (?, 'POST', ?, ?, ?, ?)",
+                        [kind, path, json.dumps(body, ensure_ascii=False), key or uuid.uuid4().hex,
+                         dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")])
+        self.db.commit()  # with a heartbeat's DELETE before it, if any: one transaction
 
     def add_rating(self, rating: Rating, key: str | None = None) -> None:
         self._add("rating", f"{API}/ratings", rating.to_dict(), key)
@@ -82,7 +83,7 @@ class Outbox:
         return self.db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
 
     def pending(self) -> list[dict[str, Any]]:
-        return list(self.db["items"].rows_where(order_by="id"))
+        return [dict(row) for row in self.db.execute("SELECT * FROM items ORDER BY id")]
 
     async def replay(self, client: BackendClient) -> Replay:
         """Send what waits, oldest first; stop at the first item the backend cannot take now."""
@@ -104,5 +105,5 @@ class Outbox:
             else:
                 sent += 1
             self.db.execute("DELETE FROM items WHERE id = ?", [item["id"]])
-            self.db.conn.commit()
+            self.db.commit()
         return Replay(sent, dropped, len(self))

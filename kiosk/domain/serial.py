@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from typing import Any, TypeVar, get_args, get_origin
 
-import cattrs
-
 T = TypeVar("T")
-
-# Strict: an unknown key, or a number where text belongs, is a mistake in the data, not
-# something to drop or convert silently (cattrs would turn 5 into "5" by default).
-_converter = cattrs.Converter(forbid_extra_keys=True)
 
 
 def _strict(kind: type) -> Any:
@@ -29,14 +24,25 @@ def _strict_list(value: Any, kind: Any) -> list[Any]:
     if not isinstance(value, list):
         raise TypeError(f"expected a list, not {type(value).__name__}")
     (item,) = get_args(kind)
-    return [_converter.structure(x, item) for x in value]
+    return [converter().structure(x, item) for x in value]
 
 
-_converter.register_structure_hook_func(lambda kind: get_origin(kind) is list, _strict_list)
-for _kind in (str, int, float, bool):
-    _converter.register_structure_hook(_kind, _strict(_kind))
-_converter.register_structure_hook(dt.datetime, lambda value, _: dt.datetime.fromisoformat(value))
-_converter.register_structure_hook(dt.date, lambda value, _: dt.date.fromisoformat(value))
+@functools.cache
+def converter():
+    """The one cattrs converter, made at the first data read: cattrs is not loaded while the
+    kiosk starts (its attract screen reads no data).
+
+    Strict: an unknown key, or a number where text belongs, is a mistake in the data, not
+    something to drop or convert silently (cattrs would turn 5 into "5" by default)."""
+    import cattrs
+
+    made = cattrs.Converter(forbid_extra_keys=True)
+    made.register_structure_hook_func(lambda kind: get_origin(kind) is list, _strict_list)
+    for kind in (str, int, float, bool):
+        made.register_structure_hook(kind, _strict(kind))
+    made.register_structure_hook(dt.datetime, lambda value, _: dt.datetime.fromisoformat(value))
+    made.register_structure_hook(dt.date, lambda value, _: dt.date.fromisoformat(value))
+    return made
 
 
 class DataShapeError(ValueError):
@@ -66,8 +72,10 @@ class JsonMixin:
 
     @classmethod
     def from_dict(cls: type[T], data: dict[str, Any]) -> T:
+        import cattrs
+
         try:
-            return _converter.structure(data, cls)
+            return converter().structure(data, cls)
         except cattrs.BaseValidationError as error:
             raise DataShapeError("; ".join(cattrs.transform_error(error))) from None
         except (TypeError, ValueError, AttributeError) as error:

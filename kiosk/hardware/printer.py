@@ -8,27 +8,20 @@ ticket it was printing; run the calls in a thread, never on the UI's loop.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
-import os
-import select
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from escpos.capabilities import get_profile
-from escpos.constants import (RT_MASK_LOWPAPER, RT_MASK_NOPAPER, RT_MASK_ONLINE, RT_STATUS_ONLINE,
-                              RT_STATUS_PAPER)
-from escpos.escpos import Escpos
-from escpos.exceptions import DeviceNotFoundError, Error as EscposError
-from escpos.printer import Dummy, File, Network, Serial, Usb
-from PIL import Image
-from usb.core import USBTimeoutError
-
-from ..domain.terminal import PrinterSettings
 from ..i18n import N_, Message
-from . import receipts
-from .escpos_decode import decode
+
+if TYPE_CHECKING:
+    from escpos.escpos import Escpos
+    from PIL import Image
+
+    from ..domain.terminal import PrinterSettings
 
 log = logging.getLogger(__name__)
 
@@ -65,99 +58,15 @@ def open_printer(settings: PrinterSettings, *, timeout: float = DEFAULT_TIMEOUT)
     printer unplugged and plugged back in is simply found again."""
     if settings.driver == "none":
         return None
+    from .escpos_devices import device_for  # python-escpos is loaded when a printer is used, not at start
+
     try:
-        device = _device(settings, timeout)
-        return ReceiptPrinter(device, f"{settings.driver} {settings.address}", timeout)
+        printer = ReceiptPrinter(device_for(settings, timeout), f"{settings.driver} {settings.address}", timeout)
+        printer.width  # a ValueError now for a profile that does not give the paper width
+        return printer
     except (ValueError, KeyError) as error:
         raise PrinterError("settings", f"{settings.driver} {settings.address!r} {settings.profile!r}: {error}",
                            "unknown") from None
-
-
-def _device(settings: PrinterSettings, timeout: float) -> Escpos:
-    """A python-escpos printer for the settings; raises ValueError or KeyError (unknown profile)."""
-    driver, address, profile = settings.driver, settings.address.strip(), settings.profile
-    get_profile(profile)  # a KeyError now for a name python-escpos does not know, not at the first print
-    if not address:
-        raise ValueError("the address is empty")
-    if driver == "usb":
-        # "04b8:0202", or "04b8:0202:81:02" for a printer whose endpoints are not 0x82 (in) and 0x01 (out).
-        vendor, product, *endpoints = (int(part, 16) for part in address.split(":"))
-        in_ep, out_ep = endpoints if endpoints else (0x82, 0x01)
-        return _Usb(vendor, product, timeout=int(timeout * 1000), in_ep=in_ep, out_ep=out_ep, profile=profile)
-    if driver == "serial":
-        # "/dev/ttyUSB0" at 9600 baud, or "/dev/ttyUSB0:19200".
-        path, _, baud = address.rpartition(":")
-        if not baud.isdigit():
-            path, baud = address, "9600"
-        return _Serial(path, baudrate=int(baud), timeout=timeout, profile=profile)
-    if driver == "network":
-        host, _, port = address.rpartition(":")
-        if not port.isdigit():
-            host, port = address, "9100"
-        return _Network(host, int(port), timeout=timeout, profile=profile)
-    if driver == "file":
-        return _File(address, timeout, profile=profile)
-    raise ValueError(f"unknown driver {driver!r}")
-
-
-class _Paced:
-    """Sends in small pieces, each allowed the whole timeout. A picture is tens of kilobytes
-    and a printer takes them only as fast as its line or its paper moves: a slow printer is
-    still printing, the timeout is for one that stopped taking data."""
-
-    PIECE = 1024  # about a second at 9600 baud
-
-    def _raw(self, msg: bytes) -> None:
-        for start in range(0, len(msg), self.PIECE):
-            super()._raw(msg[start:start + self.PIECE])  # type: ignore[misc]
-
-
-class _Usb(_Paced, Usb):
-    pass
-
-
-class _Network(_Paced, Network):
-    pass
-
-
-class _Serial(_Paced, Serial):
-    def open(self, raise_not_found: bool = True) -> None:
-        super().open(raise_not_found)
-        # pyserial waits for ever on a write that the line holds back, unless told otherwise.
-        self.device.write_timeout = self.timeout
-
-    def _read(self) -> bytes:
-        # python-escpos asks pyserial for 16 bytes, and pyserial waits out the whole timeout
-        # for them; a status answer is one byte.
-        return self.device.read(1)
-
-
-class _File(File):
-    """python-escpos's File printer with its waits bounded and no file made up.
-
-    A device behind the kernel's printer driver (/dev/usb/lp0) stops taking data when the
-    printer stalls, and a plain write then waits for ever; a device that is not there is
-    an unplugged printer, not a new file to create."""
-
-    def __init__(self, devfile: str, timeout: float, **kwargs: object):
-        super().__init__(devfile, **kwargs)
-        self.timeout = timeout
-
-    def open(self, raise_not_found: bool = True) -> None:
-        self.close()
-        try:
-            descriptor = os.open(self.devfile, os.O_WRONLY | os.O_TRUNC | os.O_NONBLOCK)
-        except OSError as error:
-            self.device = None
-            raise DeviceNotFoundError(f"cannot open {self.devfile}: {error.strerror}") from None
-        self.device = os.fdopen(descriptor, "wb", buffering=0)
-
-    def _raw(self, msg: bytes) -> None:
-        left = memoryview(msg)
-        while left:
-            if not select.select([], [self.device], [], self.timeout)[1]:
-                raise TimeoutError(f"{self.devfile} took no data for {self.timeout:g} s")
-            left = left[self.device.write(left) or 0:]
 
 
 def paper_width(device: Escpos) -> int:
@@ -171,6 +80,8 @@ def paper_width(device: Escpos) -> int:
 def printer_state(online: int | None, paper: int | None) -> str:
     """The state (one of PRINTER_STATES) from the answers to DLE EOT 1 (printer) and
     DLE EOT 4 (roll paper sensor); None for a query that got no answer."""
+    from .escpos_devices import RT_MASK_LOWPAPER, RT_MASK_NOPAPER, RT_MASK_ONLINE
+
     if online is None or paper is None:
         return "offline"
     if paper & RT_MASK_NOPAPER == RT_MASK_NOPAPER:
@@ -185,14 +96,28 @@ def printer_state(online: int | None, paper: int | None) -> str:
 class ReceiptPrinter:
     """A thermal printer that prints pictures `width` dots wide and cuts after each."""
 
-    def __init__(self, device: Escpos, name: str, timeout: float = DEFAULT_TIMEOUT):
-        self.escpos = device
+    def __init__(self, device: Escpos | None, name: str, timeout: float = DEFAULT_TIMEOUT):
+        self._device = device
         self.name = name
         self.timeout = timeout
-        self.width = paper_width(device)
-        # A File printer, for one, cannot read: its status stays "unknown" and is not checked.
-        self.answers = type(device)._read is not Escpos._read
         self._lock = threading.Lock()  # a heartbeat's status check must not cut into a print
+
+    @functools.cached_property
+    def escpos(self) -> Escpos:
+        """The python-escpos printer; made on first use by a printer that starts without one."""
+        assert self._device is not None
+        return self._device
+
+    @functools.cached_property
+    def width(self) -> int:
+        return paper_width(self.escpos)
+
+    @functools.cached_property
+    def answers(self) -> bool:
+        """A File printer, for one, cannot read: its status stays "unknown" and is not checked."""
+        from .escpos_devices import Escpos
+
+        return type(self.escpos)._read is not Escpos._read
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}, {self.width} dots>"
@@ -224,6 +149,8 @@ class ReceiptPrinter:
     def _state(self) -> str:
         if not self.answers:
             return "unknown"
+        from .escpos_devices import RT_STATUS_ONLINE, RT_STATUS_PAPER
+
         online = self._answer(RT_STATUS_ONLINE)
         if online is None:  # one silence is enough: do not wait a second time
             return "offline"
@@ -233,6 +160,8 @@ class ReceiptPrinter:
         """The status byte answering a real-time query, or None when none came in time.
 
         python-escpos reads "no answer" as "paper adequate"; here it stays no answer."""
+        from .escpos_devices import USBTimeoutError
+
         try:
             answer = self.escpos.query_status(query)
         except (TimeoutError, USBTimeoutError):
@@ -245,6 +174,8 @@ class ReceiptPrinter:
 
     @contextmanager
     def _connected(self) -> Iterator[None]:
+        from .escpos_devices import EscposError
+
         try:
             self.escpos.open()
         except (OSError, EscposError, ValueError) as error:
@@ -276,11 +207,19 @@ class SimulatedPrinter(ReceiptPrinter):
     def __init__(self, folder: str | Path, profile: str = "TM-T20II"):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
-        super().__init__(Dummy(profile=profile), f"simulated printer writing to {self.folder}")
+        self.profile = profile
+        super().__init__(None, f"simulated printer writing to {self.folder}")
         self.state = "ok"
         self.printed: list[Path] = []
         """The PNG of each print, in order."""
         log.info("Simulated receipt printer: receipts go to %s", self.folder)
+
+    @functools.cached_property
+    def escpos(self) -> Escpos:
+        # python-escpos is loaded at the first print or status check, not while the kiosk starts.
+        from .escpos_devices import Dummy
+
+        return Dummy(profile=self.profile)
 
     def print_image(self, image: Image.Image) -> None:
         self.escpos.clear()
@@ -288,6 +227,8 @@ class SimulatedPrinter(ReceiptPrinter):
         stem = self.folder / f"{dt.datetime.now():%Y%m%d-%H%M%S}-{len(self.printed) + 1:04d}"
         data = self.escpos.output
         stem.with_suffix(".bin").write_bytes(data)
+        from .escpos_decode import decode
+
         picture = decode(data).image()
         assert picture is not None, "a print without a picture"
         picture.save(stem.with_suffix(".png"))
@@ -300,6 +241,8 @@ class SimulatedPrinter(ReceiptPrinter):
 def print_samples(printer: ReceiptPrinter) -> list[str]:
     """Print one receipt of each kind with made-up data; the names of those printed, in order."""
     printed = []
+    from . import receipts
+
     for name, picture in receipts.samples(printer.width).items():
         printer.print_image(picture)
         printed.append(name)

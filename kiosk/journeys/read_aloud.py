@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from ..domain.dossier import DossierReport, Status, Timeliness
 from ..domain.procedure import Fee, Procedure
@@ -24,8 +24,13 @@ from ..domain.text import shortened
 from ..hardware.receipts import CHANNEL_NAMES
 from ..i18n import money, processing_time, translate
 from ..speech import Engine, EspeakNg, PhraseCache, SpeechUnavailable, joined, write_whole
-from .catalogue import Loaded, choices
-from .queue import service_wait, ticket_wait
+
+if TYPE_CHECKING:
+    from .catalogue import Loaded
+
+# .catalogue (the search index, with numpy) and .queue (the backend client, with aiohttp) are
+# imported where their scripts are made: the app's speaker loads this module while the kiosk
+# starts, and the attract screen needs neither.
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +137,8 @@ def catalogue_script(language: str, catalogue: Loaded | None, level: str, field:
         script.say("Choose a field")
     if chosen_field is not None:
         script.data(chosen_field.name, chosen_field.name_en)
+    from .catalogue import choices
+
     for choice in choices(catalogue, level, field)[:FIRST]:
         script.data(shortened(choice.name, NAME_LETTERS), choice.name_en)
         if choice.step != "procedure":
@@ -245,6 +252,8 @@ def amounts(fees: Iterable[Fee], language: str) -> str:
 def queue_script(language: str, state: str, services: Iterable[ServiceStatus] = (), ticket: Ticket | None = None,
                  message: str = "") -> Script:
     """The services and their waits; the priority question; a ticket's number and wait."""
+    from .queue import service_wait, ticket_wait
+
     script = Script(language)
     if state == "services":
         script.say("Which service do you need?")

@@ -1,36 +1,41 @@
-"""The kiosk's screens: one module and one .kv file each."""
+"""The kiosk's screens: one module and one .kv file each.
 
-from .keyboards import StaffKeyboard, VietKeyboard
-from .nav_bar import NavBar, NavButton
-from .pin_pad import PinPad
-from .attract import AttractScreen
-from .catalogue import CatalogueScreen
-from .diagnostics import DiagnosticsScreen
-from .dossier import DossierScreen
-from .home import HomeScreen
-from .procedure import ProcedureScreen
-from .queue import QueueScreen
-from .rating import RatingScreen
-from .search import SearchScreen
-from .setup import SetupScreen
-from .staff import StaffScreen
+Only what the first frame shows is loaded while the kiosk starts: the frame's bar and the
+attract screen. Every other screen's module (and with it its .kv file and whatever it
+imports) is loaded when the screen is first wanted, or just after the first frame (see
+kiosk.screens.manager.Screens)."""
 
-# (name, class): the ScreenManager's screens; the first one is shown at start.
+from kivy.factory import Factory
+
+from .nav_bar import NavBar, NavButton  # noqa: F401  (the frame's bar, drawn in the first frame)
+
 SCREENS = [
-    ("attract", AttractScreen),
-    ("home", HomeScreen),
-    ("catalogue", CatalogueScreen),
-    ("search", SearchScreen),
-    ("procedure", ProcedureScreen),
-    ("dossier", DossierScreen),
-    ("queue", QueueScreen),
-    ("rating", RatingScreen),
+    # (name, module.Class): the first is shown at start.
+    ("attract", "attract.AttractScreen"),
+    ("home", "home.HomeScreen"),
+    ("catalogue", "catalogue.CatalogueScreen"),
+    ("search", "search.SearchScreen"),
+    ("procedure", "procedure.ProcedureScreen"),
+    ("dossier", "dossier.DossierScreen"),
+    ("queue", "queue.QueueScreen"),
+    ("rating", "rating.RatingScreen"),
     # Staff's, behind the PIN pad; "setup" is shown first when the kiosk has no token yet.
-    ("staff", StaffScreen),
-    ("diagnostics", DiagnosticsScreen),
-    ("setup", SetupScreen),
+    ("staff", "staff.StaffScreen"),
+    ("diagnostics", "diagnostics.DiagnosticsScreen"),
+    ("setup", "setup.SetupScreen"),
 ]
 
-BUILT_BY_NAME = (PinPad, VietKeyboard, StaffKeyboard, NavBar, NavButton)
-"""Pop-ups and widgets that kv rules and the app make by name through Kivy's Factory:
-imported here so that they are registered before the screens are built."""
+JOURNEYS = [
+    # (the screen it opens, English label, pictogram; Vietnamese comes from the catalogue), in
+    # the order of the home tiles; the attract screen shows them too.
+    ("catalogue", "All procedures", "format_list_bulleted"),
+    ("dossier", "Look up my dossier", "file_search_outline"),
+    ("queue", "Take a queue number", "ticket_confirmation_outline"),
+    ("rating", "Rate the service", "emoticon_happy_outline"),
+]
+
+# Pop-ups and widgets that kv rules and the app make by name: Kivy's Factory imports their
+# module the first time one is made.
+for name, module in (("PinPad", "pin_pad"), ("VietKeyboard", "keyboards"), ("StaffKeyboard", "keyboards"),
+                     ("Screens", "manager")):
+    Factory.register(name, module=f"{__name__}.{module}")

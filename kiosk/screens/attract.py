@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from kivy.factory import Factory
 
-from . import pictograms
+from . import JOURNEYS, pictograms
 from .base import KioskScreen, load_kv
-from .home import JOURNEYS
 
 
 class AttractScreen(KioskScreen):
     def on_kv_post(self, _base) -> None:
-        for _journey, words, name in JOURNEYS:
+        for _screen, words, name in JOURNEYS:
             shown = Factory.AttractJourney()  # kv properties: set once it is made
             shown.words, shown.glyph = words, pictograms.glyph(name)
             self.ids.journeys.add_widget(shown)

@@ -16,8 +16,6 @@ class KioskScreen(Screen):
     """`activate()` runs when the screen is shown, `deactivate()` when it is left; a screen
     forgets in `deactivate()` whatever the citizen gave it."""
 
-    journey = ""
-    """The home tile this screen starts, if any: "procedures", "dossier", "queue", "rating"."""
     citizen = True
     """A citizen's screen: the bottom bar offers to call staff for help on it."""
     has_back = BooleanProperty(True)

@@ -30,7 +30,6 @@ NAME_LETTERS = 180
 
 
 class CatalogueScreen(KioskScreen):
-    journey = "procedures"
     level = StringProperty("")
     """The level code chosen, "" before a choice."""
     field = StringProperty("")

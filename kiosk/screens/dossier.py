@@ -115,7 +115,6 @@ class DossierSign(Widget):
 
 
 class DossierScreen(KioskScreen):
-    journey = "dossier"
     example_code = EXAMPLE_CODE
     state = StringProperty("ask")
     """"ask", "loading", "list" (a citizen's dossiers), "card", "failed"."""

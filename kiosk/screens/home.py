@@ -17,18 +17,10 @@ from ..domain.text import last_word_kept
 from ..i18n import pick
 from ..journeys.life_events import load_life_events
 from ..journeys.read_aloud import home_script
-from . import pictograms
+from . import JOURNEYS, pictograms
 from .base import KioskScreen, load_kv
 
 log = logging.getLogger("kiosk.app")
-
-# (journey, English label, pictogram; Vietnamese comes from the catalogue), in the order of the tiles.
-JOURNEYS = [
-    ("procedures", "All procedures", "format_list_bulleted"),
-    ("dossier", "Look up my dossier", "file_search_outline"),
-    ("queue", "Take a queue number", "ticket_confirmation_outline"),
-    ("rating", "Rate the service", "emoticon_happy_outline"),
-]
 
 
 WIDE = 1.75
@@ -65,8 +57,8 @@ class HomeTile(ButtonBehavior, BoxLayout):
             room = self.height - top - bottom - self.spacing - 1.2 * app.sp_text(24)
         label = CoreLabel(text=words.text, font_size=font_size, font_name=words.font_name, bold=words.bold,
                           text_size=(max(width, 1), None), halign=words.halign)
-        label.refresh()
-        needed_width, needed_height = label.texture.size if label.texture else (0, 0)
+        # Laid out, not drawn: a texture for each size tried would be made only to be thrown away.
+        needed_width, needed_height = label.render()
         return needed_width <= width + 1 and needed_height <= room + 1
 
     def on_release(self) -> None:
@@ -100,9 +92,9 @@ class HomeScreen(KioskScreen):
         self.app.unbind(language=self._build_tiles, text_scale=self._fit_soon)
 
     def spoken(self):
-        screens = {screen.journey for screen in self.manager.screens if screen.journey}
-        events = [(event.name, event.name_en) for event in self.life_events] if "search" in self.manager.screen_names else []
-        return home_script(self.app.language, events, [label for journey, label, _ in JOURNEYS if journey in screens])
+        events = [(event.name, event.name_en) for event in self.life_events] if self.manager.has_screen("search") else []
+        return home_script(self.app.language, events,
+                           [label for screen, label, _ in JOURNEYS if self.manager.has_screen(screen)])
 
     def _fit_words(self, *_args) -> None:
         """The tiles' words as large as this screen and text size want, unless some tile's
@@ -124,19 +116,18 @@ class HomeScreen(KioskScreen):
             tile.fits = 0 if size >= wanted else size
 
     def _build_tiles(self, *_args) -> None:
-        screens = {screen.journey: screen.name for screen in self.manager.screens if screen.journey}
         events, journeys = self.ids.events, self.ids.journeys
         events.clear_widgets()
         journeys.clear_widgets()
-        if "search" in self.manager.screen_names:
+        if self.manager.has_screen("search"):
             for event in self.life_events:
                 name = last_word_kept(pick(event.name, event.name_en, self.app.language))
                 events.add_widget(Factory.HomeTile(text=name, pictogram=pictograms.glyph(event.pictogram),
                                                    screen="search", query=event.query))
-        for journey, label, pictogram in JOURNEYS:
-            if journey in screens:
+        for screen, label, pictogram in JOURNEYS:
+            if self.manager.has_screen(screen):
                 journeys.add_widget(Factory.HomeTile(text=self.app.t(label), pictogram=pictograms.glyph(pictogram),
-                                                     screen=screens[journey]))
+                                                     screen=screen))
         for tile in (*events.children, *journeys.children):
             tile.bind(size=self._fit_soon)
         self._fit_soon()

@@ -14,7 +14,6 @@ from .base import KioskScreen, in_language, load_kv
 
 
 class QueueScreen(KioskScreen):
-    journey = "queue"
     state = StringProperty("loading")
     """"loading", "services", "priority", "issuing", "done", "failed"."""
     services = ListProperty()

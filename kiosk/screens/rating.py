@@ -21,7 +21,6 @@ THANKS_SECONDS = 5
 
 
 class RatingScreen(KioskScreen):
-    journey = "rating"
     level = StringProperty("")
     """The face chosen: one of RATING_LEVELS, "" before a choice."""
     reasons = ListProperty()
