@@ -1,7 +1,8 @@
-"""Dossier lookup latency at 20 concurrent clients (p50, p99), next to a trivial aiohttp
-handler measured in the same run (the overhead ratio).
+"""Dossier lookup latency at 20 concurrent clients (p50, p99), each look-up with a terminal's
+token as the kiosks send it, next to a trivial aiohttp handler measured in the same run (the
+overhead ratio), in turns.
 
-    python benchmarks/bench_dossier.py [--clients 20] [--requests 200]
+    python benchmarks/bench_dossier.py [--clients 20] [--requests 200] [--smoke] [--figures FILE]
 """
 
 from __future__ import annotations
@@ -9,27 +10,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import sys
 import tempfile
 from pathlib import Path
 
 import aiohttp
 
-from common import clock, kiosk_backend, ms, percentile, trivial_backend
-from kiosk.backend.sample import load_sample_site
+from common import (add_report_arguments, clock, figure, ms, percentile, ratio_at_most, report, server,
+                    trivial_backend)
 from kiosk.backend.store import BackendStore
-from kiosk.config import load_config, working_calendar
-from kiosk.domain.calendar import today
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from support import KIOSK, prepare_site  # noqa: E402  (the tests' way to build a sample site)
 
 
-async def load(urls: list[str], clients: int, per_client: int) -> list[float]:
+async def load(urls: list[str], clients: int, per_client: int, token: str = "") -> list[float]:
     """Each client sends `per_client` requests one after another; all clients at once."""
     latencies: list[float] = []
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     async def client(session: aiohttp.ClientSession, seed: int) -> None:
         rng = random.Random(seed)
         for _ in range(per_client):
             start = clock()
-            async with session.get(rng.choice(urls)) as response:
+            async with session.get(rng.choice(urls), headers=headers) as response:
                 await response.read()
                 assert response.status == 200, response.status
             latencies.append(clock() - start)
@@ -45,27 +49,37 @@ async def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=200, help="per client")
     parser.add_argument("--rounds", type=int, default=3, help="alternate backend and baseline this many times")
+    add_report_arguments(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.clients, args.requests, args.rounds = 2, 20, 1
     with tempfile.TemporaryDirectory() as folder:
-        db = Path(folder) / "backend.sqlite3"
+        db, admin_file, token = prepare_site(Path(folder))
         store = BackendStore(db)
-        load_sample_site(store, working_calendar(load_config()), today())
         codes = store.dossier_codes()
         store.close()
         real, base = [], []
-        with kiosk_backend(db) as url, trivial_backend() as trivial:
+        backend = [KIOSK, "backend", "--db", str(db), "--admin-token-file", str(admin_file), "--port", "0"]
+        with server(backend) as url, trivial_backend() as trivial:
             await load([f"{trivial}/hello"], args.clients, 20)  # warm both up
-            await load([f"{url}/api/v1/dossiers/{codes[0]}"], args.clients, 20)
+            await load([f"{url}/api/v1/dossiers/{codes[0]}"], args.clients, 20, token)
             for _ in range(args.rounds):  # interleaved, so that machine noise hits both alike
-                real += await load([f"{url}/api/v1/dossiers/{c}" for c in codes], args.clients, args.requests)
+                real += await load([f"{url}/api/v1/dossiers/{c}" for c in codes], args.clients, args.requests, token)
                 base += await load([f"{trivial}/hello"], args.clients, args.requests)
     print(f"{args.clients} concurrent clients, {len(real)} requests each side, {len(codes)} dossiers")
     for name, p in (("p50", 0.50), ("p99", 0.99)):
         ours, theirs = percentile(real, p), percentile(base, p)
         print(f"  {name}  dossier lookup {ms(ours)}   trivial handler {ms(theirs)}   ratio {ours / theirs:5.2f}")
     total_real, total_base = sum(real), sum(base)
-    print(f"  throughput  dossier lookup {len(real) * args.clients / total_real:7.0f} req/s"
-          f"   trivial handler {len(base) * args.clients / total_base:7.0f} req/s")
+    real_rate, base_rate = len(real) * args.clients / total_real, len(base) * args.clients / total_base
+    print(f"  throughput  dossier lookup {real_rate:7.0f} req/s   trivial handler {base_rate:7.0f} req/s")
+    trivial_name = f"GET /hello, {args.clients} clients"
+    report(args, [
+        figure("dossier lookup p50", percentile(real, 0.5) * 1000, percentile(base, 0.5) * 1000, "ms", trivial_name),
+        figure("dossier lookup p99", percentile(real, 0.99) * 1000, percentile(base, 0.99) * 1000, "ms", trivial_name,
+               ratio_at_most(2)),
+        figure("dossier lookups/s", real_rate, base_rate, "/s", trivial_name),
+    ])
 
 
 if __name__ == "__main__":

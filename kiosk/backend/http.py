@@ -208,7 +208,8 @@ def idempotency_key(request: web.Request, required: bool) -> str | None:
     return key
 
 
-def _bearer(request: web.Request) -> str:
+def bearer(request: web.Request) -> str:
+    """The request's bearer token (401 without one); whose it is, is not looked at here."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     # Tokens are URL-safe ASCII; other bytes in the header are no token (and no server error).
     if scheme.lower() != "bearer" or not token.strip() or not token.isascii():
@@ -216,18 +217,23 @@ def _bearer(request: web.Request) -> str:
     return token.strip()
 
 
-async def terminal_id(request: web.Request) -> int:
-    """The terminal whose token the request carries (401 otherwise)."""
-    found = await request.app[STORE].run(request.app[TERMINALS].authenticate, _bearer(request))
+def known_terminal(terminals: Terminals, token: str) -> int:
+    """The live terminal holding `token` (401 otherwise); on the store's thread."""
+    found = terminals.authenticate(token)
     if found is None:
         raise RequestError(401, "unauthorized", "This terminal token is not valid or was revoked.")
     return found
 
 
+async def terminal_id(request: web.Request) -> int:
+    """The terminal whose token the request carries (401 otherwise)."""
+    return await request.app[STORE].run(known_terminal, request.app[TERMINALS], bearer(request))
+
+
 async def terminal_or_admin(request: web.Request) -> int | None:
     """The terminal whose token the request carries, or None for the admin token (401 otherwise)."""
     expected = request.app[ADMIN_TOKEN]
-    token = _bearer(request)
+    token = bearer(request)
     if expected and hmac.compare_digest(token.encode(), expected.encode()):
         return None
     return await terminal_id(request)
@@ -235,7 +241,7 @@ async def terminal_or_admin(request: web.Request) -> int | None:
 
 def require_admin(request: web.Request) -> None:
     expected = request.app[ADMIN_TOKEN]
-    token = _bearer(request)
+    token = bearer(request)
     if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
         raise RequestError(401, "unauthorized", "This call needs the admin token.")
 

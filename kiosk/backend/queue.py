@@ -130,6 +130,10 @@ class TicketQueue:
                 [service.letter, day],
             )
         ]
+        return call_order(waiting, service.policy, service.every, self._streak(service, day))
+
+    def _streak(self, service: Service, day: str) -> int:
+        """Normal tickets called in the line since its last priority one."""
         streak = 0
         for (priority,) in self.db.execute(  # a streak longer than `every` counts no more
             "SELECT priority FROM tickets WHERE line = ? AND day = ? AND called_at IS NOT NULL"
@@ -139,9 +143,27 @@ class TicketQueue:
             if priority is not None:
                 break
             streak += 1
-        return call_order(waiting, service.policy, service.every, streak)
+        return streak
 
     # -- views -------------------------------------------------------------------
+
+    def _ahead_of_newest(self, service: Service, row: dict[str, Any]) -> int | None:
+        """How many will be called before `row`, the ticket just issued, counted without ordering
+        the line (which costs as much as the line is long, at every ticket); None when `row` is
+        not the last of its line in issue order (another process's clock runs ahead), for
+        `_order` to settle."""
+        waiting, priorities, later = self.db.conn.execute(
+            "SELECT (SELECT COUNT(*) FROM tickets WHERE line = ?1 AND day = ?2 AND status = 'waiting'),"
+            " (SELECT COUNT(*) FROM tickets WHERE line = ?1 AND day = ?2 AND status = 'waiting' AND priority IS NOT NULL),"
+            " EXISTS (SELECT 1 FROM tickets WHERE line = ?1 AND day = ?2 AND status = 'waiting' AND issued_at > ?3)",
+            [service.letter, row["day"], row["issued_at"]]).fetchone()
+        if later:
+            return None
+        streak = 0
+        if service.policy != "strict":
+            streak = self._streak(service, row["day"])
+        return people_ahead_of_last(waiting - priorities, priorities, row["priority"] is not None,
+                                    service.policy, service.every, streak)
 
     def services_overview(self, now: dt.datetime) -> list[dict[str, Any]]:
         day = now.date().isoformat()
@@ -158,13 +180,19 @@ class TicketQueue:
             })
         return answer
 
-    def _view(self, row: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
-        service = self._service(row["service"])
+    def _view(self, row: dict[str, Any], now: dt.datetime, service: Service | None = None,
+              newest: bool = False) -> dict[str, Any]:
+        """What a kiosk is told of a ticket. `newest`: the ticket was just issued, the last of its
+        line in issue order, which lets its place be counted rather than the line ordered."""
+        service = service or self._service(row["service"])
         line = self._service(row["line"]) if row["line"] != row["service"] else service
         ahead = 0
         if row["status"] == "waiting":
-            order = [t.id for t in self._order(line, row["day"])]
-            ahead = order.index(row["id"])
+            found = self._ahead_of_newest(line, row) if newest else None
+            if found is None:
+                order = [t.id for t in self._order(line, row["day"])]
+                found = order.index(row["id"])
+            ahead = found
         counters = self._open_counters(line, now)
         return {
             "id": row["public_id"],
@@ -197,30 +225,40 @@ class TicketQueue:
     ) -> tuple[dict[str, Any], bool]:
         """A new ticket, or the one this key already got: (ticket, created)."""
         with self.store.write():
-            earlier = self._row("terminal_id = ? AND idempotency_key = ?", [terminal_id, key])
-            if earlier:
-                if earlier["service"] != letter or earlier["priority"] != priority:
-                    raise RequestError(409, "idempotency_key_reused", "This Idempotency-Key was used for another ticket.")
-                return self._view(earlier, now), False
-            service = self._service(letter)
-            if priority is not None and priority not in self._priority_codes():
-                raise RequestError(404, "priority_not_found", f"No priority category is called {priority!r}.")
-            if not service.is_issuing(now, self.calendar.is_working_day(now.date())):
-                hours = ", ".join(f"{a}–{b}" for a, b in service.hours)
-                raise RequestError(409, "service_closed", f"Service {letter} issues tickets {hours} on working days.")
-            day = now.date().isoformat()
-            number = self.db.execute(
-                "SELECT COALESCE(MAX(number), 0) + 1 FROM tickets WHERE service = ? AND day = ?", [letter, day]
-            ).fetchone()[0]
-            self.db["tickets"].insert({
-                "public_id": secrets.token_urlsafe(12), "service": letter, "line": letter, "day": day,
-                "number": number, "priority": priority, "status": "waiting", "issued_at": _time(now),
-                "terminal_id": terminal_id, "idempotency_key": key,
-            })
-            row = self._row("service = ? AND day = ? AND number = ?", [letter, day, number])
-            assert row is not None
-            self._event("issued", row, now)
-            return self._view(row, now), True
+            return self.issue_within(letter, priority, terminal_id, key, now)
+
+    def issue_within(
+        self, letter: str, priority: str | None, terminal_id: int, key: str, now: dt.datetime
+    ) -> tuple[dict[str, Any], bool]:
+        """`issue`, inside a write transaction the caller holds (so that a request's checks, its
+        ticket and its event are one transaction, one commit)."""
+        conn = self.db.conn
+        earlier = self._row("terminal_id = ? AND idempotency_key = ?", [terminal_id, key])
+        if earlier:
+            if earlier["service"] != letter or earlier["priority"] != priority:
+                raise RequestError(409, "idempotency_key_reused", "This Idempotency-Key was used for another ticket.")
+            return self._view(earlier, now), False
+        service = self._service(letter)
+        if priority is not None and priority not in self._priority_codes():
+            raise RequestError(404, "priority_not_found", f"No priority category is called {priority!r}.")
+        if not service.is_issuing(now, self.calendar.is_working_day(now.date())):
+            hours = ", ".join(f"{a}–{b}" for a, b in service.hours)
+            raise RequestError(409, "service_closed", f"Service {letter} issues tickets {hours} on working days.")
+        day = now.date().isoformat()
+        number = conn.execute(
+            "SELECT COALESCE(MAX(number), 0) + 1 FROM tickets WHERE service = ? AND day = ?", [letter, day]
+        ).fetchone()[0]
+        # Written and then known, not read back: the row is what was just written.
+        row = {"public_id": secrets.token_urlsafe(12), "service": letter, "line": letter, "day": day,
+               "number": number, "priority": priority, "status": "waiting", "issued_at": _time(now),
+               "called_at": None, "counter": None, "terminal_id": terminal_id, "idempotency_key": key}
+        row["id"] = conn.execute(
+            "INSERT INTO tickets (public_id, service, line, day, number, priority, status, issued_at, terminal_id,"
+            " idempotency_key) VALUES (?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?)",
+            [row["public_id"], letter, letter, day, number, priority, row["issued_at"], terminal_id, key],
+        ).lastrowid
+        self._event("issued", row, now)
+        return self._view(row, now, service, newest=True), True
 
     def void(self, public_id: str, now: dt.datetime, terminal_id: int | None = None) -> dict[str, Any]:
         """Void a ticket that could not be printed; voiding twice is harmless. `terminal_id`: the
@@ -476,6 +514,20 @@ class TicketQueue:
             "day": times(None),
             "hours": [{"hour": hour, **times(hour)} for hour in sorted(h for h in {*waits, *services} if h is not None)],
         }
+
+
+def people_ahead_of_last(normals: int, priorities: int, is_priority: bool, policy: str, every: int,
+                         streak: int) -> int:
+    """The place of the last ticket in issue order (counted among `normals` or `priorities`, the
+    waiting tickets of its line) in the order `call_order` gives, without building that order."""
+    if policy == "strict":
+        return priorities - 1 if is_priority else priorities + normals - 1
+    # Interleaved: the first priority ticket comes after `first` normal ones, each next one after `every`.
+    first = max(0, every - streak)
+    if is_priority:
+        return priorities - 1 + min(normals, first + (priorities - 1) * every)
+    before = 0 if normals - 1 < first else min(priorities, (normals - 1 - first) // every + 1)
+    return normals - 1 + before
 
 
 def _minutes_between(start: str | dt.datetime, end: dt.datetime) -> float:

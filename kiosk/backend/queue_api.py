@@ -52,17 +52,32 @@ async def get_services(request: web.Request) -> web.Response:
 
 
 async def post_ticket(request: web.Request) -> web.Response:
+    app = request.app
+    store, queue, limits = app[STORE], app[QUEUE], app[LIMITS]
+    # Who asks, before anything of the request is read: a caller without a good token waits for
+    # no body and takes no write lock.
     terminal = await terminal_id(request)
     key = idempotency_key(request, required=True)
     body = await read_json(request, TicketRequest)
-    limits = request.app[LIMITS]
-    # A kiosk with a stuck button, or a stolen token, cannot fill the day's queue with numbers.
-    await take_limits(request, [LimitCheck("ticket", str(terminal), limits.tickets_per_minute, 60),
-                                LimitCheck("ticket", str(terminal), limits.tickets_per_hour, 3600)],
-                      "too_many_tickets", "This kiosk has issued too many tickets just now; please wait a minute "
-                                          "or ask at the information desk.")
-    ticket, created = await request.app[STORE].run(request.app[QUEUE].issue, body.service, body.priority, terminal,
-                                                   key, request.app[CLOCK]())
+    now = app[CLOCK]()
+
+    def issue() -> tuple[dict[str, Any] | None, bool, RequestError | None]:
+        # A kiosk with a stuck button, or a stolen token, cannot fill the day's queue with numbers.
+        if store.count_limits([LimitCheck("ticket", str(terminal), limits.tickets_per_minute, 60),
+                               LimitCheck("ticket", str(terminal), limits.tickets_per_hour, 3600)],
+                              now.timestamp()):
+            raise RequestError(429, "too_many_tickets", "This kiosk has issued too many tickets just now; "
+                                                        "please wait a minute or ask at the information desk.")
+        try:
+            return *queue.issue_within(body.service, body.priority, terminal, key, now), None
+        except RequestError as error:
+            return None, False, error  # counted against the ceilings all the same, as every well-formed call is
+
+    # The ceilings, the ticket and its event in one transaction, shared with the other kiosks'
+    # tickets of the moment: one commit for them all.
+    ticket, created, failed = await store.run_write(issue)
+    if failed is not None:
+        raise failed
     return json_response(ticket, status=201 if created else 200)
 
 

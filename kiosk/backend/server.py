@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import gzip
+import json
 import re
 import signal
 import tempfile
@@ -18,7 +20,7 @@ from aiohttp import web
 
 from ..domain.calendar import TIMEZONE, WorkingCalendar
 from ..domain.codes import dossier_code_shape
-from ..domain.dossier import Status, timeliness, working_days_left
+from ..domain.dossier import Status, Timeliness, timeliness, working_days_left
 from ..domain.serial import parse_datetime
 from ..domain.text import mask_name
 from ..speech import EspeakNg, PhraseCache
@@ -28,8 +30,8 @@ from .accounts import Accounts
 from .errors import RequestError
 from .http import (
     ACCOUNTS, ADMIN_TOKEN, CALENDAR, CLOCK, LIMITS, MAX_BODY, QUEUE, RATINGS, STORE,
-    TERMINALS, TRUST_FORWARDED, PARSER_LIMIT, Limits, ParserFaults, json_errors, json_response,
-    terminal_id,
+    TERMINALS, TRUST_FORWARDED, PARSER_LIMIT, Limits, ParserFaults, bearer, json_errors, json_response,
+    known_terminal,
 )
 from .queue import TicketQueue
 from .ratings import Ratings
@@ -49,23 +51,30 @@ CATALOGUE = web.AppKey("catalogue", dict)
 UPSTREAM = web.AppKey("upstream", Upstream)
 
 
-@dataclass(frozen=True)
+@dataclass
 class CachedCatalogue:
     version: str
     plain: bytes
-    gzipped: bytes
+    gzipped: bytes | None = None
+    """Made when first asked for: a kiosk that takes the plain body does not wait for it."""
 
 
-async def _cached_catalogue(app: web.Application) -> CachedCatalogue:
-    """The encoded catalogue, rebuilt only when its version changes (an import may run beside us)."""
-    store = app[STORE]
-    version = await store.run(lambda: store.catalogue_version)
+async def _cached_catalogue(app: web.Application, version: str, gzipped: bool) -> tuple[str, bytes]:
+    """The encoded catalogue's version and body, rebuilt only when its version changes (an import
+    may run beside us); a burst of kiosks asking after a change builds it once."""
     cache = app[CATALOGUE]
-    if cache.get("entry") is None or cache["entry"].version != version:
-        plain = await store.run(store.catalogue_json)
-        # Some megabytes to compress: off the event loop too, but not on the store's thread.
-        cache["entry"] = CachedCatalogue(version, plain, await asyncio.to_thread(gzip.compress, plain, 6))
-    return cache["entry"]
+    async with cache["lock"]:
+        entry = cache.get("entry")
+        if entry is None or entry.version != version:
+            store = app[STORE]
+            built, plain = await store.run(lambda: (store.catalogue_version, store.catalogue_json()))
+            entry = cache["entry"] = CachedCatalogue(built, plain)
+        if not gzipped:
+            return entry.version, entry.plain
+        if entry.gzipped is None:
+            # Some megabytes to compress: off the event loop too, but not on the store's thread.
+            entry.gzipped = await asyncio.to_thread(gzip.compress, entry.plain, 6)
+        return entry.version, entry.gzipped
 
 
 def _etag_matches(header: str, version: str) -> bool:
@@ -74,17 +83,24 @@ def _etag_matches(header: str, version: str) -> bool:
     return bool(candidates & {"*", f'"{version}"', f'"{version}-gzip"'})
 
 
-async def get_catalogue(request: web.Request) -> web.Response:
-    entry = await _cached_catalogue(request.app)
-    gzipped = "gzip" in request.headers.get("Accept-Encoding", "").lower()
+def _catalogue_headers(version: str, gzipped: bool) -> dict[str, str]:
     # A strong ETag names one sequence of bytes, so the gzip body has a tag of its own.
-    etag = f'"{entry.version}-gzip"' if gzipped else f'"{entry.version}"'
-    headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
-    if _etag_matches(request.headers.get("If-None-Match", ""), entry.version):
-        return web.Response(status=304, headers=headers)
+    etag = f'"{version}-gzip"' if gzipped else f'"{version}"'
+    return {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+
+
+async def get_catalogue(request: web.Request) -> web.Response:
+    store = request.app[STORE]
+    gzipped = "gzip" in request.headers.get("Accept-Encoding", "").lower()
+    # The version is one small read: a kiosk that holds it is answered before anything of the
+    # catalogue is built or even looked at (after a restart too, when nothing is cached yet).
+    version = await store.run(lambda: store.catalogue_version)
+    if _etag_matches(request.headers.get("If-None-Match", ""), version):
+        return web.Response(status=304, headers=_catalogue_headers(version, gzipped))
+    built, body = await _cached_catalogue(request.app, version, gzipped)
+    headers = _catalogue_headers(built, gzipped)
     if gzipped:
         headers["Content-Encoding"] = "gzip"
-    body = entry.gzipped if gzipped else entry.plain
     return web.Response(body=body, content_type="application/json", charset="utf-8", headers=headers)
 
 
@@ -99,38 +115,73 @@ async def get_procedure(request: web.Request) -> web.Response:
     return web.Response(text=data, content_type="application/json", charset="utf-8")
 
 
-def dossier_view(stored: dict[str, Any], now: dt.datetime, calendar: WorkingCalendar) -> dict[str, Any]:
-    """What a kiosk shows of a stored dossier (Dossier.to_dict() form): the applicant's
-    name masked, status and timeliness in words."""
+def _standing(stored: dict[str, Any], now: dt.datetime, calendar: WorkingCalendar) -> tuple[Timeliness | None, int | None]:
+    """The dossier's timeliness now, and its working days left: all of its view that changes with time."""
+    due_at = parse_datetime(stored["due_at"])
+    standing = timeliness(Status(stored["status"]), due_at, parse_datetime(stored["completed_at"]), now, calendar)
+    return standing, working_days_left(due_at, now, calendar) if standing else None
+
+
+def _view(stored: dict[str, Any], standing: Timeliness | None, days_left: int | None) -> dict[str, Any]:
     view = dict(stored)
     status = Status(stored["status"])
-    due_at = parse_datetime(stored["due_at"])
-    standing = timeliness(status, due_at, parse_datetime(stored["completed_at"]), now, calendar)
     view["applicant_name"] = mask_name(stored["applicant_name"])
     view["status"] = {"code": int(status), "label_vi": status.label_vi, "label_en": status.label_en}
     view["timeliness"] = standing and {
         "code": standing.value,
         "label_vi": standing.label_vi,
         "label_en": standing.label_en,
-        "working_days_left": working_days_left(due_at, now, calendar),
+        "working_days_left": days_left,
     }
     return view
 
 
+def dossier_view(stored: dict[str, Any], now: dt.datetime, calendar: WorkingCalendar) -> dict[str, Any]:
+    """What a kiosk shows of a stored dossier (Dossier.to_dict() form): the applicant's
+    name masked, status and timeliness in words."""
+    return _view(stored, *_standing(stored, now, calendar))
+
+
+# A dossier is looked up again and again (each citizen scans their receipt more than once, the
+# counters too): its stored text is parsed, and its answer encoded, once per text and standing.
+@functools.lru_cache(maxsize=512)
+def _parsed(text: str) -> dict[str, Any]:
+    return json.loads(text)
+
+
+@functools.lru_cache(maxsize=512)
+def _encoded_view(text: str, standing: Timeliness | None, days_left: int | None) -> bytes:
+    return json.dumps(_view(_parsed(text), standing, days_left), ensure_ascii=False).encode()
+
+
 async def get_dossier(request: web.Request) -> web.Response:
-    await terminal_id(request)
+    token = bearer(request)
     # Shape only: a code with an impossible date is simply one that no dossier has (404).
     code = dossier_code_shape(request.match_info["code"])
-    if code is None:
-        raise RequestError(400, "bad_dossier_code",
-                           "This is not a dossier code. It looks like 000.00.53.H48-220921-0099 or G22.99.08-260921-896048.")
+    store, terminals = request.app[STORE], request.app[TERMINALS]
     upstream = request.app.get(UPSTREAM)
-    # With an upstream, a dossier the backend lacks (or kept from there too long) is asked there.
-    store = request.app[STORE]
-    stored = await upstream.dossier_data(code) if upstream else await store.run(store.dossier_data, code)
-    if stored is None:
+
+    def look_up() -> str | None:
+        # The token and the dossier in one trip to the store's thread; a bad code is told only
+        # to a known terminal, as before.
+        known_terminal(terminals, token)
+        if code is None:
+            raise RequestError(400, "bad_dossier_code", "This is not a dossier code. It looks like "
+                                                        "000.00.53.H48-220921-0099 or G22.99.08-260921-896048.")
+        return None if upstream else store.dossier_text(code)
+
+    text = await store.run(look_up)
+    now, calendar = request.app[CLOCK](), request.app[CALENDAR]
+    if upstream:
+        # With an upstream, a dossier the backend lacks (or kept from there too long) is asked there.
+        stored = await upstream.dossier_data(code)
+        if stored is None:
+            raise RequestError(404, "dossier_not_found", f"No dossier has the code {code}.")
+        return json_response(dossier_view(stored, now, calendar))
+    if text is None:
         raise RequestError(404, "dossier_not_found", f"No dossier has the code {code}.")
-    return json_response(dossier_view(stored, request.app[CLOCK](), request.app[CALENDAR]))
+    body = _encoded_view(text, *_standing(_parsed(text), now, calendar))
+    return web.Response(body=body, content_type="application/json", charset="utf-8")
 
 
 async def get_openapi(request: web.Request) -> web.FileResponse:
@@ -171,7 +222,7 @@ def make_app(
     app[STORE] = store
     app[CALENDAR] = calendar
     app[CLOCK] = clock or (lambda: dt.datetime.now(TIMEZONE))
-    app[CATALOGUE] = {}
+    app[CATALOGUE] = {"lock": asyncio.Lock()}
     app[QUEUE] = TicketQueue(store, calendar)
     app[TERMINALS] = Terminals(store)
     app[RATINGS] = Ratings(store)

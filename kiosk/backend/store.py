@@ -9,6 +9,7 @@ import functools
 import hashlib
 import json
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -258,8 +259,19 @@ def _v7(db: sqlite_utils.Database) -> None:
         )""")
 
 
+def _v8(db: sqlite_utils.Database) -> None:
+    """What every new ticket reads of its line, from indexes: how many wait, how many of them
+    with priority, and whether one was issued after it (its place, TicketQueue._ahead_of_newest);
+    and the line's last calls by time (how many normal tickets were called since the last
+    priority one), found at once, not by sorting the day's calls of the line."""
+    db.execute("DROP INDEX tickets_line")
+    db.execute("CREATE INDEX tickets_line ON tickets (line, day, status, issued_at)")
+    db.execute("CREATE INDEX tickets_line_priority ON tickets (line, day, status) WHERE priority IS NOT NULL")
+    db.execute("CREATE INDEX tickets_line_called ON tickets (line, day, called_at)")
+
+
 # Append only: each entry moves the schema one version up (PRAGMA user_version).
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 LIMIT_MEMORY = 24 * 3600.0
 """Seconds a counted call is kept: the longest period of any limit."""
 
@@ -284,12 +296,31 @@ class StoreBusy(Exception):
     """Another connection held the database's write lock longer than busy_timeout."""
 
 
+def _busy(error: BaseException) -> BaseException:
+    """SQLITE_BUSY as StoreBusy: a long import or a backup held the lock; the caller may try again."""
+    if isinstance(error, sqlite3.OperationalError) and ("locked" in str(error) or "busy" in str(error)):
+        return StoreBusy(str(error))
+    return error
+
+
+def _settle(future: asyncio.Future, result: Any, error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(result)
+    else:
+        future.set_exception(_busy(error))
+
+
 class BackendStore:
     def __init__(self, path: str | Path, citizen_key_file: str | Path | None = None, open_keys: bool = True):
         self.path = Path(path)
         """`citizen_key_file`: the key file of the ID-number hashes (default: beside the database,
         citizen_keys.default_key_file). `open_keys` False only for `kiosk citizen-key reset`."""
         self._worker: ThreadPoolExecutor | None = None
+        self._pending: list[tuple[Callable[[], Any], asyncio.Future]] = []
+        """Writes waiting for the store's thread to run them in one transaction (`run_write`)."""
+        self._pending_lock = threading.Lock()
         try:
             # Not only the opening thread: the server uses it from its store thread (`run`).
             self.db = sqlite_utils.Database(sqlite3.connect(str(path), check_same_thread=False))
@@ -329,21 +360,71 @@ class BackendStore:
             self._worker.shutdown()
         self.db.close()
 
+    def _thread(self) -> ThreadPoolExecutor:
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+        return self._worker
+
     async def run(self, work: Callable[..., T], *args: Any) -> T:
         """`work(*args)`, which uses this store, on the store's own thread, the event loop free
         meanwhile: a write may wait up to busy_timeout (5 s) for a lock that another process or
         connection holds, and every other request would wait with it. One thread, one call at a
         time, so that the one connection is never used by two threads at once: in the server,
         everything that touches the store goes through here."""
-        if self._worker is None:
-            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._worker, functools.partial(work, *args))
+            return await asyncio.get_running_loop().run_in_executor(self._thread(), functools.partial(work, *args))
         except sqlite3.OperationalError as error:
-            # SQLITE_BUSY: a long import or a backup held the lock; the caller may try again.
-            if "locked" not in str(error) and "busy" not in str(error):
+            busy = _busy(error)
+            if busy is error:
                 raise
-            raise StoreBusy(str(error)) from None
+            raise busy from None
+
+    async def run_write(self, work: Callable[..., T], *args: Any) -> T:
+        """`work(*args)` in a write transaction (BEGIN IMMEDIATE) on the store's thread, as `run`
+        with `write()` around it, but shared with the other writes waiting at that moment: one
+        commit (one fsync, each changed page written once) for all of them, as when many kiosks
+        ask for tickets at once. Each runs in a savepoint of its own, so that one that fails
+        takes back only its own changes; each is answered only once the commit is done.
+
+        `work` runs inside that transaction: it must not open one of its own (`write()`) nor
+        commit (sqlite-utils' insert and upsert commit through `with conn:`): plain execute."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        entry = (functools.partial(work, *args), future)
+        with self._pending_lock:
+            self._pending.append(entry)
+            first = len(self._pending) == 1
+        if first:  # the others join it until the store's thread takes them
+            try:
+                self._thread().submit(self._write_pending)
+            except BaseException:  # the store is closing: nobody would ever take this batch
+                with self._pending_lock:
+                    self._pending.clear()
+                raise
+        return await future
+
+    def _write_pending(self) -> None:
+        with self._pending_lock:
+            batch, self._pending = self._pending, []
+        conn = self.db.conn
+        outcomes: list[tuple[Any, BaseException | None]] = []
+        try:
+            with self.write():
+                for work, _future in batch:
+                    conn.execute("SAVEPOINT one_write")
+                    try:
+                        outcomes.append((work(), None))
+                    except Exception as error:
+                        conn.execute("ROLLBACK TO one_write")
+                        outcomes.append((None, error))
+                    conn.execute("RELEASE one_write")
+        except BaseException as error:  # the lock was not had, the commit failed, or worse: none of them is done
+            outcomes = [(None, _busy(error) if isinstance(error, Exception) else RuntimeError(f"the write failed: {error!r}"))
+                        for _ in batch]
+        finally:
+            # Every waiter is answered, whatever happened: a request must never hang.
+            answers = outcomes + [(None, RuntimeError("the write was abandoned"))] * (len(batch) - len(outcomes))
+            for (_work, future), (result, error) in zip(batch, answers):
+                future.get_loop().call_soon_threadsafe(_settle, future, result, error)
 
     @contextmanager
     def write(self) -> Iterator[sqlite_utils.Database]:
@@ -599,15 +680,23 @@ class BackendStore:
         """Count one call against every check, in one write transaction, unless one is used up:
         then count nothing and answer that check. Requests in flight together cannot all pass."""
         with self.write():
-            self.db.execute("DELETE FROM limit_events WHERE at <= ?", [now - LIMIT_MEMORY])
-            for check in checks:
-                used = self.db.execute(
-                    "SELECT COUNT(*) FROM limit_events WHERE name = ? AND key = ? AND at > ?",
-                    [check.name, check.key, now - check.period]).fetchone()[0]
-                if used >= check.limit:
-                    return check
-            for name, key in dict.fromkeys((c.name, c.key) for c in checks):
-                self.db.execute("INSERT INTO limit_events (name, key, at) VALUES (?, ?, ?)", [name, key, now])
+            return self.count_limits(checks, now)
+
+    def count_limits(self, checks: Sequence[LimitCheck], now: float) -> LimitCheck | None:
+        """`take_limits` inside a write transaction the caller holds, so that a request's ceilings
+        and its own change are written together (one commit)."""
+        conn = self.db.conn
+        conn.execute("DELETE FROM limit_events WHERE at <= ?", [now - LIMIT_MEMORY])
+        for check in checks:
+            # Counted no further than the limit: at most `limit` index entries read, whatever the
+            # period holds (counting them all took as long as they were many).
+            used = conn.execute(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM limit_events WHERE name = ? AND key = ? AND at > ? LIMIT ?)",
+                [check.name, check.key, now - check.period, check.limit]).fetchone()[0]
+            if used >= check.limit:
+                return check
+        for name, key in dict.fromkeys((c.name, c.key) for c in checks):
+            conn.execute("INSERT INTO limit_events (name, key, at) VALUES (?, ?, ?)", [name, key, now])
         return None
 
     def give_back_limit(self, name: str, key: str) -> None:
@@ -631,8 +720,13 @@ class BackendStore:
 
     def dossier_data(self, code: str) -> dict | None:
         """The stored dossier in its `Dossier.to_dict()` form."""
-        row = self.db.execute("SELECT data FROM dossiers WHERE code = ?", [code]).fetchone()
-        return json.loads(row[0]) if row else None
+        text = self.dossier_text(code)
+        return json.loads(text) if text else None
+
+    def dossier_text(self, code: str) -> str | None:
+        """The stored dossier as its JSON text."""
+        row = self.db.conn.execute("SELECT data FROM dossiers WHERE code = ?", [code]).fetchone()
+        return row[0] if row else None
 
     def dossier(self, code: str) -> Dossier | None:
         data = self.dossier_data(code)
