@@ -10,7 +10,9 @@ Figures, each beside a baseline measured in the same run:
   first frame (what Kivy, SDL and the GL driver hold before the kiosk has anything); goal ≤ 200 MB;
 - the growth from the 50th journey to the last (from the middle one when fewer were made),
   beside the RSS at the 50th; goal: flat, no more than 1 % of it (what the allocator's pages
-  make of noise).
+  make of noise);
+- the Python objects the app gains a journey over the same journeys, beside those it holds;
+  goal: at most 50 (a leak that RSS hides in its noise shows here first).
 
     python benchmarks/bench_app_memory.py [--journeys N] [--budget SECONDS] [--smoke] [--figures FILE]
 """
@@ -236,8 +238,12 @@ def main() -> None:
                ("≤ 200 MB", lambda f: f.value <= 200)),
         figure(f"growth from journey {middle} to {last}", rss[last] - rss[middle], rss[middle], "MB",
                f"the RSS at journey {middle}", ("flat: ratio ≤ 0.01", lambda f: f.ratio <= 0.01)),
-        figure(f"Python objects gained from journey {middle} to {last}", objects[last] - objects[middle],
-               objects[middle], "", f"the objects at journey {middle}", ("flat: ratio ≤ 0.005", lambda f: f.ratio <= 0.005)),
+        # Kivy's scroll views leave a dead binding behind at each scroll (removed only when
+        # bar_inactive_color changes): about 8 objects a journey, some hundred bytes. A screen's
+        # widgets kept by mistake would be thousands.
+        figure(f"Python objects gained a journey, journeys {middle} to {last}",
+               (objects[last] - objects[middle]) / (last - middle), objects[middle], "", f"the objects at journey {middle}",
+               ("≤ 50 a journey", lambda f: f.value <= 50)),
     ])
 
 

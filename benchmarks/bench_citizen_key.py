@@ -3,7 +3,7 @@ measured in the same run: the HMAC-SHA256 that databases before schema 5 used. P
 trying every plausible ID number costs one core with the key, a citizen look-up, and an import
 of dossiers each with its own applicant.
 
-    python benchmarks/bench_citizen_key.py [--hashes 50] [--import 200]
+    python benchmarks/bench_citizen_key.py [--hashes 50] [--import 200] [--smoke] [--figures FILE]
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import datetime as dt
 import tempfile
 from pathlib import Path
 
-from common import clock, ms
+from common import add_report_arguments, clock, figure, ms, report
 from kiosk.backend.citizen_keys import CitizenKey
 from kiosk.backend.store import BackendStore
 from kiosk.domain.dossier import Dossier
@@ -35,7 +35,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--hashes", type=int, default=50)
     parser.add_argument("--import", dest="imported", type=int, default=200)
+    add_report_arguments(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.hashes, args.imported = 5, 10
     secret = bytes(range(32))
     slow = per_hash(CitizenKey(1, "scrypt", secret), args.hashes)
     fast = per_hash(CitizenKey(0, "hmac", secret), args.hashes * 1000)
@@ -61,6 +64,13 @@ def main() -> None:
     print(f"import of {args.imported} dossiers, each its own applicant: {ms(imported)} "
           f"({ms(imported / args.imported)} a dossier; 1,000 dossiers some {imported / args.imported * 1000:.0f} s)")
     print(f"citizen look-up: {ms(first)} the first time, {ms(again)} again (kept in memory)")
+    report(args, [
+        figure("one ID hash (scrypt)", slow * 1e6, fast * 1e6, "us", "HMAC-SHA256 (before schema 5)"),
+        figure("import, a dossier with its own applicant", imported / args.imported * 1000, slow * 1000, "ms",
+               "one ID hash"),
+        figure("citizen look-up, first time", first * 1000, slow * 1000, "ms", "one ID hash"),
+        figure("citizen look-up, again", again * 1000, slow * 1000, "ms", "one ID hash"),
+    ])
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ display has the new board (the Server-Sent Event, not its drawing), with 1 and w
 connected, next to the call's own answer time (the least any display could see it after) and a
 tiny GET, measured in the same run against the same backend process.
 
-    python benchmarks/bench_display.py [--calls 40] [--displays 50]
+    python benchmarks/bench_display.py [--calls 40] [--displays 50] [--smoke] [--figures FILE]
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import aiohttp
 
-from common import clock, percentile, server
+from common import add_report_arguments, clock, figure, percentile, report, server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from support import ADMIN_TOKEN, KIOSK, lifted_config, prepare_site  # noqa: E402  (the tests' way to build a sample site)
@@ -90,13 +90,17 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=40)
     parser.add_argument("--displays", type=int, default=50)
+    add_report_arguments(parser)
     args = parser.parse_args()
+    warm_up = 5
+    if args.smoke:
+        args.calls, args.displays, warm_up = 3, 2, 1
     with tempfile.TemporaryDirectory() as name:
         db, admin_file, token = prepare_site(Path(name))
         config = lifted_config(Path(name))  # one token issues all the tickets: no per-kiosk ceiling
         with server([KIOSK, "backend", "--db", str(db), "--admin-token-file", str(admin_file), "--config", str(config),
                      "--port", "0"]) as url:
-            await measure(url, token, 1, 5)  # warm up
+            await measure(url, token, 1, warm_up)  # warm up
             one, _, _ = await measure(url, token, 1, args.calls)
             many, answers, gets = await measure(url, token, args.displays, args.calls)
     print(f"{args.calls} calls; each ticket issued first, then counter {COUNTER} calls it (admin API)")
@@ -105,6 +109,16 @@ async def main() -> None:
     print(f"  call to display, 1 display                       p50 {ms(one, 0.5)}  p99 {ms(one, 0.99)}")
     print(f"  call to display, {args.displays} displays (each one's)       "
           f"p50 {ms(many, 0.5)}  p99 {ms(many, 0.99)}")
+    answer = "the call's own answer"
+    figures = []
+    for label, fraction in (("p50", 0.5), ("p99", 0.99)):
+        base = percentile(answers, fraction) * 1000
+        figures += [figure(f"call to display, 1 display, {label}", percentile(one, fraction) * 1000, base, "ms", answer),
+                    figure(f"call to display, {args.displays} displays, {label}", percentile(many, fraction) * 1000,
+                           base, "ms", answer),
+                    figure(f"the call's own answer, {label}", base, percentile(gets, fraction) * 1000, "ms",
+                           "a tiny GET (/api/v1/health)")]
+    report(args, figures)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ pushed through the backend's protocol endpoint in batches of 250, next to the sa
 written by plain SQLite INSERTs (one transaction a batch, WAL, synchronous=FULL, on the same
 disk) in the same run. The ratio is the figure.
 
-    python benchmarks/bench_dossier_sync.py [--dossiers 2000] [--batch 250]
+    python benchmarks/bench_dossier_sync.py [--dossiers 2000] [--batch 250] [--smoke] [--figures FILE]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import tempfile
 import datetime as dt
 from pathlib import Path
 
-from common import KIOSK, clock, server
+from common import KIOSK, add_report_arguments, clock, figure, report, server
 
 HERE = Path(__file__).resolve().parent
 _spec = importlib.util.spec_from_file_location("fake_one_stop", HERE.parent / "tests" / "backend" / "fake_one_stop.py")
@@ -74,7 +74,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dossiers", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=250)
+    add_report_arguments(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.dossiers, args.batch = 100, 50
     rng = random.Random(7)
     dossiers = fake.month_of_dossiers(args.dossiers, rng, dt.date.today())
     records = [d["record"] for d in dossiers]
@@ -94,6 +97,9 @@ def main() -> None:
     print(f"{'':24}{'backend (HTTP)':>16}{'plain INSERTs':>16}{'ratio':>8}")
     print(f"{'dossiers per second':24}{synced_records:16.0f}{plain_records:16.0f}{synced_records / plain_records:8.2f}")
     print(f"{'steps per second':24}{synced_steps:16.0f}{plain_steps:16.0f}{synced_steps / plain_steps:8.2f}")
+    plain = f"plain INSERTs, a transaction per {args.batch}"
+    report(args, [figure("dossiers (DongBoHoSoMC) per second", synced_records, plain_records, "/s", plain),
+                  figure("steps (CapNhatTienDoHoSoMC) per second", synced_steps, plain_steps, "/s", plain)])
 
 
 if __name__ == "__main__":

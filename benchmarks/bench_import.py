@@ -4,7 +4,7 @@ them where every one replaces a procedure kept under a province's long form of i
 (the merge looks each one up), next to a baseline measured in the same run: the same
 procedures written with a plain upsert, without the merge.
 
-    python benchmarks/bench_import.py [--count N]
+    python benchmarks/bench_import.py [--count N] [--smoke] [--figures FILE]
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from common import clock, ms
+from common import add_report_arguments, clock, figure, ms, report
 from kiosk.backend.dvcqg import parse_dvcqg
 from kiosk.backend.store import BackendStore
 from kiosk.domain.procedure import Catalogue, Field, Level, Procedure, Site
@@ -40,7 +40,9 @@ def store_with(folder: Path, name: str, procedures) -> BackendStore:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000)
-    count = parser.parse_args().count
+    add_report_arguments(parser)
+    args = parser.parse_args()
+    count = 100 if args.smoke else args.count
     data = records(count)
     text = json.dumps({"result": data}, ensure_ascii=False)
     start = clock()
@@ -70,6 +72,8 @@ def main() -> None:
     print(f"{count} national records")
     print(f"  parse                  {ms(parse_t)}   baseline JSON text read {ms(read_t)}  ratio {parse_t / read_t:5.1f}")
     print(f"  store, merging         {ms(merge_t)}   baseline plain upsert {ms(plain_t)}  ratio {merge_t / plain_t:5.2f}")
+    report(args, [figure("parse national records", parse_t * 1000, read_t * 1000, "ms", "JSON text read"),
+                  figure("store, merging", merge_t * 1000, plain_t * 1000, "ms", "plain upsert")])
 
 
 if __name__ == "__main__":

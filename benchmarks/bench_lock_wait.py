@@ -5,7 +5,7 @@ no database (GET /api/v1/health, GET /api/v1/openapi.json) and for a database re
 (GET /api/v1/queue/services).
 Baseline: the same requests with no lock held, measured in the same run.
 
-    python benchmarks/bench_lock_wait.py [--hold 2] [--src DIR]
+    python benchmarks/bench_lock_wait.py [--hold 2] [--src DIR] [--smoke] [--figures FILE]
 
 `--src DIR`: serve from another source tree (an export of an older commit, say), to measure the
 backend as it was before a change; its own tests/support.py prepares its site.
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import aiohttp
 
-from common import clock, median, ms, server
+from common import add_report_arguments, clock, figure, median, ms, report, server
 
 HERE = Path(__file__).resolve().parent.parent
 PATHS = ("/api/v1/health", "/api/v1/openapi.json", "/api/v1/queue/services")
@@ -79,7 +79,12 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--hold", type=float, default=2.0, help="seconds the lock is held (under the 5 s busy timeout)")
     parser.add_argument("--src", type=Path, default=HERE, help="the source tree to serve from")
+    add_report_arguments(parser)
     args = parser.parse_args()
+    idle_count = 30
+    if args.smoke:
+        args.hold, idle_count = 0.5, 5
+    figures = []
     src = str(args.src.resolve())
     with tempfile.TemporaryDirectory() as name:
         prepared = subprocess.run([sys.executable, "-c", PREPARE, src, name], capture_output=True, text=True, check=True)
@@ -95,13 +100,21 @@ async def main() -> None:
                             continue
                     for _ in range(5):  # warm up
                         await timed_get(session, url + path)
-                    idle = [await timed_get(session, url + path) for _ in range(30)]
+                    idle = [await timed_get(session, url + path) for _ in range(idle_count)]
                     latencies, status, took = await during_lock(session, url, path, Path(db), token, args.hold)
                     print(f"  GET {path}")
                     print(f"    baseline, no lock held: median {ms(median(idle))}   max {ms(max(idle))}")
                     print(f"    while a ticket waits:   first  {ms(latencies[0])}   median {ms(median(latencies))}"
                           f"   max {ms(max(latencies))}   ({len(latencies)} requests)")
                     print(f"    the ticket: {status} after {ms(took)}")
+                    idle_name = f"GET {path}, no lock held"
+                    figures += [
+                        figure(f"GET {path} while a ticket waits, median", median(latencies) * 1000,
+                               median(idle) * 1000, "ms", idle_name),
+                        figure(f"GET {path} while a ticket waits, max", max(latencies) * 1000,
+                               max(idle) * 1000, "ms", idle_name),
+                    ]
+    report(args, figures)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ phrase cache) next to starting a trivial process (/bin/true), which every cold p
 served from the phrase cache next to reading a file of the same size from the same disk. Each
 measured in turns in the same run; p50 and p90 over the phrases, the ratios are the figures.
 
-    python benchmarks/bench_speech.py [--phrases 20]
+    python benchmarks/bench_speech.py [--phrases 20] [--smoke] [--figures FILE]
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import tempfile
 import wave
 from pathlib import Path
 
-from common import clock, ms, percentile
+from common import add_report_arguments, clock, figure, ms, percentile, report
 
 from kiosk.domain.spoken import call_phrase
 from kiosk.speech import EspeakNg, PhraseCache
@@ -35,7 +35,10 @@ def timed(function) -> tuple[float, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--phrases", type=int, default=20)
+    add_report_arguments(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.phrases = 3
 
     with tempfile.TemporaryDirectory(prefix="bench-speech-") as folder:
         cache = PhraseCache(Path(folder) / "cache", EspeakNg())
@@ -66,6 +69,15 @@ def main() -> None:
         ours, theirs = percentile(hit, p), percentile(read, p)
         print(f"  {name}  cached phrase {ms(ours)}   same-size file read {ms(theirs)}   ratio {ours / theirs:6.1f}")
     print(f"  a cold phrase takes {percentile(cold, 0.5) / percentile(audio, 0.5):.1%} of the time it lasts when played")
+    figures = []
+    for name, p in (("p50", 0.5), ("p90", 0.9)):
+        figures += [figure(f"cold phrase, {name}", percentile(cold, p) * 1000, percentile(process, p) * 1000, "ms",
+                           "/bin/true started"),
+                    figure(f"cached phrase, {name}", percentile(hit, p) * 1000, percentile(read, p) * 1000, "ms",
+                           "same-size file read")]
+    figures.append(figure("cold phrase, p50, against its playing time", percentile(cold, 0.5) * 1000,
+                          percentile(audio, 0.5) * 1000, "ms", "the phrase played"))
+    report(args, figures)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ the fake upstream (what the upstream itself costs).
 The upstream is tests/backend/fake_upstream.py in a process of its own, on this machine: a real
 province's system adds its own network and answer time to the cold figure.
 
-    python benchmarks/bench_upstream.py [--lookups 300]
+    python benchmarks/bench_upstream.py [--lookups 300] [--smoke] [--figures FILE]
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import aiohttp
 
-from common import KIOSK, clock, ms, percentile, server
+from common import KIOSK, add_report_arguments, clock, figure, ms, percentile, report, server
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
@@ -93,7 +93,10 @@ async def measure(backend: str, upstream: str, token: str, local: list[str], loo
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lookups", type=int, default=300)
+    add_report_arguments(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.lookups = 20
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         db, token, local, data = prepare(folder, args.lookups)
@@ -105,11 +108,17 @@ async def main() -> None:
         kept = store.db.execute("SELECT count(*) FROM dossiers WHERE origin = 'upstream'").fetchone()[0]
         store.close()
     print(f"{args.lookups} look-ups of each kind, one at a time; {kept} dossiers kept from upstream")
+    figures = []
     for label, p in (("p50", 0.50), ("p90", 0.90)):
         cold, base = percentile(times["cold"], p), percentile(times["local"], p)
+        kept, direct = percentile(times["kept"], p), percentile(times["direct"], p)
         print(f"  {label}  pulled (cold) {ms(cold)}   local (baseline) {ms(base)}   ratio {cold / base:5.1f}"
-              f"   | kept copy {ms(percentile(times['kept'], p))}"
-              f"   TraCuuHoSo straight to the upstream {ms(percentile(times['direct'], p))}")
+              f"   | kept copy {ms(kept)}   TraCuuHoSo straight to the upstream {ms(direct)}")
+        local = "a dossier the backend holds"
+        figures += [figure(f"look-up pulled from upstream (cold), {label}", cold * 1000, base * 1000, "ms", local),
+                    figure(f"look-up of a kept copy, {label}", kept * 1000, base * 1000, "ms", local),
+                    figure(f"TraCuuHoSo straight to the upstream, {label}", direct * 1000, base * 1000, "ms", local)]
+    report(args, figures)
 
 
 if __name__ == "__main__":

@@ -66,13 +66,13 @@ def clock() -> float:
 # -- The kiosk app, headless: Kivy runs one App per process, so each measured app is a child. --
 
 
-def run_kivy_child(script: str, *args: str, timeout: float = 300) -> dict:
-    """Run `script --child ARGS` headless in a fresh Kivy home; answer the JSON object it
-    prints on its last line of output."""
+def run_kivy_child(script: str, *args: str, timeout: float = 300, flag: str = "--child") -> dict:
+    """Run `script --child ARGS` (or another `flag`) headless in a fresh Kivy home; answer the
+    JSON object it prints on its last line of output."""
     with tempfile.TemporaryDirectory(prefix="kivy-home-") as home:
         env = {**os.environ, "SDL_VIDEODRIVER": "offscreen", "KIVY_NO_ARGS": "1",
                "KIVY_LOG_MODE": "PYTHON", "KIVY_HOME": home}
-        done = subprocess.run([sys.executable, script, "--child", *args], env=env,
+        done = subprocess.run([sys.executable, script, flag, *args], env=env,
                               capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
         raise RuntimeError(f"{Path(script).name} {' '.join(args)} failed:\n{done.stderr[-3000:]}")
