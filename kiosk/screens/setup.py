@@ -14,6 +14,7 @@ from ..client.errors import BackendError
 from ..client.files import write_atomically
 from ..config import ConfigError, kiosk_settings, load_config, save_config
 from .base import KioskScreen, load_kv
+from .staff import StaffScreen  # noqa: F401  (its .kv's StaffLabel and StaffInput, which setup.kv uses)
 
 
 class SetupScreen(KioskScreen):
