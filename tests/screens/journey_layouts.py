@@ -406,6 +406,7 @@ async def layouts_journey(app, dossier_code, size, large):
             await arrive(app, "catalogue")
             catalogue = screens.current_screen
             await until(lambda: len(catalogue.ids.grid.children) >= 2)
+            await frames(3)  # laid out first, as in catalogue_states
             tap(find(catalogue, "CatalogueButton", step="level", code="province"))
             await frames(5)
             await check(app, f"{orientation}-catalogue")
