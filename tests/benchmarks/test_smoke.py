@@ -35,7 +35,8 @@ def test_a_benchmark_runs_and_gives_figures(name, tmp_path):
     assert figures, f"{name} gave no figures"
     for figure in figures:
         assert figure["name"] and figure["baseline_name"], figure
-        assert math.isfinite(figure["value"]) and math.isfinite(figure["baseline"]) and figure["baseline"] > 0, figure
+        # A measured zero is a figure (no stall at smoke sizes); a missing or endless one is not.
+        assert math.isfinite(figure["value"]) and math.isfinite(figure["baseline"]) and figure["baseline"] >= 0, figure
         assert (figure["goal"] == "") == (figure["met"] is None), figure
     # The table the benchmark printed holds each of its figures.
     for figure in figures:
