@@ -94,7 +94,7 @@ async def main() -> None:
     args = parser.parse_args()
     warm_up = 5
     if args.smoke:
-        args.calls, args.displays, warm_up = 3, 2, 1
+        args.calls, args.displays, warm_up = 2, 2, 1
     with tempfile.TemporaryDirectory() as name:
         db, admin_file, token = prepare_site(Path(name))
         config = lifted_config(Path(name))  # one token issues all the tickets: no per-kiosk ceiling

@@ -83,7 +83,7 @@ async def main() -> None:
     args = parser.parse_args()
     idle_count = 30
     if args.smoke:
-        args.hold, idle_count = 0.5, 5
+        args.hold, idle_count = 0.3, 5
     figures = []
     src = str(args.src.resolve())
     with tempfile.TemporaryDirectory() as name:

@@ -96,7 +96,7 @@ async def main() -> None:
     add_report_arguments(parser)
     args = parser.parse_args()
     if args.smoke:
-        args.lookups = 20
+        args.lookups = 10
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         db, token, local, data = prepare(folder, args.lookups)

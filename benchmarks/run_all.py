@@ -3,9 +3,10 @@ baseline measured in the same run, the ratio, and the goal it has, if any.
 
     python benchmarks/run_all.py [--smoke] [--only bench_tickets ...] [--json FILE]
 
---smoke runs each at tiny sizes, in seconds: it shows that every benchmark still runs (the
-test suite does so), not how fast anything is. The exit status is 1 when a benchmark failed
-to run; a goal not met is reported in the table, not as a failure.
+--smoke runs each at tiny sizes, two at a time, in seconds: it shows that every benchmark still
+runs (the test suite does so), not how fast anything is. Without it they run one after another,
+so that no benchmark's figure is measured beside another benchmark's work. The exit status is 1
+when a benchmark failed to run; a goal not met is reported in the table, not as a failure.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from common import Figure, table
@@ -36,8 +38,8 @@ def machine() -> str:
             f"Python {platform.python_version()}; Kivy headless on software GL")
 
 
-def run(name: str, smoke: bool, timeout: float) -> tuple[list[Figure], str]:
-    """Run one benchmark; its figures, and what went wrong ("" when nothing did)."""
+def run(name: str, smoke: bool, timeout: float) -> tuple[list[Figure], str, str]:
+    """Run one benchmark; its figures, what went wrong ("" when nothing did), and what it printed."""
     with tempfile.TemporaryDirectory(prefix="bench-") as folder:
         figures_file = Path(folder) / "figures.json"
         command = [sys.executable, str(HERE / f"{name}.py"), "--figures", str(figures_file)]
@@ -45,14 +47,13 @@ def run(name: str, smoke: bool, timeout: float) -> tuple[list[Figure], str]:
             done = subprocess.run(command + (["--smoke"] if smoke else []), cwd=HERE, timeout=timeout,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         except subprocess.TimeoutExpired:
-            return [], f"did not finish in {timeout:.0f} s"
-        print(done.stdout, flush=True)
+            return [], f"did not finish in {timeout:.0f} s", ""
         if done.returncode != 0:
-            return [], f"exit status {done.returncode}: {done.stdout.strip().splitlines()[-1:] or ''}"
+            return [], f"exit status {done.returncode}: {done.stdout.strip().splitlines()[-1:] or ''}", done.stdout
         if not figures_file.exists():
-            return [], "gave no figures"
+            return [], "gave no figures", done.stdout
         kept = json.loads(figures_file.read_text())
-        return [Figure(**{k: v for k, v in figure.items() if k != "ratio"}) for figure in kept], ""
+        return [Figure(**{k: v for k, v in figure.items() if k != "ratio"}) for figure in kept], "", done.stdout
 
 
 def main() -> int:
@@ -66,14 +67,16 @@ def main() -> int:
     results: dict[str, list[Figure]] = {}
     failed: dict[str, str] = {}
     started = time.monotonic()
-    for name in args.only or BENCHMARKS:
-        print(f"== {name}", flush=True)
+    def timed(name: str) -> tuple[str, list[Figure], str, str, float]:
         began = time.monotonic()
-        figures, trouble = run(name, args.smoke, timeout)
-        results[name] = figures
-        if trouble:
-            failed[name] = trouble
-        print(f"   ({time.monotonic() - began:.1f} s)", flush=True)
+        return name, *run(name, args.smoke, timeout), time.monotonic() - began
+
+    with ThreadPoolExecutor(max_workers=2 if args.smoke else 1) as pool:
+        for name, figures, trouble, printed, seconds in pool.map(timed, args.only or BENCHMARKS):
+            print(f"== {name}\n{printed}   ({seconds:.1f} s)", flush=True)
+            results[name] = figures
+            if trouble:
+                failed[name] = trouble
 
     print(f"\n# Every figure beside its baseline from the same run{' (smoke sizes)' if args.smoke else ''}")
     print(f"Machine: {machine()}")
