@@ -283,7 +283,7 @@ class KioskApp(App):
         if kiosk_log.level == logging.NOTSET:
             kiosk_log.setLevel(logging.INFO)  # the service's journal and the diagnostics get INFO
         # One wedge scanner for the whole app: a scan on any screen does the right thing.
-        self._scanners = [WedgeCapture(self.on_scan)]
+        self._scanners = [WedgeCapture(self.on_scan, is_code=self._acts_on_scan, takes_anything=self._screen_reads_scans)]
         if self.services.scanner is not None:
             from .hardware.scanners import ScannerError, open_scanner
 
@@ -417,6 +417,18 @@ class KioskApp(App):
         elif parse_scan(scan.text).kind in ("dossier", "identity"):
             self.go("dossier")
             self.root.ids.screens.current_screen.on_scan(scan)
+
+    def _screen_reads_scans(self) -> bool:
+        """Whether the screen shown takes every scan, even one it cannot read (to say so)."""
+        return hasattr(self.root.ids.screens.current_screen, "on_scan")
+
+    def _acts_on_scan(self, text: str) -> bool:
+        """Whether `text`, scanned now, would do something (on_scan): the wedge scanner's keys
+        that would not are a person's, typed into the field that has the focus."""
+        from .domain.scan import parse_scan
+
+        kind = parse_scan(text).kind
+        return kind in ("dossier", "identity") or (kind != "unknown" and self._screen_reads_scans())
 
     def _scanned_elsewhere(self, scan: Scan) -> None:
         """A serial or camera scanner reads on its own thread: the scan goes on in Kivy's."""

@@ -43,46 +43,83 @@ class WedgeDecoder:
     needs 80 ms or more per key. Keys are held until it is known whose they are: a fast
     run of at least `min_length` keys ended by Enter is a scan, given to `on_scan`;
     anything else is a person's typing, given in order to `on_typed` to let through.
-    Pure: the caller gives each key's time.
+    Pure: the caller gives each key's time, and the UI frame that handed it over.
+
+    A UI hands keys over once a frame. Keys handed over in the same frame or the next one
+    may have queued up behind a slow frame (a screen drawn without a GPU takes a few hundred
+    milliseconds): their gap is the UI's, not the typist's, and does not part them. So a
+    person's key just before a scan, or a person's keys typed through a stall, can join a
+    burst: `is_code` says what the burst holds. Its first keys that are no part of the code
+    are let through as typing; a burst with no code in it is typing, and its Enter the
+    person's, unless `takes_anything()` says the screen wants every scan, readable or not
+    (one that tells the citizen "this is not a receipt").
     """
 
+    MAX_TYPED_BEFORE = 16
+    """The most keys a person can have typed into a burst before the code starts: a few in
+    a slow frame, more in a stall."""
+
     def __init__(self, on_scan: ScanCallback, on_typed: Callable[[str], None],
-                 max_gap: float = 0.05, min_length: int = 4) -> None:
+                 max_gap: float = 0.05, min_length: int = 4,
+                 is_code: Callable[[str], bool] = lambda _text: True,
+                 takes_anything: Callable[[], bool] = lambda: True) -> None:
         # 50 ms rather than a scanner's few ms: a UI that handles input once per frame
         # (16-33 ms) may split a burst across two frames.
         self.on_scan = on_scan
         self.on_typed = on_typed
         self.max_gap = max_gap
         self.min_length = min_length
+        self.is_code = is_code
+        self.takes_anything = takes_anything
         self._held: list[str] = []
         self._last = 0.0
+        self._last_frame: int | None = None
 
     @property
     def holding(self) -> bool:
         return bool(self._held)
 
-    def key(self, text: str, at: float, slack: float = 0.0) -> None:
-        """A key that typed `text`, at time `at` (seconds). `slack`: how long the UI was busy
-        before it could hand this key over (its last frame), during which keys queued up and
-        so came late: a gap that long is not the scanner's."""
-        if self._held and at - self._last > self.max_gap + slack:
+    def _apart(self, at: float, frame: int | None) -> bool:
+        """Whether something at `at`, handed over in UI frame `frame` (None: not known), came
+        apart from the key before: more than `max_gap` later and, when frames are known, with
+        a whole frame between the two that handed over no key."""
+        if at - self._last <= self.max_gap:
+            return False
+        return frame is None or self._last_frame is None or frame - self._last_frame >= 2
+
+    def key(self, text: str, at: float, frame: int | None = None) -> None:
+        """A key that typed `text`, at time `at` (seconds), handed over in UI frame `frame`."""
+        if self._held and self._apart(at, frame):
             self.flush()
         self._held.append(text)
-        self._last = at
+        self._last, self._last_frame = at, frame
 
-    def enter(self, at: float, slack: float = 0.0) -> bool:
+    def enter(self, at: float, frame: int | None = None) -> bool:
         """Enter at `at`. True when it ended a scan: then it belongs to the scanner, not the UI."""
         text = "".join(self._held)
-        if self._held and at - self._last <= self.max_gap + slack and len(text) >= self.min_length:
-            self._held.clear()
-            self.on_scan(Scan(text, "wedge"))
-            return True
-        self.flush()
-        return False
+        if not self._held or self._apart(at, frame) or len(text) < self.min_length:
+            self.flush()
+            return False
+        start = self._code_start(text)
+        if start is None and not self.takes_anything():
+            self.flush()  # a person's keys, and their Enter
+            return False
+        self._held.clear()
+        if start:
+            self.on_typed(text[:start])
+        self.on_scan(Scan(text[start or 0:], "wedge"))
+        return True
 
-    def release_due(self, now: float, slack: float = 0.0) -> None:
+    def _code_start(self, text: str) -> int | None:
+        """Where the code in a burst starts: 0 for all of it, later when a person's keys came first."""
+        for start in range(min(self.MAX_TYPED_BEFORE, len(text) - self.min_length) + 1):
+            if self.is_code(text[start:]):
+                return start
+        return None
+
+    def release_due(self, now: float, frame: int | None = None) -> None:
         """Let through what was held if no key came for longer than a scanner would wait."""
-        if self._held and now - self._last > self.max_gap + slack:
+        if self._held and self._apart(now, frame):
             self.flush()
 
     def flush(self) -> None:

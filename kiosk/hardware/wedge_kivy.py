@@ -30,9 +30,6 @@ from .scanners import ScanCallback, WedgeDecoder
 log = logging.getLogger("kiosk.hardware")
 
 ENTER_KEYS = (13, 271)  # Enter, keypad Enter
-MAX_SLACK = 0.25
-"""The most a slow frame may stretch a scanner's allowed gap between keys: a person's keys,
-held through a frame of seconds (the first one, a stall), must not be read as a scan."""
 # Kivy's codes of keys that edit rather than type: backspace, tab, escape, delete, arrows,
 # insert, home, end, page up and down. What a person typed before one must go first.
 EDITING_KEYS = (8, 9, 27, 127, 273, 274, 275, 276, 277, 278, 279, 280, 281)
@@ -43,17 +40,20 @@ class WedgeCapture:
 
     def __init__(self, on_scan: ScanCallback, window: Any = None, clock: Callable[[], float] = time.monotonic,
                  max_gap: float = 0.05, min_length: int = 4,
-                 frame_time: Callable[[], float] = lambda: Clock.frametime) -> None:
+                 frame: Callable[[], int] = lambda: Clock.frames,
+                 is_code: Callable[[str], bool] = lambda _text: True,
+                 takes_anything: Callable[[], bool] = lambda: True) -> None:
         if window is None:
             from kivy.core.window import Window
 
             window = Window
         self.window = window
         self.clock = clock
-        self.frame_time = frame_time
-        """How long the UI's last frame took: keys that came in while it drew wait for the next
-        one, so a slow frame (a big screen drawn without a GPU) puts a gap into a scanner's burst."""
-        self.decoder = WedgeDecoder(on_scan, self._let_through, max_gap=max_gap, min_length=min_length)
+        self.frame = frame
+        """The UI's frame number: keys that came in while a frame drew wait for the next one, so
+        a slow frame (a big screen drawn without a GPU) puts a gap into a scanner's burst."""
+        self.decoder = WedgeDecoder(on_scan, self._let_through, max_gap=max_gap, min_length=min_length,
+                                    is_code=is_code, takes_anything=takes_anything)
         self._passing = False
         self._release = Clock.create_trigger(self.release_due, max_gap * 1.5)
         self.keyboard: Any = None
@@ -78,19 +78,16 @@ class WedgeCapture:
         self._release.cancel()
         self.decoder.flush()
 
-    def _slack(self) -> float:
-        return min(self.frame_time(), MAX_SLACK)
-
     def release_due(self, *_: Any) -> None:
         """Let a person's held keys through once no scanner key followed them."""
-        self.decoder.release_due(self.clock(), self._slack())
+        self.decoder.release_due(self.clock(), self.frame())
         if self.decoder.holding:
             self._release()
 
     def _on_textinput(self, window: Any, text: str) -> bool:
         if self._passing:
             return False
-        self.decoder.key(text, self.clock(), self._slack())
+        self.decoder.key(text, self.clock(), self.frame())
         self._release()
         return True
 
@@ -98,7 +95,7 @@ class WedgeCapture:
         if self._passing:
             return False
         if key in ENTER_KEYS:
-            return self.decoder.enter(self.clock(), self._slack())
+            return self.decoder.enter(self.clock(), self.frame())
         if key in EDITING_KEYS or {"ctrl", "alt", "meta"} & set(modifiers):
             self.decoder.flush()
         # A printable key's text follows in on_textinput, where it is held; shift and

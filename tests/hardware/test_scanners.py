@@ -132,6 +132,47 @@ def test_two_scans_in_a_row():
     assert wedge.events == [Scan(CODE, "wedge"), Scan("Qx3_vK9-aZ0bLm7P", "wedge")]
 
 
+def test_keys_in_consecutive_frames_are_not_apart_however_long_the_frame():
+    """Frames known: a 300 ms gap between keys handed over in consecutive frames is the UI's;
+    the same gap with a frame between them that handed over nothing is the typist's."""
+    events = []
+    decoder = WedgeDecoder(events.append, events.append)
+    for number, char in enumerate(CODE[:5]):
+        decoder.key(char, 100 + number * 0.3, frame=10 + number)
+    assert decoder.enter(100 + 5 * 0.3, frame=15) is True
+    assert events == [Scan(CODE[:5], "wedge")]
+    decoder.key("a", 200.0, frame=100)
+    decoder.key("b", 200.3, frame=102)
+    decoder.release_due(200.4, frame=103)  # the next frame: a key may yet be queued
+    assert events[1:] == ["a"]
+    decoder.release_due(200.45, frame=104)
+    assert events[1:] == ["a", "b"]
+
+
+def test_a_person_s_keys_before_the_code_in_one_burst_are_let_through():
+    is_code = lambda text: text == CODE  # noqa: E731
+    events = []
+    decoder = WedgeDecoder(events.append, events.append, is_code=is_code, takes_anything=lambda: False)
+    for number, char in enumerate("ab" + CODE):
+        decoder.key(char, 100 + number * 0.003)
+    assert decoder.enter(101.0 - 0.9) is True
+    assert events == ["ab", Scan(CODE, "wedge")]
+
+
+def test_a_burst_with_no_code_is_typing_unless_the_screen_takes_anything():
+    events = []
+    typing = WedgeDecoder(events.append, events.append, is_code=lambda _text: False, takes_anything=lambda: False)
+    for number, char in enumerate("khai sinh"):
+        typing.key(char, 100 + number * 0.003)
+    assert typing.enter(100.03) is False  # Enter goes on to the field
+    assert events == ["khai sinh"]
+    reading = WedgeDecoder(events.append, events.append, is_code=lambda _text: False, takes_anything=lambda: True)
+    for number, char in enumerate("8935049501503"):
+        reading.key(char, 200 + number * 0.003)
+    assert reading.enter(200.05) is True
+    assert events[1:] == [Scan("8935049501503", "wedge")]
+
+
 def test_scan_repr_hides_the_text():
     assert "Nhung" not in repr(Scan(CARD, "wedge")) and "wedge" in repr(Scan(CARD, "wedge"))
 

@@ -164,12 +164,13 @@ class Walk:
     async def type(self, text: str, delay_ms: int) -> None:
         await self.xdotool("type", "--delay", str(delay_ms), text)
 
-    async def scan(self, code: str) -> None:
+    async def scan(self, code: str, typed_before: str = "") -> None:
         """A keyboard-wedge scanner reading `code`: the whole code and its Enter, a few
         milliseconds a key, in one burst (an Enter sent apart, 0.1-0.2 s later by a second
         xdotool, would read as a person pressing it after typing): every key sent from here,
-        through XTest, at once, as a scanner's USB reports come."""
-        for char in code:
+        through XTest, at once, as a scanner's USB reports come. `typed_before`: a person's
+        keys pressed just before, so close that the app gets them in the burst's frame."""
+        for char in typed_before + code:
             self.pointer(*self.pointer_at, key=ord(char.lower()), shift=char.isupper())
         self.pointer(*self.pointer_at, key=RETURN)
         await asyncio.sleep(0)
@@ -365,14 +366,13 @@ async def walk(app, shots: Path, said: dict[str, str], language: str, larger_tex
             await w.click(search.ids.fold_keys)
             await w.until(lambda: search.keyboard_open, "the keys back")
 
-            w.step("back to the home screen with the bar's Back, then a receipt scanned by the keyboard-wedge scanner")
-            await w.click(w.nav("back"))
-            await w.arrive("catalogue")
-            await w.click(w.nav("back"))
-            await w.arrive("home")
-            await w.scan(w.codes[0])
+            w.step("a last letter typed into the search box and, at once, a receipt scanned by the "
+                   "keyboard-wedge scanner: the letter stays in the box, the dossier opens")
+            typed = search.ids.query.text
+            await w.scan(w.codes[0], typed_before="c")  # c: no Telex mark, the box shows it as typed
             await w.arrive("dossier")
             dossier = w.screens.current_screen
+            assert search.ids.query.text == typed + "c", f"the search box holds {search.ids.query.text!r}"
             await w.until(lambda: dossier.state == "card" and w.codes[0] in w.words(dossier),
                           f"the dossier {w.codes[0]} on screen")
             await w.shot("dossier-after-search")
@@ -482,7 +482,7 @@ async def walk(app, shots: Path, said: dict[str, str], language: str, larger_tex
 
         if "help" in parts and w.screens.current == "home":
             # On a large screen drawn without a GPU a frame takes long: a scanner's keys queue up
-            # behind it, and must still read as one scan (WedgeCapture's frame_time).
+            # behind it, and must still read as one scan (WedgeDecoder: keys in consecutive frames are not apart).
             w.step("the dossier tile, then a receipt scanned on the dossier screen itself")
             await w.click(w.find("HomeTile", screen="dossier"))
             await w.arrive("dossier")
