@@ -390,6 +390,15 @@ class KioskApp(App):
             return
         self.services.printer = printer
 
+    def stop(self, *_args: Any) -> None:
+        """Ends Kivy's loop once the frame under way is done; `run` then stops the app (on_stop).
+        Kivy's own `stop` forgets the running app at once, while that frame still runs the
+        triggers of the widgets made in it (a screen made after the first frame): their kv rules
+        that read `app` then fail (a SIGTERM just after the start left a traceback)."""
+        from kivy.base import stopTouchApp
+
+        stopTouchApp()
+
     def on_stop(self) -> None:
         # Kivy's window and clock outlive the app (the tests run many in one process).
         Window.unbind(on_flip=self._after_first_frame)

@@ -49,10 +49,11 @@ class WedgeDecoder:
     may have queued up behind a slow frame (a screen drawn without a GPU takes a few hundred
     milliseconds): their gap is the UI's, not the typist's, and does not part them. So a
     person's key just before a scan, or a person's keys typed through a stall, can join a
-    burst: `is_code` says what the burst holds. Its first keys that are no part of the code
-    are let through as typing; a burst with no code in it is typing, and its Enter the
-    person's, unless `takes_anything()` says the screen wants every scan, readable or not
-    (one that tells the citizen "this is not a receipt").
+    burst. Where `takes_anything()` says the screen wants every burst, readable or not (the
+    dossier screen, which reads a code typed in groups and tells the citizen when a scan is no
+    receipt), it gets the whole of it. Elsewhere `is_code` says what the burst holds: its
+    first keys that are no part of the code are let through as typing, and a burst with no
+    code in it is typing, its Enter the person's.
     """
 
     MAX_TYPED_BEFORE = 16
@@ -100,8 +101,10 @@ class WedgeDecoder:
         if not self._held or self._apart(at, frame) or len(text) < self.min_length:
             self.flush()
             return False
-        start = self._code_start(text)
-        if start is None and not self.takes_anything():
+        # A screen that reads every scan has the whole burst (it reads codes more loosely than
+        # is_code: typed in groups, say); elsewhere the keys before the code are a person's.
+        start = 0 if self.takes_anything() else self._code_start(text)
+        if start is None:
             self.flush()  # a person's keys, and their Enter
             return False
         self._held.clear()
