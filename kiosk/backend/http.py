@@ -11,6 +11,7 @@ import hmac
 import json
 import logging
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -146,6 +147,13 @@ async def read_body(request: web.Request, limit: int = MAX_BODY) -> bytes:
     has no length to refuse it by beforehand)."""
     if (request.content_length or 0) > limit:
         raise RequestError(413, "body_too_large", f"The body is larger than {limit} bytes.")
+    if request.content.is_eof():
+        # The whole body came in with the head, as a kiosk's small JSON does: nothing to wait
+        # for, so no deadline to keep (what the parser holds is bounded by its buffer).
+        body = request.content.read_nowait(-1)
+        if len(body) > limit:
+            raise RequestError(413, "body_too_large", f"The body is larger than {limit} bytes.")
+        return body
     chunks, size = [], 0
     async with body_deadline(request):
         async for chunk in request.content.iter_chunked(64 * 1024):
@@ -217,9 +225,10 @@ def bearer(request: web.Request) -> str:
     return token.strip()
 
 
-def known_terminal(terminals: Terminals, token: str) -> int:
-    """The live terminal holding `token` (401 otherwise); on the store's thread."""
-    found = terminals.authenticate(token)
+def known_terminal(terminals: Terminals, token: str, conn: sqlite3.Connection | None = None) -> int:
+    """The live terminal holding `token` (401 otherwise), read through `conn` (BackendStore.read)
+    or on the store's thread."""
+    found = terminals.authenticate(token, conn)
     if found is None:
         raise RequestError(401, "unauthorized", "This terminal token is not valid or was revoked.")
     return found
@@ -227,7 +236,8 @@ def known_terminal(terminals: Terminals, token: str) -> int:
 
 async def terminal_id(request: web.Request) -> int:
     """The terminal whose token the request carries (401 otherwise)."""
-    return await request.app[STORE].run(known_terminal, request.app[TERMINALS], bearer(request))
+    terminals, token = request.app[TERMINALS], bearer(request)
+    return await request.app[STORE].read(lambda conn: known_terminal(terminals, token, conn))
 
 
 async def terminal_or_admin(request: web.Request) -> int | None:

@@ -9,6 +9,7 @@ import gzip
 import json
 import re
 import signal
+import sqlite3
 import tempfile
 import threading
 from collections.abc import Callable
@@ -161,16 +162,16 @@ async def get_dossier(request: web.Request) -> web.Response:
     store, terminals = request.app[STORE], request.app[TERMINALS]
     upstream = request.app.get(UPSTREAM)
 
-    def look_up() -> str | None:
-        # The token and the dossier in one trip to the store's thread; a bad code is told only
-        # to a known terminal, as before.
-        known_terminal(terminals, token)
+    def look_up(conn: sqlite3.Connection) -> str | None:
+        # The token and the dossier, two reads by key, at once; a bad code is told only to a
+        # known terminal, as before.
+        known_terminal(terminals, token, conn)
         if code is None:
             raise RequestError(400, "bad_dossier_code", "This is not a dossier code. It looks like "
                                                         "000.00.53.H48-220921-0099 or G22.99.08-260921-896048.")
-        return None if upstream else store.dossier_text(code)
+        return None if upstream else store.dossier_text(code, conn)
 
-    text = await store.run(look_up)
+    text = await store.read(look_up)
     now, calendar = request.app[CLOCK](), request.app[CALENDAR]
     if upstream:
         # With an upstream, a dossier the backend lacks (or kept from there too long) is asked there.

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+import sqlite3
 from typing import Any
 
 from ..domain.terminal import Health, TerminalConfig
@@ -111,9 +112,10 @@ class Terminals:
             )
             return cursor.rowcount == 1
 
-    def authenticate(self, token: str) -> int | None:
-        """The id of the live terminal holding `token`, or None."""
-        row = self.db.execute(
+    def authenticate(self, token: str, conn: sqlite3.Connection | None = None) -> int | None:
+        """The id of the live terminal holding `token`, or None (through `conn`, the store's own
+        by default)."""
+        row = (conn or self.db.conn).execute(
             "SELECT id FROM terminals WHERE token_hash = ? AND revoked_at IS NULL", [token_hash(token)]
         ).fetchone()
         return row[0] if row else None

@@ -9,6 +9,8 @@ import logging
 import sqlite3
 import threading
 
+import pytest
+
 from support import prepare_site
 
 from kiosk.backend.http import STORE
@@ -110,3 +112,57 @@ def test_a_lock_held_past_the_busy_timeout_is_a_503_not_a_500(tmp_path, caplog):
     assert status == 503 and json.loads(body)["error"]["code"] == "busy", body
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     assert any("stayed locked" in r.getMessage() for r in caplog.records)
+
+
+def test_a_read_by_key_is_done_at_once_on_the_loop_and_sees_the_last_commit(tmp_path):
+    """BackendStore.read: a token or a dossier read on the loop's thread through a connection
+    that only reads, even while another connection holds the write lock (WAL); what a write
+    committed a moment before is seen."""
+    store = BackendStore(tmp_path / "b.sqlite3")
+    holder = sqlite3.connect(tmp_path / "b.sqlite3", isolation_level=None)
+
+    async def main():
+        await store.run(lambda: store.db.execute("CREATE TABLE seen (n INTEGER)"))
+        await store.run_write(lambda: store.db.conn.execute("INSERT INTO seen VALUES (1)"))
+        holder.execute("BEGIN IMMEDIATE")  # as another process writing at that moment
+        try:
+            return await store.read(lambda conn: (threading.get_ident(), conn.execute("SELECT n FROM seen").fetchall()))
+        finally:
+            holder.execute("ROLLBACK")
+
+    try:
+        thread, rows = asyncio.run(main())
+        assert thread == threading.get_ident() and rows == [(1,)]
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            asyncio.run(store.read(lambda conn: conn.execute("INSERT INTO seen VALUES (2)")))
+    finally:
+        holder.close()
+        store.close()
+
+
+def test_a_read_that_would_wait_goes_to_the_store_s_thread(tmp_path):
+    """When the loop's connection would have to wait (SQLITE_BUSY: raised here by the work
+    itself, as a file being recovered by another process is not made on purpose), the read is
+    done on the store's thread, with the store's connection; a database in memory, which no
+    other connection sees, is always read there."""
+    store, in_memory = BackendStore(tmp_path / "b.sqlite3"), BackendStore(":memory:")
+    seen = []
+
+    def work(conn):
+        seen.append((threading.get_ident(), conn))
+        if len(seen) == 1:
+            raise sqlite3.OperationalError("database is locked")
+        return conn.execute("SELECT 1").fetchone()[0]
+
+    try:
+        assert asyncio.run(store.read(work)) == 1
+        (first_thread, first_conn), (second_thread, second_conn) = seen
+        assert first_thread == threading.get_ident() and first_conn is not store.db.conn
+        assert second_thread != threading.get_ident() and second_conn is store.db.conn
+        seen.clear()
+        seen.append(None)  # no failure this time
+        assert asyncio.run(in_memory.read(work)) == 1
+        assert seen[1][0] != threading.get_ident() and seen[1][1] is in_memory.db.conn
+    finally:
+        store.close()
+        in_memory.close()

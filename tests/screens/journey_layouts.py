@@ -1,7 +1,7 @@
 """Every screen (staff's too) on every screen a centre owns (1280x720, 1366x768, 1920x1080 and
 1080x1920 upright), with and without larger text: touch targets of at least 15 mm, nothing cut
 off the screen, a screenshot of each in both languages.
-Driven by test_app.py, one size and text size at a time; starts and ends on the home screen."""
+Driven by test_app_sizes.py, one size and text size at a time; starts and ends on the home screen."""
 
 from kivy.core.window import Window
 from kivy.uix.behaviors import ButtonBehavior

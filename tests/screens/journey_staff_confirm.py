@@ -1,4 +1,4 @@
-"""Staff mode's restart and exit to the desktop, driven by test_app.py: each asks first, in a
+"""Staff mode's restart and exit to the desktop, driven by test_app_sizes.py: each asks first, in a
 dialog with two large answers, and "no" leaves the app running; the staff screens say states
 and settings in words (never a Python object or a file's raw value). Checked at one size and
 text size at a time, both languages. Starts and ends on the home screen."""

@@ -1,5 +1,5 @@
 """What the app's journeys are driven with: touches, waits, lookups, and screenshots that
-are checked not to be blank. Kivy runs one App per process: test_app.py starts it, the
+are checked not to be blank. Kivy runs one App at a time: app_kit.py starts one for each test module, the
 journey modules drive it."""
 
 import asyncio

@@ -13,224 +13,34 @@ import asyncio
 import dataclasses
 import json
 import logging
-import os
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 
-from kiosk.kivy_setup import prepare_kivy  # noqa: E402  (tests/conftest.py set Kivy's environment)
-
-prepare_kivy(windowed=True, home=Path(os.environ["KIVY_HOME"]))
-
+# The kit first: it sets Kivy up before Kivy is imported.
+from screens.app_kit import (  # noqa: F401  (running and kiosk: fixtures, the module's own app)
+    ratings, ticket_status, last_ticket, running, kiosk, queue_from_home, choose_service, rate_from_home,
+)
 from kivy.clock import Clock  # noqa: E402
 from kivy.core.window import Window  # noqa: E402
-
-from kiosk.app import KioskApp, KioskServices  # noqa: E402
 from kiosk.client.api import BackendClient  # noqa: E402
-from kiosk.client.outbox import Outbox  # noqa: E402
-from kiosk.client.pin import StaffPin  # noqa: E402
 from kiosk.client.search import SearchIndex  # noqa: E402
-from kiosk.client.store import LocalStore  # noqa: E402
-from kiosk.config import EXAMPLE_CONFIG, save_config  # noqa: E402
-from kiosk.hardware.printer import SimulatedPrinter  # noqa: E402
-from kiosk.hardware.scanners import ScannerSettings  # noqa: E402
 from kiosk.journeys.queue import NO_CONNECTION  # noqa: E402
 from kiosk.screens.rating import RatingScreen, THANKS_SECONDS  # noqa: E402
-from hardware.test_scanners import Cable  # noqa: E402
 from journeys.proxy import HoldingProxy  # noqa: E402
 from kiosk.backend.sample import SAMPLE_DIR  # noqa: E402
-from support import query, start_site  # noqa: E402
+from support import query  # noqa: E402
 from screens.journey_dossier import dossier_forgives, dossier_journey, dossier_layouts  # noqa: E402
-from screens.journey_layouts import SIZES, layouts_journey  # noqa: E402
+from screens.journey_layouts import SIZES  # noqa: E402
 from screens.journey_procedures import procedures_journey  # noqa: E402
-from screens.journey_rating import (  # noqa: E402
-    rating_at_the_right_moment_journey, rating_layouts_journey, reasons_fit_the_face_journey,
-)
-from screens.journey_queue import queue_layouts_journey, wait_words_journey  # noqa: E402
-from screens.journey_search import (  # noqa: E402
-    back_and_home_journey, did_you_mean_journey, english_journey, every_result_fits_journey, keyboard_folds_journey,
-    life_event_journey, only_filler_journey, open_search,
-)
-from screens.journey_speech import (  # noqa: E402
-    cannot_play_journey, listen_journey, speech_off_journey, ticket_read_out_journey,
-)
-from screens.journey_staff import STAFF_PIN, staff_journey  # noqa: E402
-from screens.journey_staff_confirm import confirm_journey  # noqa: E402
-from screens.journey_still_there import (  # noqa: E402
-    answering_presses_nothing_journey, asked_after_the_configured_time_journey,
-)
-from screens.journey_navigation import (  # noqa: E402
-    help_fits_journey, help_journey, same_bar_everywhere_journey, sizes_follow_the_screen_journey)
+from screens.journey_rating import rating_at_the_right_moment_journey, rating_layouts_journey, reasons_fit_the_face_journey  # noqa: E402
+from screens.journey_queue import wait_words_journey  # noqa: E402
+from screens.journey_search import back_and_home_journey, did_you_mean_journey, english_journey, every_result_fits_journey, keyboard_folds_journey, life_event_journey, only_filler_journey, open_search  # noqa: E402
+from screens.journey_speech import cannot_play_journey, listen_journey, speech_off_journey, ticket_read_out_journey  # noqa: E402
+from screens.journey_staff import staff_journey  # noqa: E402
+from screens.journey_still_there import answering_presses_nothing_journey, asked_after_the_configured_time_journey  # noqa: E402
+from screens.journey_navigation import help_journey, same_bar_everywhere_journey, sizes_follow_the_screen_journey  # noqa: E402
 from screens.kit import arrive, find, frames, go_home, next_citizen, rendered, result, shot, tap, type_query, until  # noqa: E402
-
-WINDOW = (1280, 720)
-"""The window each test starts at (`kiosk demo --windowed`): an earlier Kivy test in the same
-process may have opened it at another size."""
-OFFICE = "Trung tâm Phục vụ hành chính công tỉnh Gia Lai"
-
-
-def ratings(db):
-    return query(db, "SELECT level, reasons, ticket_id FROM ratings ORDER BY id")
-
-
-def ticket_status(db, public_id):
-    return query(db, "SELECT status FROM tickets WHERE public_id = ?", public_id)[0][0]
-
-
-def last_ticket(db, service=None):
-    where, args = ("WHERE service = ?", [service]) if service else ("", [])
-    return query(db, f"SELECT public_id, status FROM tickets {where} ORDER BY id DESC LIMIT 1", *args)[0]
-
-
-def kiosk_config(data, server, terminal):
-    """This kiosk's configuration file, as staff mode edits it: the example, pointed here."""
-    token_file = data / "terminal-token"
-    token_file.write_text(server.token + "\n", encoding="utf-8")
-    config_file = data / "kiosk.ini"
-    shutil.copyfile(EXAMPLE_CONFIG, config_file)
-    save_config(config_file, {"kiosk": {"backend_url": f"http://{server.host}:{server.port}", "data_dir": str(data),
-                                        "token_file": str(token_file), "terminal_id": str(terminal)}})
-    return config_file
-
-
-class Crashes(logging.Handler):
-    """The app's "unexpected" log lines: a test fails on any it did not cause on purpose."""
-
-    def __init__(self):
-        super().__init__(logging.ERROR)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record):
-        if record.getMessage().startswith("unexpected"):
-            self.records.append(record)
-
-
-@dataclasses.dataclass
-class Kiosk:
-    app: KioskApp
-    server: object
-    data: Path
-    serial: Cable
-    client: BackendClient
-    proxy: HoldingProxy
-    """The kiosk's way to the backend: set `down` to cut the network."""
-    printer: SimulatedPrinter
-    outbox: Outbox
-    terminal: int
-    loop: asyncio.AbstractEventLoop
-    crashes: Crashes
-
-    @property
-    def url(self):
-        return f"http://{self.server.host}:{self.server.port}"
-
-    def run(self, coroutine):
-        """Drive the app: its loop runs while the test's coroutine does."""
-        return self.loop.run_until_complete(coroutine)
-
-    async def centre_sets(self, **changes):
-        """The centre's staff change this kiosk's settings: the next heartbeat brings them."""
-        config = self.server.get(f"/api/v1/terminals/{self.terminal}/config", token="admin").json()["config"]
-        config.update(changes)
-        put = await asyncio.to_thread(self.server.request, "PUT", f"/api/v1/terminals/{self.terminal}/config",
-                                      json.dumps(config).encode(), token="admin")
-        assert put.status == 200, put.body
-        await until(lambda: self.app.centre_version == put.json()["config_version"])
-        return put.json()["config_version"]
-
-
-@pytest.fixture(scope="module")
-def running(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("app")
-    server = start_site(folder / "site")
-    serial = Cable(folder / "scanner")  # a USB-CDC scanner, as a pseudo-terminal
-    serial.plug()
-    data = folder / "kiosk"
-    loop = asyncio.new_event_loop()
-    store, outbox = LocalStore(data / "catalogue.sqlite3"), Outbox(data / "outbox.sqlite3")
-    proxy = HoldingProxy(f"http://{server.host}:{server.port}")
-    loop.run_until_complete(proxy.__aenter__())
-    client = BackendClient(proxy.url, server.token, retries=1, timeout=3)
-    loop.run_until_complete(client.__aenter__())
-    printer = SimulatedPrinter(data / "prints")
-    terminal = query(server.db, "SELECT id FROM terminals")[0][0]
-    config_file, pin = kiosk_config(data, server, terminal), StaffPin(data / "staff-pin.json")
-    pin.set(STAFF_PIN)
-    app = KioskApp(KioskServices(store, outbox, client, printer=printer, config_path=config_file, pin=pin,
-                                 scanner=ScannerSettings(kind="serial", port=str(serial.link)), office_name=OFFICE,
-                                 site_help_desk=store.head()["site"]["help_desk"],  # as `kiosk run` does
-                                 idle_timeout=30, terminal_id=terminal, heartbeat_every=0.5))
-    crashes = Crashes()
-    logging.getLogger("kiosk.app").addHandler(crashes)
-    app_task = loop.create_task(app.async_run(async_lib="asyncio"))
-    kiosk = Kiosk(app, server, data, serial, client, proxy, printer, outbox, terminal, loop, crashes)
-    try:
-        kiosk.run(until(lambda: app.root is not None and app.root.ids.screens.current == "attract"))
-        kiosk.run(until(lambda: app.link == "online"))  # the first sync went through
-        yield kiosk
-    finally:
-        async def settle():
-            Window.size = WINDOW
-            app.end_session()
-            await frames(10)  # laid out before it stops: kv rules evaluated after the app is gone fail
-
-        kiosk.run(settle())
-        app.stop()
-        kiosk.run(asyncio.wait_for(app_task, 30))
-        kiosk.run(client.close())
-        kiosk.run(proxy.__aexit__(None, None, None))
-        loop.close()
-        logging.getLogger("kiosk.app").removeHandler(crashes)
-        store.close()
-        outbox.close()
-        serial.unplug()
-        assert server.stop() == 0
-
-
-@pytest.fixture
-def kiosk(running):
-    """The running app at the home screen, with a fresh session; afterwards, no unexpected error."""
-    app = running.app
-    app.services.client, running.printer.state, running.proxy.down = running.client, "ok", False
-
-    async def fresh():
-        Window.size = WINDOW
-        app.end_session()
-        await arrive(app, "attract")
-        await until(lambda: app.link == "online")
-        tap(app.root.ids.screens.current_screen)
-        await arrive(app, "home")
-
-    running.run(fresh())
-    running.crashes.records.clear()
-    yield running
-    assert not running.crashes.records, [r.getMessage() for r in running.crashes.records]
-
-
-async def queue_from_home(app):
-    tap(find(app.root, "HomeTile", screen="queue"))
-    await arrive(app, "queue")
-    queue = app.root.ids.screens.current_screen
-    await until(lambda: queue.state == "services")
-    return queue
-
-
-async def choose_service(queue, letter):
-    tap(next(b for b in queue.ids.body.children[0].ids.services.children if b.text.startswith(f"{letter} ·")))
-    await until(lambda: queue.state == "priority")
-
-
-async def rate_from_home(app, level):
-    tap(find(app.root, "HomeTile", screen="rating"))
-    await arrive(app, "rating")
-    rating = app.root.ids.screens.current_screen
-    tap(find(rating, "Face", level=level))
-    await frames()
-    tap(find(rating, "KioskButton", text="Gửi đánh giá"))
-    await until(lambda: rating.state == "thanks")
-    return rating
 
 
 def test_attract_home_language_and_lockdown(kiosk):
@@ -272,12 +82,6 @@ def test_call_staff_for_help(kiosk):
 
     site = json.loads((SAMPLE_DIR / "site.json").read_text(encoding="utf-8"))
     kiosk.run(help_journey(kiosk.app, calls, kiosk.centre_sets, kiosk.proxy, site["site"]["help_desk"]))
-
-
-@pytest.mark.parametrize("large", [False, True], ids=["normal-text", "larger-text"])
-@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
-def test_help_fits_every_screen(kiosk, size, large):
-    kiosk.run(help_fits_journey(kiosk.app, size, large))
 
 
 def test_sizes_follow_the_screen(kiosk):
@@ -346,19 +150,6 @@ def test_a_receipt_read_by_the_serial_scanner(kiosk):
         assert dossier.report.dossier.code == code
 
     kiosk.run(go())
-
-
-@pytest.mark.parametrize("large", [False, True], ids=["normal-text", "larger-text"])
-@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
-def test_layouts(kiosk, size, large):
-    code = query(kiosk.server.db, "SELECT code FROM dossiers ORDER BY code LIMIT 1")[0][0]
-    kiosk.run(layouts_journey(kiosk.app, code, size, large))
-
-
-@pytest.mark.parametrize("large", [False, True], ids=["normal-text", "larger-text"])
-@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
-def test_queue_in_every_state_fits_and_is_reached(kiosk, size, large):
-    kiosk.run(queue_layouts_journey(kiosk.app, kiosk.printer, kiosk.proxy, size, large))
 
 
 @pytest.mark.parametrize("large", [False, True], ids=["normal-text", "larger-text"])
@@ -647,9 +438,3 @@ def test_still_there_is_asked_after_the_configured_idle_time(kiosk):
 
 def test_the_touch_that_answers_still_there_presses_nothing(kiosk):
     kiosk.run(answering_presses_nothing_journey(kiosk.app))
-
-
-@pytest.mark.parametrize("large", [False, True], ids=["normal-text", "larger-text"])
-@pytest.mark.parametrize("size", [(1280, 720), (1080, 1920)], ids=["1280x720", "1080x1920"])
-def test_staff_restart_and_exit_ask_first(kiosk, monkeypatch, size, large):
-    kiosk.run(confirm_journey(kiosk.app, monkeypatch, size, large))
