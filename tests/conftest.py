@@ -18,7 +18,11 @@ if "KIVY_HOME" not in os.environ or os.environ.get("PYTEST_XDIST_WORKER"):
     atexit.register(shutil.rmtree, os.environ["KIVY_HOME"], ignore_errors=True)
 
 import pytest  # noqa: E402
+from hardware.pcsc import process_pcsc  # noqa: E402
 from support import start_site  # noqa: E402
+
+# Before any test talks to PC/SC: a process's first call fixes the socket it uses for good.
+process_pcsc()
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,8 @@ before anything in the process talks to PC/SC.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
 import shutil
 import socket
@@ -52,6 +54,19 @@ def socket_path(folder: Path, mount_prefix: list[str] | None) -> Path:
 
 def use_socket(path: Path) -> None:
     os.environ["PCSCLITE_CSOCK_NAME"] = str(path)
+
+
+@functools.cache
+def process_pcsc() -> tuple[Path, list[str] | None]:
+    """This test process's pcscd folder and `unshare` prefix, its socket named to PC/SC clients
+    at the first call: tests/conftest.py calls it before any test runs, because the first PC/SC
+    call of a process fixes the socket it uses (the app's card reader in the screen tests makes
+    one), and the card reader tests, later in the same process, serve that socket."""
+    folder = Path(tempfile.mkdtemp(prefix="pcsc-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    mount_prefix = private_mount_prefix()
+    use_socket(socket_path(folder, mount_prefix))
+    return folder, mount_prefix
 
 
 def free_port_pair() -> int:

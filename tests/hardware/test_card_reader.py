@@ -10,9 +10,7 @@ from hardware.pcsc import (
     Pcscd,
     VirtualCard,
     missing_programs,
-    private_mount_prefix,
-    socket_path,
-    use_socket,
+    process_pcsc,
     wait_for,
 )
 
@@ -28,15 +26,13 @@ from kiosk.hardware.card_reader import (
 
 
 @pytest.fixture(scope="module")
-def pcsc_folder(tmp_path_factory):
-    """Where this module's pcscd lives; clients are pointed at its socket before any PC/SC call."""
+def pcsc_folder():
+    """Where this process's pcscd lives: clients were pointed at its socket before any PC/SC
+    call (process_pcsc, from tests/conftest.py)."""
     missing = missing_programs()
     if missing:
         pytest.fail(f"missing {missing}: install the packages pcscd and vsmartcard-vpcd")
-    folder = tmp_path_factory.mktemp("pcsc")
-    mount_prefix = private_mount_prefix()
-    use_socket(socket_path(folder, mount_prefix))
-    return folder, mount_prefix
+    return process_pcsc()
 
 
 @pytest.fixture
