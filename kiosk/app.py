@@ -65,6 +65,8 @@ EXIT_TO_DESKTOP = 3
 """`kiosk run`'s exit status when staff leave for the desktop: the service unit does not
 restart the app for it (any other status, it does)."""
 ESCAPE, F1 = 27, 282
+OPENS_DOSSIER = ("dossier", "identity")
+"""The kinds of scan (domain.scan) that open the dossier screen from any screen."""
 NO_FULL_COLLECTION = 10**9
 """The garbage collector's third threshold while the app runs: no full collection comes on
 its own (KioskApp.on_start says why)."""
@@ -423,7 +425,7 @@ class KioskApp(App):
         screen = self.root.ids.screens.current_screen
         if hasattr(screen, "on_scan"):
             screen.on_scan(scan)
-        elif parse_scan(scan.text).kind in ("dossier", "identity"):
+        elif parse_scan(scan.text).kind in OPENS_DOSSIER:
             self.go("dossier")
             self.root.ids.screens.current_screen.on_scan(scan)
 
@@ -432,12 +434,12 @@ class KioskApp(App):
         return hasattr(self.root.ids.screens.current_screen, "on_scan")
 
     def _acts_on_scan(self, text: str) -> bool:
-        """Whether `text`, scanned now, would do something (on_scan): the wedge scanner's keys
-        that would not are a person's, typed into the field that has the focus."""
+        """Whether `text`, scanned on a screen that does not read scans itself, would do
+        something (on_scan): the wedge scanner's keys that would not are a person's, typed into
+        the field that has the focus."""
         from .domain.scan import parse_scan
 
-        kind = parse_scan(text).kind
-        return kind in ("dossier", "identity") or (kind != "unknown" and self._screen_reads_scans())
+        return parse_scan(text).kind in OPENS_DOSSIER
 
     def _scanned_elsewhere(self, scan: Scan) -> None:
         """A serial or camera scanner reads on its own thread: the scan goes on in Kivy's."""

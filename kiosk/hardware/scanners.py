@@ -110,7 +110,7 @@ class WedgeDecoder:
         self._held.clear()
         if start:
             self.on_typed(text[:start])
-        self.on_scan(Scan(text[start or 0:], "wedge"))
+        self.on_scan(Scan(text[start:], "wedge"))
         return True
 
     def _code_start(self, text: str) -> int | None:
