@@ -25,6 +25,7 @@ from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.metrics import dp, sp
 from kivy.properties import BooleanProperty, DictProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.layout import Layout
 from kivy.uix.screenmanager import NoTransition
 
 from . import ASSETS, __version__
@@ -249,7 +250,6 @@ class KioskApp(App):
         # The frame's rules first: the screens' kv files build on KioskButton and its kin.
         Builder.load_file(str(Path(__file__).with_name("app.kv")))
         root = Factory.KioskRoot()
-        root.ids.nav.keep(root.ids.listen, self.speech_on)
         manager: Screens = root.ids.screens
         # No animation: Kivy's shader transitions draw a manager that is not at the window's
         # origin (ours sits above the language bar) shifted while they run.
@@ -306,12 +306,23 @@ class KioskApp(App):
             log.warning("this kiosk has no terminal token yet: it shows the set-up screen")
             self.root.ids.screens.current = "setup"
         self.root.ids.screens.current_screen.activate()
+        self._lay_out_now()
         Window.bind(on_flip=self._after_first_frame)
+
+    def _lay_out_now(self) -> None:
+        """Every layout placed once, from the window down, before the first frame's text is
+        drawn. Kivy draws a label's text before its layout has given it its width, then again
+        at that width: for the attract screen's wrapped lines that first drawing, at Kivy's
+        default 100 dots, measured word after word and cost the first frame some 10 ms."""
+        for widget in self.root.walk(restrict=True):
+            if isinstance(widget, Layout):
+                widget.do_layout()
 
     def _after_first_frame(self, *_args: Any) -> None:
         """What the attract screen does not need waits until it is on the display: the
         connection's work, then the other screens, one a frame (kiosk.screens.manager)."""
         Window.unbind(on_flip=self._after_first_frame)
+        self._add_the_bar()
         self._making_screens = Clock.schedule_interval(self._make_a_screen, 0)
         client = self.services.client
         if client is not None:
@@ -323,6 +334,17 @@ class KioskApp(App):
             if self.services.terminal_id is not None:
                 self.spawn(keep_heartbeat(client, self.services.terminal_id, self.health, self.apply_centre_config,
                                           self.services.heartbeat_every), session=False)
+
+    def _add_the_bar(self) -> None:
+        """The bar at the foot of the screens (FrameBar in app.kv), made after the first frame,
+        which it is not in (the attract screen folds it away): its 18 widgets and 12 labels
+        would cost that frame some 10 ms on a machine without a GPU. It sits under the frame's
+        ids, with its buttons (root.ids.nav, root.ids.home...), as if the frame had made it."""
+        root = self.root
+        bar = Factory.FrameBar(screens=root.ids.screens.__self__)
+        root.ids.frame.add_widget(bar)
+        root.ids.update({"nav": bar.proxy_ref, **bar.ids})
+        bar.keep(bar.ids.listen, self.speech_on)
 
     def _make_a_screen(self, _dt: float) -> bool:
         """One more screen made, each frame until all are (False: Kivy's clock stops calling)."""
@@ -566,7 +588,7 @@ class KioskApp(App):
         """Speech switched on or off in staff mode: the Listen button comes or goes."""
         if not on:
             self.speaker.stop()
-        if self.root is not None:
+        if self.root is not None and "nav" in self.root.ids:  # else _add_the_bar sees to it
             self.root.ids.nav.keep(self.root.ids.listen, on)
 
     def on_language(self, *_args: Any) -> None:

@@ -7,8 +7,10 @@ under the bound, and ask only for gzip (`ACCEPT_ENCODING`)."""
 from __future__ import annotations
 
 import zlib
+from typing import TYPE_CHECKING
 
-import aiohttp
+if TYPE_CHECKING:
+    import aiohttp  # the callers have it loaded; the kiosk imports it only when first needed
 
 ACCEPT_ENCODING = "gzip"
 CHUNK = 64 * 1024

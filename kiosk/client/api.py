@@ -1,4 +1,8 @@
-"""The kiosk's client of the central backend: one aiohttp session, typed results and errors."""
+"""The kiosk's client of the central backend: one aiohttp session, typed results and errors.
+
+aiohttp takes longer to import (some 130 ms on a small machine) than the rest of the kiosk's
+first frame: it is imported when the client sends its first request, which comes after that
+frame (the first sync), never when the kiosk starts."""
 
 from __future__ import annotations
 
@@ -11,9 +15,7 @@ import uuid
 import zlib
 from dataclasses import dataclass
 from collections.abc import Mapping
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from ..bounded import ACCEPT_ENCODING, CHUNK, AnswerTooLarge, AnswerUnreadable, _size, read_bounded
 from ..domain.dossier import Dossier, DossierReport, Timeliness
@@ -25,6 +27,9 @@ from . import API
 from .connectivity import Connectivity
 from .errors import (BackendError, NotFound, Offline, Rejected, ServerError, Timeout, TooManyRequests, Unauthorized,
                      UpstreamUnavailable)
+
+if TYPE_CHECKING:
+    import aiohttp
 
 
 @dataclass
@@ -79,21 +84,32 @@ class BackendClient:
         self.connectivity = connectivity or Connectivity()
         # Verified TLS always; a province's own CA is added, never a way around checking.
         self._ssl = ssl.create_default_context(cafile=ca_file) if ca_file else True
+        self._open = False
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> "BackendClient":
-        # auto_decompress off: read_bounded inflates under its bound.
-        self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=self._ssl, limit=8),
-                                              auto_decompress=False, headers={"Accept-Encoding": ACCEPT_ENCODING})
+        self._open = True
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
     async def close(self) -> None:
+        self._open = False
         if self._session:
             await self._session.close()
             self._session = None
+
+    def _opened_session(self) -> aiohttp.ClientSession:
+        """The session, made at the first request (see the module's note)."""
+        assert self._open, "use the client inside `async with`"
+        if self._session is None:
+            import aiohttp
+
+            # auto_decompress off: read_bounded inflates under its bound.
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=self._ssl, limit=8),
+                                                  auto_decompress=False, headers={"Accept-Encoding": ACCEPT_ENCODING})
+        return self._session
 
     # -- the one way out -----------------------------------------------------------
 
@@ -112,7 +128,9 @@ class BackendClient:
     ) -> tuple[int, Mapping[str, str], bytes]:
         """Send one request; retry with backoff only what may safely be sent twice.
         `compressed`: a 200's body as it came, under `limit` too, for the caller to inflate."""
-        assert self._session is not None, "use the client inside `async with`"
+        import aiohttp
+
+        session = self._opened_session()
         sent = dict(headers or {})
         if self.token:
             sent["Authorization"] = f"Bearer {self.token}"
@@ -120,7 +138,7 @@ class BackendClient:
         for attempt in range(1, attempts + 1):
             started = time.monotonic()
             try:
-                async with self._session.request(
+                async with session.request(
                     method, self.base_url + path, json=body, headers=sent,
                     timeout=aiohttp.ClientTimeout(total=timeout or self.timeout),
                 ) as response:

@@ -5,7 +5,7 @@ learns them once."""
 from __future__ import annotations
 
 from kivy.clock import Clock
-from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
@@ -42,10 +42,13 @@ class NavBar(GridLayout):
 
     folded = BooleanProperty(False)
     """No height at all (on the attract screen)."""
+    screens = ObjectProperty(None)
+    """The screen manager whose screens the bar serves (the app's FrameBar)."""
 
     def __init__(self, **kwargs):
-        super().__init__(**kwargs)
+        # Before Kivy's own: a bar made from its own rule has its buttons (on_kv_post) in there.
         self._fit_later = Clock.create_trigger(self._fit)  # once a frame, however many buttons changed
+        super().__init__(**kwargs)
 
     def on_kv_post(self, _base_widget) -> None:
         self._buttons = self.children[::-1]

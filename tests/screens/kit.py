@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy
 from kivy.core.window import Window
+from kivy.graphics import Color, InstructionGroup, Rectangle
 from kivy.tests.common import UnitTestTouch
 from PIL import Image
 
@@ -159,7 +160,7 @@ async def shot(app, name, popups=False):
             if popups:
                 os.replace(Window.screenshot(str(SHOTS / "window.png")), path)
             else:
-                app.root.export_to_png(str(path))
+                export_on_background(app.root, path)
             share = content_share(path, app.root.ids.screens)
             assert share >= MIN_CONTENT, f"{path.name} is mostly empty: {share:.1%} of it differs from the background"
             if language == "en":
@@ -168,6 +169,19 @@ async def shot(app, name, popups=False):
     finally:
         app.language = spoken
         await frames(2)
+
+
+def export_on_background(widget, path):
+    """`widget` drawn off screen as the window shows it: on the window's clear colour, which is
+    the frame's background (the app draws no rectangle of its own under its screens)."""
+    under = InstructionGroup()
+    under.add(Color(*Window.clearcolor))
+    under.add(Rectangle(pos=widget.pos, size=widget.size))
+    widget.canvas.before.insert(0, under)
+    try:
+        widget.export_to_png(str(path))
+    finally:
+        widget.canvas.before.remove(under)
 
 
 def content_share(path, area):
