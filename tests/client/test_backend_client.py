@@ -239,3 +239,23 @@ def test_answers_over_the_limit_are_refused_not_read(backend):
 
     services, state = run(go())
     assert services and state == ONLINE  # a refused answer is not a network failure
+
+
+def test_the_session_opens_at_the_first_request(backend):
+    # aiohttp's session (and the library itself, in a kiosk) comes with the first request, which
+    # a kiosk sends after its first frame; a client closed before any request closes cleanly.
+    async def go():
+        async with BackendClient(url(backend), backend.token) as unused:
+            assert unused._session is None
+        async with BackendClient(url(backend), backend.token) as client:
+            before = client._session
+            await client.services()
+            opened = client._session
+            await client.services()
+            again = client._session
+        return before, opened, again, client._session
+
+    before, opened, again, after = run(go())
+    assert before is None and opened is not None and again is opened and after is None
+    with pytest.raises(AssertionError, match="async with"):
+        run(BackendClient("http://127.0.0.1:9").services())

@@ -1,6 +1,8 @@
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kiosk.config import ConfigError, load_config, working_calendar
 from kiosk.domain.calendar import WorkingCalendar
@@ -58,3 +60,27 @@ def test_bad_calendar_in_config_is_a_clear_error(tmp_path):
         working_calendar(load_config(path))
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "missing.ini")
+
+
+def walked(cal: WorkingCalendar, start: dt.date, end: dt.date) -> int:
+    """Working days in (start, end], one day at a time: the definition the count must keep."""
+    sign, low, high = (1, start, end) if start <= end else (-1, end, start)
+    return sign * sum(cal.is_working_day(low + dt.timedelta(days=n)) for n in range(1, (high - low).days + 1))
+
+
+@given(st.dates(D(2018, 1, 1), D(2027, 12, 31)), st.dates(D(2018, 1, 1), D(2027, 12, 31)))
+@settings(max_examples=400, deadline=None)
+def test_working_days_between_counts_as_the_days_walked(calendar, start, end):
+    # The example configuration's calendar: Tết, bridged holidays, Saturdays worked in exchange,
+    # and a holiday on a weekend (1 January 2028 is not in it, 2 September 2018 is a Sunday).
+    odd = WorkingCalendar(calendar.holidays | {D(2018, 9, 2)}, calendar.working_weekend_days | {D(2025, 4, 26)},
+                          frozenset({6}))
+    for cal in (calendar, WorkingCalendar(), odd):
+        assert cal.working_days_between(start, end) == walked(cal, start, end)
+
+
+def test_working_days_between_a_day_worked_that_is_also_listed_off():
+    # A day in both lists is worked (is_working_day): the count agrees.
+    saturday = D(2025, 4, 26)
+    cal = WorkingCalendar(frozenset({saturday, D(2025, 4, 28)}), frozenset({saturday}))
+    assert cal.working_days_between(D(2025, 4, 24), D(2025, 4, 29)) == walked(cal, D(2025, 4, 24), D(2025, 4, 29)) == 3
