@@ -306,6 +306,8 @@ class KioskApp(App):
             log.warning("this kiosk has no terminal token yet: it shows the set-up screen")
             self.root.ids.screens.current = "setup"
         self.root.ids.screens.current_screen.activate()
+        if self.root.ids.screens.current != "attract":
+            self._add_the_bar()  # the set-up screen shows it: in its first frame, not the next
         self._lay_out_now()
         Window.bind(on_flip=self._after_first_frame)
 
@@ -336,11 +338,13 @@ class KioskApp(App):
                                           self.services.heartbeat_every), session=False)
 
     def _add_the_bar(self) -> None:
-        """The bar at the foot of the screens (FrameBar in app.kv), made after the first frame,
-        which it is not in (the attract screen folds it away): its 18 widgets and 12 labels
-        would cost that frame some 10 ms on a machine without a GPU. It sits under the frame's
-        ids, with its buttons (root.ids.nav, root.ids.home...), as if the frame had made it."""
+        """The bar at the foot of the screens (FrameBar in app.kv), made after the first frame
+        when that frame is the attract screen's, which folds the bar away: its 18 widgets and
+        12 labels would cost that frame some 10 ms on a machine without a GPU. It sits under the
+        frame's ids, with its buttons (root.ids.nav, root.ids.home...), as if the frame had made it."""
         root = self.root
+        if "nav" in root.ids:
+            return
         bar = Factory.FrameBar(screens=root.ids.screens.__self__)
         root.ids.frame.add_widget(bar)
         root.ids.update({"nav": bar.proxy_ref, **bar.ids})

@@ -1,8 +1,8 @@
 """The kiosk's client of the central backend: one aiohttp session, typed results and errors.
 
 aiohttp takes longer to import (some 130 ms on a small machine) than the rest of the kiosk's
-first frame: it is imported when the client sends its first request, which comes after that
-frame (the first sync), never when the kiosk starts."""
+first frame: it is imported when the client sends its first request, the first sync, which
+starts once that frame is drawn (KioskApp._after_first_frame), not before it."""
 
 from __future__ import annotations
 
@@ -102,7 +102,8 @@ class BackendClient:
 
     def _opened_session(self) -> aiohttp.ClientSession:
         """The session, made at the first request (see the module's note)."""
-        assert self._open, "use the client inside `async with`"
+        if not self._open:
+            raise RuntimeError("use the client inside `async with`")
         if self._session is None:
             import aiohttp
 

@@ -28,7 +28,7 @@ from ..speech import Engine, EspeakNg, PhraseCache, SpeechUnavailable, joined, w
 if TYPE_CHECKING:
     from .catalogue import Loaded
 
-# .catalogue (the search index, with numpy) and .queue (the backend client, with aiohttp) are
+# .catalogue (the search index, with numpy) and .queue (the backend client's types) are
 # imported where their scripts are made: the app's speaker loads this module while the kiosk
 # starts, and the attract screen needs neither.
 

@@ -1,13 +1,13 @@
 """The kiosk's screens: one module and one .kv file each.
 
-Only what the first frame shows is loaded while the kiosk starts: the frame's bar and the
-attract screen. Every other screen's module (and with it its .kv file and whatever it
+Only what the first frame needs is loaded while the kiosk starts: the attract screen, and the
+bar's classes (the bar itself is made just after that frame, see KioskApp._add_the_bar). Every other screen's module (and with it its .kv file and whatever it
 imports) is loaded when the screen is first wanted, or just after the first frame (see
 kiosk.screens.manager.Screens)."""
 
 from kivy.factory import Factory
 
-from .nav_bar import NavBar, NavButton  # noqa: F401  (the frame's bar, drawn in the first frame)
+from .nav_bar import NavBar, NavButton  # noqa: F401  (the frame's bar; app.kv's FrameBar is one)
 
 SCREENS = [
     # (name, module.Class): the first is shown at start.

@@ -420,7 +420,7 @@ async def look_up_typed(app, dossier, keys, state):
     await type_on_keypad(dossier, keys)
     tap(find(dossier, "KioskButton", text=app.t("Look up")))
     await until(lambda: dossier.state in ("card", "failed"))
-    assert dossier.state == state, dossier.message
+    assert dossier.state == state, (dossier.message, dossier._panel.ids.sought.text, dossier.typed)
     await frames(10)
 
 
@@ -441,6 +441,9 @@ def same_picture(one, other):
 
 async def dossier_forgives(app, server, printer):
     fees, _ = sample_dossier(server.db, 33)  # fees to pay
+    # Its code holds its day of receipt, some working days before today (the sample is dated
+    # from today, in Vietnam's time zone): read from the site, never written here.
+    returned, _ = sample_dossier(server.db, 50)
     dossier = await open_dossier_screen(app)
     muted = tuple(app.theme["muted"])
 
@@ -455,8 +458,8 @@ async def dossier_forgives(app, server, printer):
     await frames()
 
     # Typed without its dots and dashes: read as the one code it can be.
-    await look_up_typed(app, dossier, "0000001H212610020050", "card")
-    assert dossier.report.dossier.code == "000.00.01.H21-261002-0050"
+    await look_up_typed(app, dossier, plain(returned), "card")
+    assert dossier.report.dossier.code == returned
     tap(find(dossier, "KioskButton", text=app.t("Another dossier")))
     await until(lambda: dossier.state == "ask")
     await frames(10)
@@ -489,9 +492,10 @@ async def dossier_forgives(app, server, printer):
 
     # On a keyboard, typed fast in groups and ended with Enter, the code comes as a scan: read
     # the same way.
-    wedge("00000 01H21 2610020050")
+    typed = plain(returned)
+    wedge(f"{typed[:5]} {typed[5:10]} {typed[10:]}")  # "00000 01H21 2610020050"
     await until(lambda: dossier.state in ("card", "failed"))
-    assert dossier.state == "card" and dossier.report.dossier.code == "000.00.01.H21-261002-0050", dossier.message
+    assert dossier.state == "card" and dossier.report.dossier.code == returned, dossier.message
     wedge(plain(fees))
     await until(lambda: dossier.state == "card" and dossier.report.dossier.code == fees)
     await frames(10)

@@ -18,7 +18,7 @@ from kivy.core.audio import SoundLoader
 from kiosk.domain.dossier import Status
 from kiosk.domain.spoken import ticket_phrase, ticket_phrase_en
 from screens.journey_staff import field, save
-from screens.kit import SHOTS, arrive, back, find, frames, go_home, tap, until
+from screens.kit import SHOTS, arrive, back, export_on_background, find, frames, go_home, tap, until
 
 LOG = "kiosk.journeys.read_aloud"
 
@@ -94,7 +94,7 @@ async def listen_journey(app, data, dossier_code):
             sound = await heard(app)
             # Not kit.shot: it changes the language, which ends the reading.
             SHOTS.mkdir(parents=True, exist_ok=True)
-            app.root.export_to_png(str(SHOTS / "listen-speaking-vi.png"))
+            export_on_background(app.root, SHOTS / "listen-speaking-vi.png")
         finally:
             counting.cancel()
             app.speaker.reader.engine = real
