@@ -38,8 +38,9 @@ APT_PACKAGES=(
 )
 # vpcd lets the tests put a virtual reader in pcscd; on a kiosk it would open a TCP port
 # through which anyone on the network could insert a card, so it is for tests only.
-# and a browser for the admin pages' tests; an X server and xdotool for the walk with real X events
-TEST_APT_PACKAGES=(vsmartcard-vpcd chromium chromium-driver xvfb xdotool)
+# and a browser for the admin pages' tests; an X server and xdotool for the walk with real X events;
+# PostgreSQL, whose programs the tests use to make and run a cluster of their own (tests/postgres.py)
+TEST_APT_PACKAGES=(vsmartcard-vpcd chromium chromium-driver xvfb xdotool postgresql)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do

@@ -31,3 +31,14 @@ def backend(tmp_path_factory):
     server = start_site(tmp_path_factory.mktemp("backend"))
     yield server
     assert server.stop() == 0, "the backend did not stop cleanly on SIGTERM"
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL cluster of this test process's own (tests/postgres.py), started when a test
+    first asks for it and stopped at the end of the run."""
+    from postgres import TestPostgres
+
+    cluster = TestPostgres().start()
+    yield cluster
+    cluster.stop()
