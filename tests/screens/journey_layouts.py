@@ -285,9 +285,24 @@ async def catalogue_states(app, orientation):
         assert catalogue._catalogue is None
         await check(app, f"{orientation}-catalogue-loading")
     await until(lambda: len(catalogue.ids.grid.children) >= 2)
-    await frames(3)  # laid out: a button not yet placed is touched at the window's corner, where Back is
-    tap(find(catalogue, "CatalogueButton", step="level", code="province"))
+    await tap_when_placed(find(catalogue, "CatalogueButton", step="level", code="province"))
+    await until(lambda: catalogue.level == "province")
     await frames(5)
+
+
+async def tap_when_placed(button):
+    """Tap `button` once its layouts have placed it: where it is in the window has not moved for
+    two frames. Three frames were enough on a quiet machine; on a loaded one the nested layouts
+    of a large screen took longer, and a button not yet placed is touched at the window's
+    corner, where Back is (or nowhere)."""
+    place = None
+    for _ in range(60):
+        await frames(2)
+        now = (button.to_window(*button.pos), tuple(button.size))
+        if now == place and now[0] != (0, 0):
+            break
+        place = now
+    tap(button)
 
 
 async def printing_states(app, orientation):
@@ -406,8 +421,8 @@ async def layouts_journey(app, dossier_code, size, large):
             await arrive(app, "catalogue")
             catalogue = screens.current_screen
             await until(lambda: len(catalogue.ids.grid.children) >= 2)
-            await frames(3)  # laid out first, as in catalogue_states
-            tap(find(catalogue, "CatalogueButton", step="level", code="province"))
+            await tap_when_placed(find(catalogue, "CatalogueButton", step="level", code="province"))
+            await until(lambda: catalogue.level == "province")
             await frames(5)
             await check(app, f"{orientation}-catalogue")
             await catalogue_states(app, orientation)
