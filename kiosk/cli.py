@@ -36,12 +36,14 @@ def _print(text: str) -> None:
     print(showable(text.encode("utf-8", "replace").decode("utf-8")), flush=True)
 
 
-def _backend_db(args: argparse.Namespace, config) -> Path:
-    return Path(args.db or config.get("backend", "db", fallback="kiosk-backend.sqlite3"))
+def _backend_db(args: argparse.Namespace, config) -> str:
+    """--db, else [backend] db: an SQLite file's path, or a PostgreSQL URL (postgresql://...)."""
+    return args.db or config.get("backend", "db", fallback="kiosk-backend.sqlite3")
 
 
-def _open_store(path: Path, config=None, open_keys: bool = True):
-    """The backend's database, with its citizen key file ([backend] citizen_key_file, else beside it)."""
+def _open_store(path: str | Path, config=None, open_keys: bool = True):
+    """The backend's database, with its citizen key file ([backend] citizen_key_file, else beside it);
+    `open_keys` False for a command that never reads nor makes an ID-number hash."""
     from .backend.store import BackendStore, StoreError
 
     try:
@@ -101,6 +103,7 @@ def _run_backend(store, calendar, host: str, port: int, banner: list[str], admin
 
 
 def cmd_backend(args: argparse.Namespace) -> None:
+    from .backend.database import shown_url
     from .backend.sample import load_sample_site
 
     config = load_config(args.config)
@@ -109,7 +112,7 @@ def cmd_backend(args: argparse.Namespace) -> None:
     admin_token = _admin_token(args, config)
     limits = backend_limits(config)
     store = _open_store(db, config)
-    banner = [f"Database: {db}", f"Citizen key file: {store.key_file} (back it up apart from the database)"]
+    banner = [f"Database: {shown_url(db)}", f"Citizen key file: {store.key_file} (back it up apart from the database)"]
     if not admin_token:
         banner.append("No admin token: counters, terminal configuration and statistics are closed.")
     if args.sample_data:
@@ -265,7 +268,7 @@ def cmd_import_catalogue(args: argparse.Namespace) -> int | None:
         raise Failure(f"cannot read {args.file}: {error.strerror or error}") from None
     except (ValueError, RecursionError) as error:  # not UTF-8, not JSON, or nested past the parser
         raise Failure(f"{args.file} is not JSON ({error}); nothing was imported") from None
-    store = _open_store(_backend_db(args, config), config)
+    store = _open_store(_backend_db(args, config), config, open_keys=False)
     try:
         levels, fields = store.levels(), store.fields()
         if not levels:
@@ -307,7 +310,7 @@ def _import_catalogue_upstream(args: argparse.Namespace) -> int | None:
     settings = upstream_settings(config)
     if settings is None:
         raise Failure("the configuration has no [upstream] section: the one-stop system's address and account")
-    store = _open_store(_backend_db(args, config), config)
+    store = _open_store(_backend_db(args, config), config, open_keys=False)
 
     async def pull():
         async with UpstreamClient(settings) as client:
@@ -336,7 +339,7 @@ def _import_catalogue_upstream(args: argparse.Namespace) -> int | None:
 def _backend_part(args: argparse.Namespace, kind):
     """The backend's store of --db, and `kind` (Terminals, Accounts...) over it."""
     config = load_config(args.config)
-    store = _open_store(_backend_db(args, config), config)
+    store = _open_store(_backend_db(args, config), config, open_keys=False)
     return store, kind(store)
 
 
@@ -589,6 +592,35 @@ def cmd_import_dossiers(args: argparse.Namespace) -> None:
         raise Failure("some bodies were not the protocol; the others were imported")
 
 
+def cmd_migrate_store(args: argparse.Namespace) -> None:
+    """Copy a backend's database into a new one (docs/deploy-province.md)."""
+    from .backend.copy_store import copy_store
+    from .backend.database import is_postgres_url, shown_url
+    from .backend.store import StoreError
+
+    if not is_postgres_url(args.source) and not Path(args.source).is_file():
+        raise Failure(f"there is no database file {args.source} to copy")
+    source = _open_store(args.source, open_keys=False)
+    try:
+        target = _open_store(args.target, open_keys=False)
+        try:
+            copied = copy_store(source, target)
+        except StoreError as error:
+            raise Failure(str(error)) from None
+        finally:
+            target.close()
+    finally:
+        source.close()
+    if args.json:
+        _print(json.dumps({"tables": {t.name: t.rows for t in copied}}))
+        return
+    for table in copied:
+        _print(f"{table.name}: {table.rows} rows")
+    _print(f"Copied {sum(t.rows for t in copied)} rows from {shown_url(args.source)} to {shown_url(args.target)}, "
+           "and found every table equal on both sides. The ID-number hashes came with them: give the new "
+           "backend the same citizen key file ([backend] citizen_key_file).")
+
+
 def cmd_citizen_key(args: argparse.Namespace) -> None:
     """The key file of the ID-number hashes: status, rotate, retire, reset (docs/deploy.md)."""
     from .backend.citizen_keys import KeyFileError
@@ -648,7 +680,7 @@ def cmd_queue_configure(args: argparse.Namespace) -> None:
         raise Failure(f"cannot read {args.file}: {error.strerror or error}") from None
     except (ValueError, RecursionError, AttributeError, DataShapeError) as error:
         raise Failure(f"{args.file} is not a queue configuration: {error}") from None
-    store = _open_store(_backend_db(args, config), config)
+    store = _open_store(_backend_db(args, config), config, open_keys=False)
     try:
         TicketQueue(store, working_calendar(config)).configure(queue_config)
     except ValueError as error:
@@ -813,7 +845,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--windowed", action="store_true", help="a window instead of full screen")
 
     backend = command("backend", cmd_backend, "Run the reference central backend.")
-    backend.add_argument("--db", metavar="PATH", help="SQLite file (created if missing)")
+    backend.add_argument("--db", metavar="DB", help="an SQLite file (made if missing) or a PostgreSQL URL (postgresql://...)")
     backend.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     backend.add_argument("--port", type=int, help="port (default 8080; 0 picks a free one and prints it)")
     backend.add_argument("--sample-data", action="store_true", help="load the sample site into an empty database")
@@ -830,7 +862,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("revoke", cmd_terminal_revoke, "Revoke a terminal's token."),
     ):
         sub = terminal_commands.add_parser(name, help=text, description=text)
-        sub.add_argument("--db", metavar="PATH", help="the backend's SQLite file")
+        sub.add_argument("--db", metavar="DB", help="the backend's SQLite file, or its PostgreSQL URL")
         sub.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="configuration file")
         sub.set_defaults(handler=handler)
         if name == "add":
@@ -850,7 +882,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("list", cmd_admin_list, "List the staff accounts."),
     ):
         sub = admin_commands.add_parser(name, help=text, description=text)
-        sub.add_argument("--db", metavar="PATH", help="the backend's SQLite file")
+        sub.add_argument("--db", metavar="DB", help="the backend's SQLite file, or its PostgreSQL URL")
         sub.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="configuration file")
         sub.add_argument("--json", action="store_true", help="machine-readable output")
         sub.set_defaults(handler=handler)
@@ -871,7 +903,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("revoke", cmd_integration_revoke, "Revoke an account: its password and sessions stop working."),
     ):
         sub = integration_commands.add_parser(name, help=text, description=text)
-        sub.add_argument("--db", metavar="PATH", help="the backend's SQLite file")
+        sub.add_argument("--db", metavar="DB", help="the backend's SQLite file, or its PostgreSQL URL")
         sub.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="configuration file")
         sub.set_defaults(handler=handler)
         if name == "add":
@@ -893,7 +925,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("reset", "Only when the key file is lost for good: clear every hash and make a new key file."),
     ):
         sub = key_commands.add_parser(name, help=text, description=text)
-        sub.add_argument("--db", metavar="PATH", help="the backend's SQLite file")
+        sub.add_argument("--db", metavar="DB", help="the backend's SQLite file, or its PostgreSQL URL")
         sub.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="configuration file")
         sub.add_argument("--json", action="store_true", help="machine-readable output")
         sub.set_defaults(handler=cmd_citizen_key)
@@ -902,7 +934,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "Import dossiers and their progress from a file of DongBoHoSoMC / CapNhatTienDoHoSoMC "
                        "bodies (one, or a list), as a one-stop system would push them.")
     dossiers.add_argument("file", metavar="FILE")
-    dossiers.add_argument("--db", metavar="PATH", help="the backend's SQLite file")
+    dossiers.add_argument("--db", metavar="DB", help="the backend's SQLite file, or its PostgreSQL URL")
     dossiers.add_argument("--json", action="store_true", help="machine-readable output")
 
     sync = command("sync", cmd_sync, "Bring this kiosk's catalogue up to date and send its outbox.")
@@ -947,9 +979,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Set services, counters and priority categories from a JSON file "
                     "(see kiosk/backend/sample_data/two-level/queue.json).")
     configure.add_argument("file", metavar="FILE")
-    configure.add_argument("--db", metavar="PATH", help="the backend's SQLite file")
+    configure.add_argument("--db", metavar="DB", help="the backend's SQLite file, or its PostgreSQL URL")
     configure.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="configuration file")
     configure.set_defaults(handler=cmd_queue_configure)
+
+    migrate = command("migrate-store", cmd_migrate_store,
+                      "Copy the backend's whole database into a new one: a centre's SQLite file into a "
+                      "province's PostgreSQL, say. The target must be empty; both are compared afterwards.")
+    migrate.add_argument("source", metavar="FROM", help="the database to copy: an SQLite file or a PostgreSQL URL")
+    migrate.add_argument("target", metavar="TO", help="the new, empty database: an SQLite file or a PostgreSQL URL")
+    migrate.add_argument("--json", action="store_true", help="machine-readable output")
 
     importer = command("import-catalogue", cmd_import_catalogue,
                        "Import procedures from a national procedure database (DVCQG) JSON file, or from the "
@@ -957,7 +996,7 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("file", metavar="FILE", nargs="?")
     importer.add_argument("--upstream", action="store_true",
                           help="pull the catalogue from the [upstream] one-stop system instead of a file")
-    importer.add_argument("--db", metavar="PATH", help="the backend's SQLite file")
+    importer.add_argument("--db", metavar="DB", help="the backend's SQLite file, or its PostgreSQL URL")
     importer.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 

@@ -17,7 +17,14 @@ if "KIVY_HOME" not in os.environ or os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ["KIVY_HOME"] = tempfile.mkdtemp(prefix="kivy-home-")
     atexit.register(shutil.rmtree, os.environ["KIVY_HOME"], ignore_errors=True)
 
+# What a program keeps in the user's cache folder (a PostgreSQL backend's spoken phrases), in one of
+# the run's own, not in the home folder of whoever runs the tests.
+if "KIOSK_TEST_CACHE" not in os.environ:
+    os.environ["KIOSK_TEST_CACHE"] = os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="kiosk-cache-")
+    atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], ignore_errors=True)
+
 import pytest  # noqa: E402
+import stores  # noqa: E402
 from hardware.pcsc import process_pcsc  # noqa: E402
 from support import start_site  # noqa: E402
 
@@ -25,12 +32,54 @@ from support import start_site  # noqa: E402
 process_pcsc()
 
 
+def pytest_generate_tests(metafunc):
+    """A module or test marked `both_stores` runs on SQLite and on PostgreSQL, unless `sqlite_only`.
+    By module: a module's shared backend serves its tests on one store, then on the other."""
+    test = metafunc.definition
+    if test.get_closest_marker("both_stores") and not test.get_closest_marker("sqlite_only"):
+        metafunc.parametrize("store_kind", ["sqlite", "postgresql"], indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def store_kind(request):
+    """The backend store of the module's tests (tests/stores.py): SQLite, unless parametrised."""
+    kind = getattr(request, "param", "sqlite")
+    stores.use(kind, request.getfixturevalue("postgres") if kind == "postgresql" else None)
+    stores.enter()
+    try:
+        yield kind
+    finally:
+        stores.leave()
+        stores.use("sqlite")
+
+
+@pytest.fixture(autouse=True)
+def _stores_of_the_test(store_kind):
+    """The PostgreSQL databases a test made go when it ends."""
+    stores.enter()
+    try:
+        yield
+    finally:
+        stores.leave()
+
+
 @pytest.fixture(scope="session")
-def backend(tmp_path_factory):
-    """The sample site served by a real backend process over a real SQLite file."""
-    server = start_site(tmp_path_factory.mktemp("backend"))
-    yield server
-    assert server.stop() == 0, "the backend did not stop cleanly on SIGTERM"
+def _sites():
+    """The sample site's backend processes of this test process, one a store, started when asked."""
+    started = {}
+    yield started
+    for server in started.values():
+        assert server.stop() == 0, "the backend did not stop cleanly on SIGTERM"
+
+
+@pytest.fixture(scope="module")
+def backend(_sites, store_kind, tmp_path_factory):
+    """The sample site served by a real backend process over a real store (SQLite, or PostgreSQL in
+    a `both_stores` module), shared by the tests of this process that use the same store."""
+    if store_kind not in _sites:
+        folder = tmp_path_factory.mktemp(f"backend-{store_kind}")
+        _sites[store_kind] = start_site(folder, for_the_run=True)
+    return _sites[store_kind]
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,9 @@ from http.cookies import SimpleCookie
 from dataclasses import dataclass
 from pathlib import Path
 
+import stores
+from stores import db_args
+
 KIOSK = str(Path(sys.executable).with_name("kiosk"))
 
 
@@ -108,18 +111,17 @@ class Backend:
 ADMIN_TOKEN = "admin-token-for-tests-0123456789"
 
 
-def prepare_site(folder: Path) -> tuple[Path, Path, str]:
-    """A backend database with the sample site open around the clock, one terminal, and an
-    admin token file: (database, admin token file, terminal token)."""
+def prepare_site(folder: Path, for_the_run: bool = False) -> tuple[str, Path, str]:
+    """A backend database (on the test's store, tests/stores.py) with the sample site open around
+    the clock, one terminal, and an admin token file: (database, admin token file, terminal token)."""
     from kiosk.backend.sample import load_sample_site
-    from kiosk.backend.store import BackendStore
     from kiosk.backend.terminals import Terminals
     from kiosk.config import load_config, working_calendar
     from kiosk.domain.calendar import now, today
 
     folder.mkdir(parents=True, exist_ok=True)
-    db = folder / "backend.sqlite3"
-    store = BackendStore(db)
+    db = stores.location(folder / "backend.sqlite3", for_the_run)
+    store = stores.new_store(folder / "backend.sqlite3")
     load_sample_site(store, working_calendar(load_config()), today(), all_day=True)
     _, token = Terminals(store).add("test kiosk", now())
     store.close()
@@ -137,30 +139,34 @@ def lifted_config(folder: Path) -> Path:
     lifted = "".join(f"{key} = 1000000\n" for key in
                      ("tickets_per_minute", "tickets_per_hour", "ratings_per_minute", "ratings_per_hour"))
     path = folder / "backend.ini"
+    lifted += f"citizen_key_file = {stores.key_file(folder / 'backend.sqlite3')}\n"
     text = config_path().read_text(encoding="utf-8")
     path.write_text(text.replace("[backend]\n", "[backend]\n" + lifted, 1), encoding="utf-8")
     return path
 
 
-def start_site(folder: Path, *args: str) -> Backend:
+def start_site(folder: Path, *args: str, for_the_run: bool = False) -> Backend:
     """`kiosk backend` over a freshly prepared sample site (with `lifted_config`, unless `args`
     name a configuration of their own)."""
-    db, admin_file, token = prepare_site(folder)
-    server = Backend("--db", str(db), "--admin-token-file", str(admin_file), "--config", str(lifted_config(folder)),
+    db, admin_file, token = prepare_site(folder, for_the_run)
+    if "--config" in args:
+        stores.add_key_file(args[args.index("--config") + 1], db)
+    server = Backend("--db", db, "--admin-token-file", str(admin_file), "--config", str(lifted_config(folder)),
                      *args)
     server.db, server.token, server.admin_token = db, token, ADMIN_TOKEN
     return server
 
 
-def query(db: Path, sql: str, *args: object) -> list[tuple]:
-    """Rows of the backend's SQLite file, read as the tests check what a call left there."""
-    from kiosk.backend.store import BackendStore
+def query(db: str | Path, sql: str, *args: object) -> list[tuple]:
+    """Rows of the backend's database (its `--db`), read as the tests check what a call left there."""
+    from kiosk.backend.database import open_database
 
-    store = BackendStore(db)
+    database = open_database(db)
     try:
-        return store.db.execute(sql, args).fetchall()
+        cursor = database.execute(sql, args)
+        return cursor.fetchall() if cursor.description else []  # an UPDATE: no rows
     finally:
-        store.close()
+        database.close()
 
 
 def demo_started(demo: subprocess.Popen, out: Path, limit: float = 120) -> str:
@@ -200,7 +206,7 @@ def add_admin(db: Path, username: str, password: str, folder: Path, *options: st
     """A staff account through `kiosk admin add` (`options`: e.g. "--counter", "3")."""
     secret = folder / f"{username}.password"
     secret.write_text(password + "\n", encoding="utf-8")
-    done = subprocess.run([KIOSK, "admin", "add", username, "--db", str(db), "--password-file", str(secret), *options],
+    done = subprocess.run([KIOSK, "admin", "add", username, *db_args(db), "--password-file", str(secret), *options],
                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stderr
 

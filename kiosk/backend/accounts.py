@@ -107,7 +107,7 @@ class Accounts:
         with self.store.write():
             if self.password_hash(username) is not None:
                 raise ValueError(f"the account {username} exists already")
-            self.db["admins"].insert({"username": username, "password_hash": hash_password(password),
+            self.db.insert("admins", {"username": username, "password_hash": hash_password(password),
                                       "created_at": _stamp(now), "role": "counter" if counters else "admin",
                                       "counters": _counters_text(counters)})
 
@@ -150,7 +150,7 @@ class Accounts:
         session = Session(username, secrets.token_urlsafe(32), now + SESSION_LIFE, role, _counters_of(counters))
         with self.store.write():
             self.db.execute("DELETE FROM admin_sessions WHERE expires_at <= ?", [_stamp(now)])
-            self.db["admin_sessions"].insert({
+            self.db.insert("admin_sessions", {
                 "token_hash": token_hash(token), "username": username, "csrf_token": session.csrf_token,
                 "created_at": _stamp(now), "expires_at": _stamp(session.expires_at),
             })

@@ -437,7 +437,7 @@ def _put_steps(store: BackendStore, steps: list) -> SyncResult:
             result.problems.append(RecordProblem(index, code[:MAX_CODE] or None, str(bad)))
             continue
         store.db.execute(
-            "INSERT OR IGNORE INTO dossier_steps (dossier_code, step_key, at, data) VALUES (?, ?, ?, ?)",
+            "INSERT INTO dossier_steps (dossier_code, step_key, at, data) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [code, _step_key(values), at.isoformat(), _dump(values)],
         )
         result.accepted += 1

@@ -11,7 +11,6 @@ import hmac
 import json
 import logging
 import re
-import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -22,6 +21,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from ..domain.calendar import WorkingCalendar
 from ..domain.serial import DataShapeError
 from .accounts import Accounts
+from .database import Database, UnstorableText
 from .integrations import Integrations
 from .errors import RequestError
 from .queue import TicketQueue
@@ -122,6 +122,9 @@ async def json_errors(request: web.Request, handler: Callable) -> web.StreamResp
         return response
     except asyncio.CancelledError:
         raise
+    except UnstorableText:
+        # A NUL in a path or a header that reached a query: PostgreSQL refuses it before it runs.
+        return error_response(400, "bad_text", "The request holds a NUL character.")
     except StoreBusy:
         # Not the request's fault, nor a bug: another connection held the database too long.
         log.warning("%s %s: the database stayed locked; answered 503", request.method, request.path)
@@ -225,7 +228,7 @@ def bearer(request: web.Request) -> str:
     return token.strip()
 
 
-def known_terminal(terminals: Terminals, token: str, conn: sqlite3.Connection | None = None) -> int:
+def known_terminal(terminals: Terminals, token: str, conn: Database | None = None) -> int:
     """The live terminal holding `token` (401 otherwise), read through `conn` (BackendStore.read)
     or on the store's thread."""
     found = terminals.authenticate(token, conn)

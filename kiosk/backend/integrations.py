@@ -44,9 +44,8 @@ class Integrations:
         with self.store.write():
             if self.db.execute("SELECT 1 FROM integrations WHERE name = ?", [name]).fetchone():
                 raise ValueError(f"the integration {name} exists already")
-            table = self.db["integrations"]
-            table.insert({"name": name, "password_hash": hash_password(password), "created_at": _stamp(now)})
-            return table.last_pk
+            return self.db.insert_id("integrations", {"name": name, "password_hash": hash_password(password),
+                                                      "created_at": _stamp(now)})
 
     def list(self) -> list[dict[str, Any]]:
         rows = self.db.execute(
@@ -74,7 +73,7 @@ class Integrations:
         token = secrets.token_urlsafe(32)
         with self.store.write():
             self.db.execute("DELETE FROM integration_sessions WHERE expires_at <= ?", [_stamp(now)])
-            self.db["integration_sessions"].insert({
+            self.db.insert("integration_sessions", {
                 "token_hash": token_hash(token), "integration_id": number, "created_at": _stamp(now),
                 "expires_at": _stamp(now + SESSION_LIFE)})
             self.db.execute("UPDATE integrations SET last_used_at = ? WHERE id = ?", [_stamp(now), number])

@@ -60,10 +60,10 @@ class TicketQueue:
         with self.store.write():
             self.db.execute("DELETE FROM services")
             self.db.execute("DELETE FROM counters")
-            self.db["services"].insert_all({"letter": s.letter, "data": json.dumps(s.to_dict())} for s in config.services)
-            self.db["counters"].insert_all({"number": c.number, "data": json.dumps(c.to_dict())} for c in config.counters)
+            self.db.insert_all("services", ({"letter": s.letter, "data": json.dumps(s.to_dict())} for s in config.services))
+            self.db.insert_all("counters", ({"number": c.number, "data": json.dumps(c.to_dict())} for c in config.counters))
             categories = json.dumps([c.to_dict() for c in config.priority_categories], ensure_ascii=False)
-            self.db["meta"].upsert({"key": "priority_categories", "value": categories}, pk="key")
+            self.db.upsert("meta", {"key": "priority_categories", "value": categories}, pk="key")
 
     def config(self) -> QueueConfig:
         categories = json.loads(self.store.meta("priority_categories") or "[]")
@@ -96,7 +96,7 @@ class TicketQueue:
     def _service_minutes(self, service: Service) -> float:
         """The median time a counter spent on each of the last tickets served."""
         rows = self.db.execute(
-            "SELECT (julianday(finished_at) - julianday(called_at)) * 1440 FROM tickets"
+            f"SELECT {self.db.minutes_between('finished_at', 'called_at')} FROM tickets"
             " WHERE service = ? AND status = 'served' AND called_at IS NOT NULL AND finished_at IS NOT NULL"
             " ORDER BY finished_at DESC LIMIT ?",
             [service.letter, SERVICE_TIME_SAMPLES],
@@ -152,7 +152,7 @@ class TicketQueue:
         the line (which costs as much as the line is long, at every ticket); None when `row` is
         not the last of its line in issue order (another process's clock runs ahead), for
         `_order` to settle."""
-        waiting, priorities, later = self.db.conn.execute(
+        waiting, priorities, later = self.db.execute(
             "SELECT (SELECT COUNT(*) FROM tickets WHERE line = ?1 AND day = ?2 AND status = 'waiting'),"
             " (SELECT COUNT(*) FROM tickets WHERE line = ?1 AND day = ?2 AND status = 'waiting' AND priority IS NOT NULL),"
             " EXISTS (SELECT 1 FROM tickets WHERE line = ?1 AND day = ?2 AND status = 'waiting' AND issued_at > ?3)",
@@ -232,7 +232,7 @@ class TicketQueue:
     ) -> tuple[dict[str, Any], bool]:
         """`issue`, inside a write transaction the caller holds (so that a request's checks, its
         ticket and its event are one transaction, one commit)."""
-        conn = self.db.conn
+        conn = self.db
         earlier = self._row("terminal_id = ? AND idempotency_key = ?", [terminal_id, key])
         if earlier:
             if earlier["service"] != letter or earlier["priority"] != priority:
@@ -254,9 +254,9 @@ class TicketQueue:
                "called_at": None, "counter": None, "terminal_id": terminal_id, "idempotency_key": key}
         row["id"] = conn.execute(
             "INSERT INTO tickets (public_id, service, line, day, number, priority, status, issued_at, terminal_id,"
-            " idempotency_key) VALUES (?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?)",
+            " idempotency_key) VALUES (?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?) RETURNING id",
             [row["public_id"], letter, letter, day, number, priority, row["issued_at"], terminal_id, key],
-        ).lastrowid
+        ).fetchone()[0]
         self._event("issued", row, now)
         return self._view(row, now, service, newest=True), True
 
@@ -459,13 +459,13 @@ class TicketQueue:
         """Per service: tickets by outcome, average wait and service time, in minutes."""
         answer = []
         for service in self.config().services:
+            minutes = self.db.minutes_between
             row = self.db.execute(
-                """SELECT COUNT(*),
-                          SUM(status = 'served'), SUM(status = 'no_show'), SUM(status = 'void'),
-                          SUM(status = 'waiting'),
-                          AVG((julianday(called_at) - julianday(issued_at)) * 1440),
-                          AVG(CASE WHEN status = 'served'
-                              THEN (julianday(finished_at) - julianday(called_at)) * 1440 END)
+                f"""SELECT COUNT(*),
+                          COUNT(CASE WHEN status = 'served' THEN 1 END), COUNT(CASE WHEN status = 'no_show' THEN 1 END),
+                          COUNT(CASE WHEN status = 'void' THEN 1 END), COUNT(CASE WHEN status = 'waiting' THEN 1 END),
+                          AVG({minutes('called_at', 'issued_at')}),
+                          AVG(CASE WHEN status = 'served' THEN {minutes('finished_at', 'called_at')} END)
                    FROM tickets WHERE service = ? AND day = ?""",
                 [service.letter, day.isoformat()],
             ).fetchone()

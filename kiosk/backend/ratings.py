@@ -33,14 +33,13 @@ class Ratings:
                 ).fetchone()
                 if row:
                     return row[0], False
-            table = self.db["ratings"]
-            table.insert({
+            number = self.db.insert_id("ratings", {
                 "terminal_id": terminal_id, "idempotency_key": key, "day": now.date().isoformat(),
                 "created_at": now.isoformat(timespec="seconds"), "level": rating.level,
                 "reasons": json.dumps(rating.reasons, ensure_ascii=False),
                 "ticket_id": rating.ticket_id, "dossier_code": rating.dossier_code,
             })
-            return table.last_pk, True
+            return number, True
 
     def rated_from_page(self, public_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM ratings WHERE terminal_id = ? AND idempotency_key = ?",
@@ -59,7 +58,7 @@ class Ratings:
 
 def audit_citizen_lookup(store: BackendStore, terminal_id: int, id_hash: str, proof: str, found: int, now: dt.datetime) -> None:
     with store.write():
-        store.db["citizen_lookups"].insert({
+        store.db.insert("citizen_lookups", {
             "terminal_id": terminal_id, "at": now.isoformat(timespec="seconds"),
             "id_hash": id_hash, "proof": proof, "found": found,
         })

@@ -7,9 +7,9 @@ import datetime as dt
 import functools
 import gzip
 import json
+import os
 import re
 import signal
-import sqlite3
 import tempfile
 import threading
 from collections.abc import Callable
@@ -28,6 +28,7 @@ from ..speech import EspeakNg, PhraseCache
 from . import admin, counter_page, display, dvcqg_api, queue_api, terminal_api
 from .board import BOARD, Board, poke_after_changes
 from .accounts import Accounts
+from .database import Database
 from .errors import RequestError
 from .http import (
     ACCOUNTS, ADMIN_TOKEN, CALENDAR, CLOCK, LIMITS, MAX_BODY, QUEUE, RATINGS, STORE,
@@ -162,7 +163,7 @@ async def get_dossier(request: web.Request) -> web.Response:
     store, terminals = request.app[STORE], request.app[TERMINALS]
     upstream = request.app.get(UPSTREAM)
 
-    def look_up(conn: sqlite3.Connection) -> str | None:
+    def look_up(conn: Database) -> str | None:
         # The token and the dossier, two reads by key, at once; a bad code is told only to a
         # known terminal, as before.
         known_terminal(terminals, token, conn)
@@ -196,8 +197,12 @@ async def get_health(request: web.Request) -> web.Response:
 
 
 def speech_folder(store: BackendStore) -> Path:
-    """Where the spoken phrases are kept: beside the database (backend.speech/), or for a database
-    in memory, in a temporary folder that goes with the machine's next clean-up."""
+    """Where the spoken phrases are kept: beside an SQLite file (backend.speech/); for PostgreSQL,
+    in the user's cache folder (each process of the backend makes the same files there); for a
+    database in memory, in a temporary folder that goes with the machine's next clean-up."""
+    if store.path is None:
+        cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        return Path(cache) / "kiosk-backend" / "speech"
     if store.path.name == ":memory:":
         return Path(tempfile.mkdtemp(prefix="kiosk-speech-"))
     return store.path.with_suffix(".speech")

@@ -16,11 +16,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-import sqlite_utils
-
 from ..domain.dossier import Dossier
 from ..domain.serial import parse_datetime
 from ..domain.procedure import Agency, Catalogue, Field, Level, Procedure, Site, national_code
+from .database import Busy, Database, DatabaseError, is_postgres_url, open_database, shown_url
 from .citizen_keys import CitizenKey, CitizenKeys, KeyFileError, Ring, default_key_file, new_ring, read_ring, write_ring
 
 
@@ -28,26 +27,22 @@ def _dump(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _v1(db: sqlite_utils.Database) -> None:
-    db["meta"].create({"key": str, "value": str}, pk="key")
-    db["levels"].create({"code": str, "name": str, "name_en": str, "rank": int}, pk="code")
-    db["fields"].create({"code": str, "name": str, "name_en": str}, pk="code")
-    db["agencies"].create(
-        {"code": str, "name": str, "level": str, "parent": str, "address": str}, pk="code"
-    )
+def _v1(db: Database) -> None:
+    db.ddl("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    db.ddl("CREATE TABLE levels (code TEXT PRIMARY KEY, name TEXT, name_en TEXT, rank INTEGER)")
+    db.ddl("CREATE TABLE fields (code TEXT PRIMARY KEY, name TEXT, name_en TEXT)")
+    db.ddl("CREATE TABLE agencies (code TEXT PRIMARY KEY, name TEXT, level TEXT, parent TEXT, address TEXT)")
     # The full procedure is kept as JSON text so the catalogue is served without re-encoding.
-    db["procedures"].create({"code": str, "name": str, "field": str, "data": str}, pk="code")
-    db["procedures"].create_index(["field"])
-    db["dossiers"].create(
-        {"code": str, "procedure_code": str, "status": int, "data": str}, pk="code"
-    )
+    db.ddl("CREATE TABLE procedures (code TEXT PRIMARY KEY, name TEXT, field TEXT, data TEXT)")
+    db.ddl("CREATE INDEX idx_procedures_field ON procedures (field)")
+    db.ddl("CREATE TABLE dossiers (code TEXT PRIMARY KEY, procedure_code TEXT, status INTEGER, data TEXT)")
 
 
-def _v2(db: sqlite_utils.Database) -> None:
+def _v2(db: Database) -> None:
     """The queue, terminals, ratings, and citizen lookups."""
-    db["services"].create({"letter": str, "data": str}, pk="letter")
-    db["counters"].create({"number": int, "data": str}, pk="number")
-    db.execute("""
+    db.ddl("CREATE TABLE services (letter TEXT PRIMARY KEY, data TEXT)")
+    db.ddl("CREATE TABLE counters (number INTEGER PRIMARY KEY, data TEXT)")
+    db.ddl("""
         CREATE TABLE tickets (
             id INTEGER PRIMARY KEY,
             public_id TEXT NOT NULL UNIQUE,
@@ -66,12 +61,12 @@ def _v2(db: sqlite_utils.Database) -> None:
             UNIQUE (service, day, number),
             UNIQUE (terminal_id, idempotency_key)
         )""")
-    db.execute("CREATE INDEX tickets_waiting ON tickets (service, day, status, number)")
-    db.execute("CREATE INDEX tickets_called ON tickets (service, day, called_at)")
-    db.execute("CREATE INDEX tickets_served ON tickets (service, status, finished_at)")
-    db.execute("CREATE INDEX tickets_counter ON tickets (counter, status)")
-    db.execute("CREATE INDEX tickets_counter_calls ON tickets (counter, called_at)")
-    db.execute("""
+    db.ddl("CREATE INDEX tickets_waiting ON tickets (service, day, status, number)")
+    db.ddl("CREATE INDEX tickets_called ON tickets (service, day, called_at)")
+    db.ddl("CREATE INDEX tickets_served ON tickets (service, status, finished_at)")
+    db.ddl("CREATE INDEX tickets_counter ON tickets (counter, status)")
+    db.ddl("CREATE INDEX tickets_counter_calls ON tickets (counter, called_at)")
+    db.ddl("""
         CREATE TABLE terminals (
             id INTEGER PRIMARY KEY,
             name TEXT NOT NULL,
@@ -83,7 +78,7 @@ def _v2(db: sqlite_utils.Database) -> None:
             last_seen TEXT,
             health TEXT
         )""")
-    db.execute("""
+    db.ddl("""
         CREATE TABLE ratings (
             id INTEGER PRIMARY KEY,
             terminal_id INTEGER NOT NULL,
@@ -97,7 +92,7 @@ def _v2(db: sqlite_utils.Database) -> None:
             UNIQUE (terminal_id, idempotency_key)
         )""")
     # Who looked up a citizen's dossiers, when, and a keyed hash of the ID number: never the number.
-    db.execute("""
+    db.ddl("""
         CREATE TABLE citizen_lookups (
             id INTEGER PRIMARY KEY,
             terminal_id INTEGER NOT NULL,
@@ -106,15 +101,15 @@ def _v2(db: sqlite_utils.Database) -> None:
             proof TEXT NOT NULL,
             found INTEGER NOT NULL
         )""")
-    db.execute("ALTER TABLE dossiers ADD COLUMN applicant_key TEXT")
-    db.execute("CREATE INDEX dossiers_applicant ON dossiers (applicant_key)")
+    db.ddl("ALTER TABLE dossiers ADD COLUMN applicant_key TEXT")
+    db.ddl("CREATE INDEX dossiers_applicant ON dossiers (applicant_key)")
     # Until schema 5 the hashes' key was made here, in meta "citizen_key"; now it lives in a key
     # file apart from the database (citizen_keys.py), and BackendStore moves an old one there.
 
 
-def _v3(db: sqlite_utils.Database) -> None:
+def _v3(db: Database) -> None:
     """Staff: admin accounts and sessions, the audit log, and one-time enrolment codes."""
-    db.execute("""
+    db.ddl("""
         CREATE TABLE admins (
             username TEXT PRIMARY KEY,
             password_hash TEXT NOT NULL,
@@ -123,7 +118,7 @@ def _v3(db: sqlite_utils.Database) -> None:
             locked_until TEXT
         )""")
     # Only a hash of a session token is kept: a copy of the file opens no session.
-    db.execute("""
+    db.ddl("""
         CREATE TABLE admin_sessions (
             token_hash TEXT PRIMARY KEY,
             username TEXT NOT NULL,
@@ -131,7 +126,7 @@ def _v3(db: sqlite_utils.Database) -> None:
             created_at TEXT NOT NULL,
             expires_at TEXT NOT NULL
         )""")
-    db.execute("""
+    db.ddl("""
         CREATE TABLE audit_log (
             id INTEGER PRIMARY KEY,
             at TEXT NOT NULL,
@@ -140,7 +135,7 @@ def _v3(db: sqlite_utils.Database) -> None:
             target TEXT NOT NULL,
             detail TEXT NOT NULL
         )""")
-    db.execute("""
+    db.ddl("""
         CREATE TABLE enrolment_codes (
             code_hash TEXT PRIMARY KEY,
             terminal_name TEXT NOT NULL,
@@ -151,10 +146,10 @@ def _v3(db: sqlite_utils.Database) -> None:
         )""")
 
 
-def _v4(db: sqlite_utils.Database) -> None:
+def _v4(db: Database) -> None:
     """Dossiers from a province's one-stop system: accounts of the sending systems and their
     sessions, processing steps as they were pushed, and where each dossier came from."""
-    db.execute("""
+    db.ddl("""
         CREATE TABLE integrations (
             id INTEGER PRIMARY KEY,
             name TEXT NOT NULL UNIQUE,
@@ -164,7 +159,7 @@ def _v4(db: sqlite_utils.Database) -> None:
             last_used_at TEXT
         )""")
     # Only a hash of a session is kept, as for the admin pages.
-    db.execute("""
+    db.ddl("""
         CREATE TABLE integration_sessions (
             token_hash TEXT PRIMARY KEY,
             integration_id INTEGER NOT NULL,
@@ -173,7 +168,7 @@ def _v4(db: sqlite_utils.Database) -> None:
         )""")
     # A step is kept by a digest of what it says, so that the same step sent twice is one step;
     # steps may come before their dossier and wait for it here.
-    db.execute("""
+    db.ddl("""
         CREATE TABLE dossier_steps (
             id INTEGER PRIMARY KEY,
             dossier_code TEXT NOT NULL,
@@ -182,35 +177,35 @@ def _v4(db: sqlite_utils.Database) -> None:
             data TEXT NOT NULL,
             UNIQUE (dossier_code, step_key)
         )""")
-    db.execute("CREATE INDEX dossier_steps_by_time ON dossier_steps (dossier_code, at, id)")
+    db.ddl("CREATE INDEX dossier_steps_by_time ON dossier_steps (dossier_code, at, id)")
     # origin: "local" (sample or import), "sync" (pushed), "upstream" (looked up, kept until
     # fetched_at + the configured time). base: the dossier as its record says, before its steps.
     # steps_seen: the last step id when the record came, so that a later step moves the status.
-    db.execute("ALTER TABLE dossiers ADD COLUMN origin TEXT NOT NULL DEFAULT 'local'")
-    db.execute("ALTER TABLE dossiers ADD COLUMN fetched_at TEXT")
-    db.execute("ALTER TABLE dossiers ADD COLUMN base TEXT")
-    db.execute("ALTER TABLE dossiers ADD COLUMN steps_seen INTEGER NOT NULL DEFAULT 0")
+    db.ddl("ALTER TABLE dossiers ADD COLUMN origin TEXT NOT NULL DEFAULT 'local'")
+    db.ddl("ALTER TABLE dossiers ADD COLUMN fetched_at TEXT")
+    db.ddl("ALTER TABLE dossiers ADD COLUMN base TEXT")
+    db.ddl("ALTER TABLE dossiers ADD COLUMN steps_seen INTEGER NOT NULL DEFAULT 0")
 
 
-def _v5(db: sqlite_utils.Database) -> None:
+def _v5(db: Database) -> None:
     """Rate limits kept here, so that they hold across requests in flight at once, across
     processes, and across a restart: one row per counted call."""
-    db.execute("""
+    db.ddl("""
         CREATE TABLE limit_events (
             id INTEGER PRIMARY KEY,
             name TEXT NOT NULL,
             key TEXT NOT NULL,
             at REAL NOT NULL
         )""")
-    db.execute("CREATE INDEX limit_events_key ON limit_events (name, key, at)")
-    db.execute("CREATE INDEX limit_events_age ON limit_events (at)")
+    db.ddl("CREATE INDEX limit_events_key ON limit_events (name, key, at)")
+    db.ddl("CREATE INDEX limit_events_age ON limit_events (at)")
 
 
-def _v6(db: sqlite_utils.Database) -> None:
+def _v6(db: Database) -> None:
     """Calls for staff from the kiosks' "Gọi cán bộ hỗ trợ": which kiosk, from which screen, when,
     and who came. Nothing of the citizen: the screen's name is the most a kiosk sends. The
     kiosk's name is kept as it was then, so that a renamed kiosk's old calls read as they did."""
-    db.execute("""
+    db.ddl("""
         CREATE TABLE help_requests (
             id INTEGER PRIMARY KEY,
             terminal_id INTEGER NOT NULL,
@@ -220,10 +215,10 @@ def _v6(db: sqlite_utils.Database) -> None:
             answered_at TEXT,
             answered_by TEXT
         )""")
-    db.execute("CREATE INDEX help_requests_open ON help_requests (answered_at, terminal_id, asked_at)")
+    db.ddl("CREATE INDEX help_requests_open ON help_requests (answered_at, terminal_id, asked_at)")
 
 
-def _v7(db: sqlite_utils.Database) -> None:
+def _v7(db: Database) -> None:
     """The counters' side of the queue. Staff accounts get a role: "admin" (the /admin pages) or
     "counter" (only the counter page, for the counters listed in `counters`, e.g. "3,5").
     A ticket waits in a `line`: its own service's, or the one a counter transferred it to (its
@@ -231,14 +226,14 @@ def _v7(db: sqlite_utils.Database) -> None:
     queue is a row of queue_events: what the hall displays follow (by id, so that a display of
     any process sees the changes of every process) and what the statistics count. A paused
     counter has a row in counter_pauses."""
-    db.execute("ALTER TABLE admins ADD COLUMN role TEXT NOT NULL DEFAULT 'admin'")
-    db.execute("ALTER TABLE admins ADD COLUMN counters TEXT NOT NULL DEFAULT ''")
-    db.execute("ALTER TABLE tickets ADD COLUMN line TEXT")
-    db.execute("ALTER TABLE tickets ADD COLUMN officer TEXT")
-    db.execute("ALTER TABLE tickets ADD COLUMN transfers INTEGER NOT NULL DEFAULT 0")
-    db.execute("UPDATE tickets SET line = service")
-    db.execute("CREATE INDEX tickets_line ON tickets (line, day, status)")
-    db.execute("""
+    db.ddl("ALTER TABLE admins ADD COLUMN role TEXT NOT NULL DEFAULT 'admin'")
+    db.ddl("ALTER TABLE admins ADD COLUMN counters TEXT NOT NULL DEFAULT ''")
+    db.ddl("ALTER TABLE tickets ADD COLUMN line TEXT")
+    db.ddl("ALTER TABLE tickets ADD COLUMN officer TEXT")
+    db.ddl("ALTER TABLE tickets ADD COLUMN transfers INTEGER NOT NULL DEFAULT 0")
+    db.ddl("UPDATE tickets SET line = service")
+    db.ddl("CREATE INDEX tickets_line ON tickets (line, day, status)")
+    db.ddl("""
         CREATE TABLE queue_events (
             id INTEGER PRIMARY KEY,
             day TEXT NOT NULL,
@@ -250,8 +245,8 @@ def _v7(db: sqlite_utils.Database) -> None:
             officer TEXT,
             line TEXT
         )""")
-    db.execute("CREATE INDEX queue_events_day ON queue_events (day, action)")
-    db.execute("""
+    db.ddl("CREATE INDEX queue_events_day ON queue_events (day, action)")
+    db.ddl("""
         CREATE TABLE counter_pauses (
             number INTEGER PRIMARY KEY,
             since TEXT NOT NULL,
@@ -259,19 +254,20 @@ def _v7(db: sqlite_utils.Database) -> None:
         )""")
 
 
-def _v8(db: sqlite_utils.Database) -> None:
+def _v8(db: Database) -> None:
     """What every new ticket reads of its line, from indexes: how many wait, how many of them
     with priority, and whether one was issued after it (its place, TicketQueue._ahead_of_newest);
     and the line's last calls by time (how many normal tickets were called since the last
     priority one), found at once, not by sorting the day's calls of the line."""
-    db.execute("DROP INDEX tickets_line")
-    db.execute("CREATE INDEX tickets_line ON tickets (line, day, status, issued_at)")
-    db.execute("CREATE INDEX tickets_line_priority ON tickets (line, day, status) WHERE priority IS NOT NULL")
-    db.execute("CREATE INDEX tickets_line_called ON tickets (line, day, called_at)")
+    db.ddl("DROP INDEX tickets_line")
+    db.ddl("CREATE INDEX tickets_line ON tickets (line, day, status, issued_at)")
+    db.ddl("CREATE INDEX tickets_line_priority ON tickets (line, day, status) WHERE priority IS NOT NULL")
+    db.ddl("CREATE INDEX tickets_line_called ON tickets (line, day, called_at)")
 
 
-# Append only: each entry moves the schema one version up (PRAGMA user_version).
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
+# Append only: each entry moves the schema one version up (SQLite: PRAGMA user_version;
+# PostgreSQL: the schema_version table). Each is written once, for both (Database.ddl).
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 LIMIT_MEMORY = 24 * 3600.0
 """Seconds a counted call is kept: the longest period of any limit."""
 
@@ -289,18 +285,11 @@ class LimitCheck:
 
 
 class StoreError(Exception):
-    """The database file cannot be used, with the reason."""
+    """The database cannot be used, with the reason."""
 
 
-class StoreBusy(Exception):
-    """Another connection held the database's write lock longer than busy_timeout."""
-
-
-def _busy(error: BaseException) -> BaseException:
-    """SQLITE_BUSY as StoreBusy: a long import or a backup held the lock; the caller may try again."""
-    if isinstance(error, sqlite3.OperationalError) and ("locked" in str(error) or "busy" in str(error)):
-        return StoreBusy(str(error))
-    return error
+StoreBusy = Busy
+"""Another connection held the write lock longer than the store waits for it (5 s)."""
 
 
 def _settle(future: asyncio.Future, result: Any, error: BaseException | None) -> None:
@@ -309,57 +298,79 @@ def _settle(future: asyncio.Future, result: Any, error: BaseException | None) ->
     if error is None:
         future.set_result(result)
     else:
-        future.set_exception(_busy(error))
+        future.set_exception(error)
 
 
 class BackendStore:
-    def __init__(self, path: str | Path, citizen_key_file: str | Path | None = None, open_keys: bool = True):
-        self.path = Path(path)
-        """`citizen_key_file`: the key file of the ID-number hashes (default: beside the database,
-        citizen_keys.default_key_file). `open_keys` False only for `kiosk citizen-key reset`."""
+    """The backend's data, on the database `db` names (database.py): an SQLite file's path, or a
+    PostgreSQL URL. Everything above it is the same for both."""
+
+    def __init__(self, db: str | Path, citizen_key_file: str | Path | None = None, open_keys: bool = True):
+        """`citizen_key_file`: the key file of the ID-number hashes (default: beside an SQLite
+        file, citizen_keys.default_key_file; a PostgreSQL store must be told where it is).
+        `open_keys` False only for `kiosk citizen-key reset`."""
+        self.url = str(db)
+        self.postgres = is_postgres_url(db)
+        self.path = Path(db) if not self.postgres else None
+        """The SQLite file, None on PostgreSQL."""
         self._worker: ThreadPoolExecutor | None = None
         self._pending: list[tuple[Callable[[], Any], asyncio.Future]] = []
         """Writes waiting for the store's thread to run them in one transaction (`run_write`)."""
         self._pending_lock = threading.Lock()
-        self._reader: sqlite3.Connection | None = None
-        """The event loop's read-only connection (`read`), opened at its first use."""
+        self._reader: Database | None = None
+        """The reads' own connection (`read`), opened at its first use."""
+        self._read_worker: ThreadPoolExecutor | None = None
         try:
-            # Not only the opening thread: the server uses it from its store thread (`run`).
-            self.db = sqlite_utils.Database(sqlite3.connect(str(path), check_same_thread=False))
-            self.db.enable_wal()
-            self.db.execute("PRAGMA busy_timeout = 5000")
-            # An answered ticket must survive a power cut, not only a crash of the process.
-            self.db.execute("PRAGMA synchronous = FULL")
+            self.db: Database = open_database(db)
+        except DatabaseError as error:
+            raise StoreError(str(error)) from None
+        try:
             self._migrate()
-        except sqlite3.DatabaseError as error:
-            raise StoreError(f"cannot open database {path}: {error}") from None
-        self.key_file = Path(citizen_key_file) if citizen_key_file else default_key_file(path)
+        except (sqlite3.DatabaseError, DatabaseError) as error:
+            self.db.close()
+            raise StoreError(f"cannot open database {shown_url(db)}: {error}") from None
+        except BaseException:
+            self.db.close()
+            raise
+        if citizen_key_file:
+            self.key_file = Path(citizen_key_file)
+        elif self.postgres:
+            self.key_file = None
+        else:
+            self.key_file = default_key_file(db)
         self._keys: CitizenKeys | None = None
-        if str(path) == ":memory:" and not citizen_key_file:
+        if self.url == ":memory:" and not citizen_key_file:
             # A database that dies with the process: its key too, never in a file.
             self._keys = CitizenKeys(self.key_file, new_ring())
         elif open_keys:
+            if self.key_file is None:
+                self.db.close()
+                raise StoreError("a PostgreSQL store keeps the key of its ID-number hashes in a file of its own, "
+                                 "apart from the database: name it in [backend] citizen_key_file")
             try:
                 self._keys = CitizenKeys(self.key_file, self._open_ring())
             except KeyFileError as error:
+                self.db.close()
                 raise StoreError(str(error)) from None
 
     @property
     def schema_version(self) -> int:
-        return self.db.execute("PRAGMA user_version").fetchone()[0]
+        return self.db.schema_version
 
     def _migrate(self) -> None:
-        current = self.schema_version
-        if current > len(MIGRATIONS):
-            raise StoreError(f"database schema {current} is newer than this program knows")
-        for number, migration in enumerate(MIGRATIONS[current:], start=current + 1):
-            with self.write():
+        # Under the write lock: backend processes starting together on one database migrate it once.
+        with self.db.write():
+            current = self.db.schema_version
+            if current > len(MIGRATIONS):
+                raise StoreError(f"database schema {current} is newer than this program knows")
+            for number, migration in enumerate(MIGRATIONS[current:], start=current + 1):
                 migration(self.db)
-                self.db.execute(f"PRAGMA user_version = {number}")
+                self.db.set_schema_version(number)
 
     def close(self) -> None:
-        if self._worker is not None:
-            self._worker.shutdown()
+        for worker in (self._worker, self._read_worker):
+            if worker is not None:
+                worker.shutdown()
         if self._reader is not None:
             self._reader.close()
         self.db.close()
@@ -371,56 +382,56 @@ class BackendStore:
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
         """`work(*args)`, which uses this store, on the store's own thread, the event loop free
-        meanwhile: a write may wait up to busy_timeout (5 s) for a lock that another process or
-        connection holds, and every other request would wait with it. One thread, one call at a
-        time, so that the one connection is never used by two threads at once: in the server,
+        meanwhile: a write may wait up to 5 s for a lock that another process or connection
+        holds, and every other request would wait with it. One thread, one call at a time, so
+        that the one connection is never used by two threads at once: in the server,
         everything that touches the store goes through here."""
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._thread(), functools.partial(work, *args))
-        except sqlite3.OperationalError as error:
-            busy = _busy(error)
-            if busy is error:
-                raise
-            raise busy from None
+        return await asyncio.get_running_loop().run_in_executor(self._thread(), functools.partial(work, *args))
 
-    async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """`work(connection)`, a read of a few rows by their key (a token, a dossier), at once on
-        the event loop, through a connection of its own that only reads and never waits.
+    async def read(self, work: Callable[[Database], T]) -> T:
+        """`work(database)`, a read of a few rows by their key (a token, a dossier), through a
+        connection of its own that only reads and never waits for a writer.
 
-        For such a read, the trip to the store's thread costs more than the read: two thread
-        switches and, on a busy server, waits for the interpreter's lock (a dossier look-up's
-        p99 was 4.6 times a trivial handler's). In WAL mode a read takes no lock that a writer
-        holds, so it does not wait for one: it sees the last commit. When it would have to wait
-        all the same (SQLITE_BUSY: another process recovering the file after a crash, say), or
-        for a database in memory (which another connection cannot see), the read goes to the
-        store's thread as before. Never for a query that scans: the loop would wait for it."""
+        On SQLite, at once on the event loop. For such a read, the trip to the store's thread
+        costs more than the read: two thread switches and, on a busy server, waits for the
+        interpreter's lock (a dossier look-up's p99 was 4.6 times a trivial handler's). In WAL
+        mode a read takes no lock that a writer holds, so it does not wait for one: it sees the
+        last commit. When it would have to wait all the same (SQLITE_BUSY: another process
+        recovering the file after a crash, say), or for a database in memory (which another
+        connection cannot see), the read goes to the store's thread as before. Never for a
+        query that scans: the loop would wait for it.
+
+        On PostgreSQL, on a thread of the reads' own: a read waits for no writer there either
+        (each sees the last commit), but it is a round trip to the server, which the loop
+        must not wait for, and it need not queue behind this process's writes."""
+        if self.postgres:
+            reader = self._read_connection()
+            return await asyncio.get_running_loop().run_in_executor(self._read_worker, work, reader)
         reader = self._read_connection()
         if reader is not None:
             try:
                 return work(reader)
-            except sqlite3.OperationalError as error:
-                if _busy(error) is error:
-                    raise
-        return await self.run(work, self.db.conn)
+            except Busy:
+                pass
+        return await self.run(work, self.db)
 
-    def _read_connection(self) -> sqlite3.Connection | None:
-        if self._reader is None and str(self.path) != ":memory:":
-            # Used by the event loop's thread only; closed by whoever closes the store.
-            reader = sqlite3.connect(str(self.path), check_same_thread=False)
-            reader.execute("PRAGMA busy_timeout = 0")  # never waits: the loop must not
-            reader.execute("PRAGMA query_only = ON")
-            self._reader = reader
+    def _read_connection(self) -> Database | None:
+        if self._reader is None and self.url != ":memory:":
+            # Used by one thread only (the event loop's, or the reads' own); closed with the store.
+            self._reader = open_database(self.url, reader=True)
+            if self.postgres:
+                self._read_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-read")
         return self._reader
 
     async def run_write(self, work: Callable[..., T], *args: Any) -> T:
-        """`work(*args)` in a write transaction (BEGIN IMMEDIATE) on the store's thread, as `run`
-        with `write()` around it, but shared with the other writes waiting at that moment: one
-        commit (one fsync, each changed page written once) for all of them, as when many kiosks
-        ask for tickets at once. Each runs in a savepoint of its own, so that one that fails
-        takes back only its own changes; each is answered only once the commit is done.
+        """`work(*args)` in a write transaction on the store's thread, as `run` with `write()`
+        around it, but shared with the other writes waiting at that moment: one commit (one
+        fsync, each changed page written once) for all of them, as when many kiosks ask for
+        tickets at once. Each runs in a savepoint of its own, so that one that fails takes back
+        only its own changes; each is answered only once the commit is done.
 
         `work` runs inside that transaction: it must not open one of its own (`write()`) nor
-        commit (sqlite-utils' insert and upsert commit through `with conn:`): plain execute."""
+        commit: plain execute."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         entry = (functools.partial(work, *args), future)
         with self._pending_lock:
@@ -438,20 +449,20 @@ class BackendStore:
     def _write_pending(self) -> None:
         with self._pending_lock:
             batch, self._pending = self._pending, []
-        conn = self.db.conn
+        db = self.db
         outcomes: list[tuple[Any, BaseException | None]] = []
         try:
             with self.write():
                 for work, _future in batch:
-                    conn.execute("SAVEPOINT one_write")
+                    db.execute("SAVEPOINT one_write")
                     try:
                         outcomes.append((work(), None))
                     except Exception as error:
-                        conn.execute("ROLLBACK TO one_write")
+                        db.execute("ROLLBACK TO SAVEPOINT one_write")
                         outcomes.append((None, error))
-                    conn.execute("RELEASE one_write")
+                    db.execute("RELEASE SAVEPOINT one_write")
         except BaseException as error:  # the lock was not had, the commit failed, or worse: none of them is done
-            outcomes = [(None, _busy(error) if isinstance(error, Exception) else RuntimeError(f"the write failed: {error!r}"))
+            outcomes = [(None, error if isinstance(error, Exception) else RuntimeError(f"the write failed: {error!r}"))
                         for _ in batch]
         finally:
             # Every waiter is answered, whatever happened: a request must never hang.
@@ -460,28 +471,23 @@ class BackendStore:
                 future.get_loop().call_soon_threadsafe(_settle, future, result, error)
 
     @contextmanager
-    def write(self) -> Iterator[sqlite_utils.Database]:
-        """One write transaction that takes the write lock at once (BEGIN IMMEDIATE), so
-        that what it reads (the last ticket number, say) cannot change before it writes."""
-        self.db.conn.execute("BEGIN IMMEDIATE")
-        try:
+    def write(self) -> Iterator[Database]:
+        """One write transaction that takes the write lock at once, so that what it reads (the
+        last ticket number, say) cannot change before it writes, in any process."""
+        with self.db.write():
             yield self.db
-        except BaseException:
-            self.db.conn.execute("ROLLBACK")
-            raise
-        self.db.conn.execute("COMMIT")
 
     # -- catalogue ---------------------------------------------------------
 
     def is_empty(self) -> bool:
-        return self.db["procedures"].count == 0 and self.db["levels"].count == 0
+        return self.db.count("procedures") == 0 and self.db.count("levels") == 0
 
     def replace_catalogue(self, catalogue: Catalogue) -> str:
         """Put a whole catalogue in place of the current one, in one transaction."""
         with self.write():
             for table in ("levels", "fields", "agencies", "procedures"):
                 self.db.execute(f"DELETE FROM {table}")
-            self.db["meta"].upsert({"key": "site", "value": _dump(catalogue.site.to_dict())}, pk="key")
+            self.db.upsert("meta", {"key": "site", "value": _dump(catalogue.site.to_dict())}, pk="key")
             self._put(catalogue.levels, catalogue.fields, catalogue.agencies, catalogue.procedures)
             return self._new_version()
 
@@ -511,14 +517,14 @@ class BackendStore:
         return dataclasses.replace(procedure, local_codes=codes)
 
     def _put(self, levels, fields, agencies, procedures) -> None:
-        self.db["levels"].upsert_all((x.to_dict() for x in levels), pk="code")
-        self.db["fields"].upsert_all((x.to_dict() for x in fields), pk="code")
-        self.db["agencies"].upsert_all((x.to_dict() for x in agencies), pk="code")
+        self.db.upsert_all("levels", (x.to_dict() for x in levels), pk="code")
+        self.db.upsert_all("fields", (x.to_dict() for x in fields), pk="code")
+        self.db.upsert_all("agencies", (x.to_dict() for x in agencies), pk="code")
         rows = (
             {"code": p.code, "name": p.name, "field": p.field, "data": _dump(p.to_dict())}
             for p in procedures
         )
-        self.db["procedures"].upsert_all(rows, pk="code", batch_size=500)
+        self.db.upsert_all("procedures", rows, pk="code")
 
     def _new_version(self) -> str:
         # The version is a digest of the content: equal catalogues have equal versions,
@@ -528,7 +534,7 @@ class BackendStore:
             for row in self.db.execute(f"SELECT * FROM {table} ORDER BY code"):
                 digest.update(_dump(row).encode())
         version = digest.hexdigest()[:16]
-        self.db["meta"].upsert({"key": "catalogue_version", "value": version}, pk="key")
+        self.db.upsert("meta", {"key": "catalogue_version", "value": version}, pk="key")
         return version
 
     def meta(self, key: str) -> str | None:
@@ -540,10 +546,10 @@ class BackendStore:
         return self.meta("catalogue_version") or "empty"
 
     def levels(self) -> list[Level]:
-        return [Level.from_dict(r) for r in self.db["levels"].rows_where(order_by="rank")]
+        return [Level.from_dict(r) for r in self.db.rows("SELECT * FROM levels ORDER BY rank")]
 
     def fields(self) -> list[Field]:
-        return [Field.from_dict(r) for r in self.db["fields"].rows_where(order_by="code")]
+        return [Field.from_dict(r) for r in self.db.rows("SELECT * FROM fields ORDER BY code")]
 
     def catalogue_json(self) -> bytes:
         """The whole catalogue as UTF-8 JSON, assembled from the stored procedure texts."""
@@ -553,7 +559,7 @@ class BackendStore:
             "site": json.loads(site) if site else None,
             "levels": [x.to_dict() for x in self.levels()],
             "fields": [x.to_dict() for x in self.fields()],
-            "agencies": list(self.db["agencies"].rows_where(order_by="code")),
+            "agencies": self.db.rows("SELECT * FROM agencies ORDER BY code"),
         }
         procedures = ",".join(r[0] for r in self.db.execute("SELECT data FROM procedures ORDER BY code"))
         return (_dump(head)[:-1] + ',"procedures":[' + procedures + "]}").encode()
@@ -574,8 +580,7 @@ class BackendStore:
         row = self.db.execute("SELECT data FROM procedures WHERE code = ?", [code]).fetchone()
         if row is None and national_code(code) != code:
             row = self.db.execute(
-                "SELECT data FROM procedures WHERE code = ? AND EXISTS "
-                "(SELECT 1 FROM json_each(data, '$.local_codes') WHERE value = ?)",
+                "SELECT data FROM procedures WHERE code = ? AND " + self.db.json_list_has("data", "local_codes"),
                 [national_code(code), code]).fetchone()
         return row[0] if row else None
 
@@ -602,7 +607,7 @@ class BackendStore:
             self._write_ring(ring, new=not exists)
             with self.write():  # only once the file holds it
                 self.db.execute("DELETE FROM meta WHERE key = 'citizen_key'")
-                self.db["meta"].upsert({"key": "citizen_key_ring", "value": ring.ring_id}, pk="key")
+                self.db.upsert("meta", {"key": "citizen_key_ring", "value": ring.ring_id}, pk="key")
             return ring
         if exists:
             ring = read_ring(path)
@@ -612,7 +617,7 @@ class BackendStore:
                                  "database's own file in [backend] citizen_key_file")
             if not known:
                 with self.write():
-                    self.db["meta"].upsert({"key": "citizen_key_ring", "value": ring.ring_id}, pk="key")
+                    self.db.upsert("meta", {"key": "citizen_key_ring", "value": ring.ring_id}, pk="key")
             return ring
         held = self._hashes_held()
         if held:
@@ -627,7 +632,7 @@ class BackendStore:
         except FileExistsError:  # another process starting on the same database made it first
             ring = read_ring(path)
         with self.write():
-            self.db["meta"].upsert({"key": "citizen_key_ring", "value": ring.ring_id}, pk="key")
+            self.db.upsert("meta", {"key": "citizen_key_ring", "value": ring.ring_id}, pk="key")
         return ring
 
     def _write_ring(self, ring: Ring, new: bool) -> None:
@@ -702,7 +707,7 @@ class BackendStore:
             dossiers = self.db.execute("UPDATE dossiers SET applicant_key = NULL WHERE applicant_key IS NOT NULL").rowcount
             lookups = self.db.execute("UPDATE citizen_lookups SET id_hash = '' WHERE id_hash != ''").rowcount
             self.db.execute("DELETE FROM meta WHERE key = 'citizen_key'")
-            self.db["meta"].upsert({"key": "citizen_key_ring", "value": ring.ring_id}, pk="key")
+            self.db.upsert("meta", {"key": "citizen_key_ring", "value": ring.ring_id}, pk="key")
             self._write_ring(ring, new=True)
         self._keys = CitizenKeys(self.key_file, ring)
         return dossiers, lookups
@@ -718,13 +723,13 @@ class BackendStore:
     def count_limits(self, checks: Sequence[LimitCheck], now: float) -> LimitCheck | None:
         """`take_limits` inside a write transaction the caller holds, so that a request's ceilings
         and its own change are written together (one commit)."""
-        conn = self.db.conn
+        conn = self.db
         conn.execute("DELETE FROM limit_events WHERE at <= ?", [now - LIMIT_MEMORY])
         for check in checks:
             # Counted no further than the limit: at most `limit` index entries read, whatever the
             # period holds (counting them all took as long as they were many).
             used = conn.execute(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM limit_events WHERE name = ? AND key = ? AND at > ? LIMIT ?)",
+                "SELECT COUNT(*) FROM (SELECT 1 FROM limit_events WHERE name = ? AND key = ? AND at > ? LIMIT ?) AS used",
                 [check.name, check.key, now - check.period, check.limit]).fetchone()[0]
             if used >= check.limit:
                 return check
@@ -749,16 +754,16 @@ class BackendStore:
             for d in dossiers
         )
         with self.write():
-            self.db["dossiers"].upsert_all(rows, pk="code")
+            self.db.upsert_all("dossiers", rows, pk="code")
 
     def dossier_data(self, code: str) -> dict | None:
         """The stored dossier in its `Dossier.to_dict()` form."""
         text = self.dossier_text(code)
         return json.loads(text) if text else None
 
-    def dossier_text(self, code: str, conn: sqlite3.Connection | None = None) -> str | None:
+    def dossier_text(self, code: str, conn: Database | None = None) -> str | None:
         """The stored dossier as its JSON text (through `conn`, the store's own by default)."""
-        row = (conn or self.db.conn).execute("SELECT data FROM dossiers WHERE code = ?", [code]).fetchone()
+        row = (conn or self.db).execute("SELECT data FROM dossiers WHERE code = ?", [code]).fetchone()
         return row[0] if row else None
 
     def dossier(self, code: str) -> Dossier | None:
@@ -777,7 +782,7 @@ class BackendStore:
     def dossier_deadlines(self) -> Iterator[tuple[int, dt.datetime | None, dt.datetime | None]]:
         """(status, due at, completed at) of every dossier: what timeliness needs."""
         rows = self.db.execute(
-            "SELECT status, json_extract(data, '$.due_at'), json_extract(data, '$.completed_at') FROM dossiers"
+            f"SELECT status, {self.db.json_text('data', 'due_at')}, {self.db.json_text('data', 'completed_at')} FROM dossiers"
         )
         for status, due_at, completed_at in rows:
             yield status, parse_datetime(due_at), parse_datetime(completed_at)
@@ -790,7 +795,7 @@ class BackendStore:
     def audit(self, who: str, action: str, target: str, detail: dict, now: dt.datetime) -> None:
         """Note who changed what: staff on the admin pages, the `kiosk` command, an enrolling kiosk."""
         with self.write():
-            self.db["audit_log"].insert({"at": now.isoformat(timespec="seconds"), "who": who, "action": action,
+            self.db.insert("audit_log", {"at": now.isoformat(timespec="seconds"), "who": who, "action": action,
                                          "target": target, "detail": _dump(detail)})
 
     def audit_log(self, limit: int, offset: int = 0) -> list[dict]:

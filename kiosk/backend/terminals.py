@@ -7,10 +7,10 @@ import datetime as dt
 import hashlib
 import json
 import secrets
-import sqlite3
 from typing import Any
 
 from ..domain.terminal import Health, TerminalConfig
+from .database import Database
 from .errors import RequestError
 from .store import BackendStore
 
@@ -51,12 +51,11 @@ class Terminals:
 
     def _insert(self, name: str, now: dt.datetime) -> tuple[int, str]:
         token = secrets.token_urlsafe(32)
-        table = self.db["terminals"]
-        table.insert({
+        number = self.db.insert_id("terminals", {
             "name": name, "token_hash": token_hash(token), "created_at": now.isoformat(timespec="seconds"),
             "config": json.dumps(TerminalConfig().to_dict()), "config_version": 1,
         })
-        return table.last_pk, token
+        return number, token
 
     def add_enrolment(self, name: str, now: dt.datetime) -> tuple[str, dt.datetime]:
         """A one-time code with which a kiosk registers itself as `name` (POST /terminals/enrol),
@@ -64,7 +63,7 @@ class Terminals:
         code = "".join(secrets.choice(ENROLMENT_ALPHABET) for _ in range(ENROLMENT_LENGTH))
         expires = now + ENROLMENT_VALID
         with self.store.write():
-            self.db["enrolment_codes"].insert({
+            self.db.insert("enrolment_codes", {
                 "code_hash": token_hash(code), "terminal_name": name,
                 "created_at": now.isoformat(timespec="seconds"), "expires_at": expires.isoformat(timespec="seconds"),
             })
@@ -112,10 +111,10 @@ class Terminals:
             )
             return cursor.rowcount == 1
 
-    def authenticate(self, token: str, conn: sqlite3.Connection | None = None) -> int | None:
+    def authenticate(self, token: str, conn: Database | None = None) -> int | None:
         """The id of the live terminal holding `token`, or None (through `conn`, the store's own
         by default)."""
-        row = (conn or self.db.conn).execute(
+        row = (conn or self.db).execute(
             "SELECT id FROM terminals WHERE token_hash = ? AND revoked_at IS NULL", [token_hash(token)]
         ).fetchone()
         return row[0] if row else None
@@ -163,10 +162,9 @@ class Terminals:
             if row is not None and now - dt.datetime.fromisoformat(row[4]) < HELP_REPEAT:
                 return self._help_row(row), False
             name = self.db.execute("SELECT name FROM terminals WHERE id = ?", [terminal_id]).fetchone()[0]
-            table = self.db["help_requests"]
-            table.insert({"terminal_id": terminal_id, "terminal_name": name, "screen": screen,
-                          "asked_at": now.isoformat(timespec="seconds")})
-            number = table.last_pk
+            number = self.db.insert_id("help_requests", {
+                "terminal_id": terminal_id, "terminal_name": name, "screen": screen,
+                "asked_at": now.isoformat(timespec="seconds")})
         return self.help_request(number), True  # type: ignore[return-value]
 
     def help_request(self, request_id: int) -> dict[str, Any] | None:

@@ -412,7 +412,7 @@ class Upstream:
 
     def _pulled(self) -> None:
         with self.store.write():
-            self.store.db["meta"].upsert({"key": PULLED_AT, "value": self.clock().isoformat()}, pk="key")
+            self.store.db.upsert("meta", {"key": PULLED_AT, "value": self.clock().isoformat()}, pk="key")
 
     async def _pull_on_schedule(self) -> None:
         every = self.settings.catalogue_hours * 3600

@@ -12,8 +12,10 @@ from http.cookies import SimpleCookie
 import pytest
 
 from kiosk.backend.sample import SAMPLE_DIR
-from kiosk.backend.store import BackendStore
 from support import KIOSK, PASSWORD, Staff, add_admin, start_site
+from stores import db_args, new_store
+
+pytestmark = pytest.mark.both_stores
 
 def kiosk(*args):
     # No terminal on standard input, even when the tests run in one: nobody types a password here.
@@ -21,12 +23,12 @@ def kiosk(*args):
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, store_kind):
     folder = tmp_path_factory.mktemp("admin")
     server = start_site(folder)
     for name in ("staff", "locky", "leaver"):
         add_admin(server.db, name, PASSWORD, folder)
-    listed = kiosk("terminal", "list", "--db", str(server.db), "--json")
+    listed = kiosk("terminal", "list", *db_args(server.db), "--json")
     server.terminal = json.loads(listed.stdout)[0]["id"]  # the sample site's, whose token `server` sends
     yield server
     assert server.stop() == 0
@@ -41,7 +43,7 @@ def staff(site):
 
 
 def audit(site, action):
-    store = BackendStore(site.db)
+    store = new_store(site.db)
     try:
         return store.db.execute("SELECT who, target, detail FROM audit_log WHERE action = ? ORDER BY id",
                                 [action]).fetchall()
@@ -131,7 +133,7 @@ def test_session_cookie_is_random_http_only_strict_and_only_its_hash_kept(site):
     other = Staff(site)
     other.log_in()
     assert len(morsel.value) >= 40 and morsel.value != other.cookies["kiosk_admin"]
-    store = BackendStore(site.db)
+    store = new_store(site.db)
     rows = store.db.execute("SELECT token_hash, csrf_token FROM admin_sessions").fetchall()
     store.close()
     assert rows and all(morsel.value not in row for row in rows)
@@ -229,7 +231,7 @@ def test_a_bad_config_shows_the_message_and_keeps_the_old_one(site, staff, chang
 
 
 def test_revoke_needs_a_confirmation_and_is_audited(site, staff):
-    added = json.loads(kiosk("terminal", "add", "Máy cũ", "--db", str(site.db), "--json").stdout)
+    added = json.loads(kiosk("terminal", "add", "Máy cũ", *db_args(site.db), "--json").stdout)
     number, token = added["id"], added["token"]
     csrf = staff.csrf(f"/admin/terminals/{number}")
     refused = staff.post(f"/admin/terminals/{number}/revoke", {"csrf_token": csrf})
@@ -263,7 +265,7 @@ def test_an_account_is_locked_after_five_wrong_passwords(site):
     assert reply.status == 403 and "kiosk_admin" not in person.cookies, "locked even to the right password"
     assert audit(site, "account_locked")[-1][:2] == ("locky", "locky")
     assert json.loads(audit(site, "login_failed")[-1][2])["reason"] == "locked"
-    listed = json.loads(kiosk("admin", "list", "--db", str(site.db), "--json").stdout)
+    listed = json.loads(kiosk("admin", "list", *db_args(site.db), "--json").stdout)
     assert next(a for a in listed if a["username"] == "locky")["locked_until"]
     assert Staff(site).log_in().status == 303, "other accounts are not locked"
 
@@ -353,20 +355,20 @@ def test_admin_command_refusals_are_one_line_reasons(site, tmp_path):
         (["new-one", "--password-file", str(tmp_path / "missing")], "cannot read the password file"),
         (["new-one"], "give --password-file"),  # no terminal to ask on
     ]:
-        done = kiosk("admin", "add", *args, "--db", str(site.db))
+        done = kiosk("admin", "add", *args, *db_args(site.db))
         assert done.returncode == 1 and reason in done.stderr and done.stderr.count("\n") == 1, done.stderr
-    assert kiosk("admin", "add", "--db", str(site.db)).returncode == 2
-    assert kiosk("admin", "add", "new-one", "--password-file", str(good), "--db", str(site.db), "--json").stdout \
+    assert kiosk("admin", "add", *db_args(site.db)).returncode == 2
+    assert kiosk("admin", "add", "new-one", "--password-file", str(good), *db_args(site.db), "--json").stdout \
         == '{"username": "new-one", "role": "admin", "counters": []}\n'
-    assert "new-one" in kiosk("admin", "list", "--db", str(site.db)).stdout
+    assert "new-one" in kiosk("admin", "list", *db_args(site.db)).stdout
     assert audit(site, "admin_added")[-1][1] == "new-one"
 
 
 def test_one_stop_accounts_listed_and_revoked_with_their_audit(site, staff, tmp_path):
     secret = tmp_path / "igate.password"
     secret.write_text("igate-password-0123", encoding="utf-8")
-    assert kiosk("integration", "add", "vnpt-igate", "--db", str(site.db), "--password-file", str(secret)).returncode == 0
-    number = json.loads(kiosk("integration", "list", "--db", str(site.db), "--json").stdout)[-1]["id"]
+    assert kiosk("integration", "add", "vnpt-igate", *db_args(site.db), "--password-file", str(secret)).returncode == 0
+    number = json.loads(kiosk("integration", "list", *db_args(site.db), "--json").stdout)[-1]["id"]
     logged_in = site.post("/api/v1/dvcqg/auth", {"username": "vnpt-igate", "password": "igate-password-0123"}, token=None)
     assert logged_in.json()["error_code"] == 0
     page = staff.get("/admin/integrations").text

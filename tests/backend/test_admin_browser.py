@@ -10,19 +10,21 @@ from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import WebDriverWait
 
 from kiosk.backend.accounts import Accounts
-from kiosk.backend.store import BackendStore
 from kiosk.client.api import BackendClient
 from kiosk.domain.calendar import now
 from kiosk.domain.terminal import Health
 from support import headless_chromium, start_site
+from stores import new_store
+
+pytestmark = pytest.mark.both_stores
 
 PASSWORD = "một mật khẩu đủ dài"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, store_kind):
     server = start_site(tmp_path_factory.mktemp("admin-browser"))
-    store = BackendStore(server.db)
+    store = new_store(server.db)
     Accounts(store).add("staff", PASSWORD, now())
     server.terminal_id = store.db.execute("SELECT id FROM terminals ORDER BY id LIMIT 1").fetchone()[0]
     store.close()

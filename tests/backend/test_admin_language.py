@@ -14,6 +14,9 @@ from support import PASSWORD, Staff, add_admin, start_site
 
 # The staff's browser and their account, as test_admin.py has them.
 from backend.test_admin import kiosk
+from stores import db_args
+
+pytestmark = pytest.mark.both_stores
 
 PAGES = ["/admin/terminals", "/admin/terminals/{terminal}", "/admin/integrations", "/admin/queue", "/admin/stats",
          "/admin/audit", "/admin/no-such-page"]
@@ -24,11 +27,11 @@ def vietnamese(text):
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, store_kind):
     folder = tmp_path_factory.mktemp("admin-language")
     server = start_site(folder)
     add_admin(server.db, "staff", PASSWORD, folder)
-    listed = kiosk("terminal", "list", "--db", str(server.db), "--json")
+    listed = kiosk("terminal", "list", *db_args(server.db), "--json")
     server.terminal = json.loads(listed.stdout)[0]["id"]
     # Something on every page: health, a rating with the kiosk's reasons (sent in Vietnamese),
     # a one-stop system's account, a failed login in the audit log.
@@ -37,7 +40,7 @@ def site(tmp_path_factory):
                         "free_disk_mb": 900, "outbox_size": 0}).status == 200
     reasons = [translate(reason, "vi") for reason in RATING_REASONS[:2]]
     assert server.post("/api/v1/ratings", {"level": "satisfied", "reasons": reasons}).status == 201
-    assert kiosk("integration", "add", "igate", "--db", str(server.db)).returncode == 0
+    assert kiosk("integration", "add", "igate", *db_args(server.db)).returncode == 0
     yield server
     assert server.stop() == 0
 

@@ -9,10 +9,13 @@ from kiosk.backend.sample import SAMPLE_DIR, sample_catalogue
 from kiosk.domain.codes import dossier_code_shape
 from kiosk.domain.dossier import Status, Timeliness
 from real_codes import real_codes
+from stores import new_store
+
+pytestmark = pytest.mark.both_stores
 
 
 @pytest.fixture(scope="module")
-def catalogue(backend):
+def catalogue(backend, store_kind):
     reply = backend.get("/api/v1/catalogue")
     assert reply.status == 200
     return reply
@@ -71,10 +74,9 @@ def test_procedure_errors(backend):
 
 
 @pytest.fixture(scope="module")
-def dossiers(backend):
-    from kiosk.backend.store import BackendStore
+def dossiers(backend, store_kind):
 
-    store = BackendStore(backend.db)
+    store = new_store(backend.db)
     codes = store.dossier_codes()
     store.close()
     assert len(codes) >= 40

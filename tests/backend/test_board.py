@@ -17,16 +17,19 @@ from aiohttp import web
 
 from kiosk.backend import board as board_module
 from kiosk.backend.queue import TicketQueue
-from kiosk.backend.server import app_runner, make_app
-from kiosk.backend.store import BackendStore
+from kiosk.backend.server import app_runner, make_app, speech_folder
 from kiosk.config import load_config, working_calendar
 from kiosk.domain.calendar import WorkingCalendar, now
 from support import ADMIN_TOKEN, prepare_site
+import stores
+from stores import new_store
+
+pytestmark = pytest.mark.both_stores
 
 
 @contextlib.asynccontextmanager
 async def serving(db):
-    store = BackendStore(db)
+    store = new_store(db)
     runner = app_runner(make_app(store, WorkingCalendar(), admin_token=ADMIN_TOKEN))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -55,7 +58,7 @@ async def events(reply, count):
 
 def another_process_calls(db, counter):
     """A change made beside the server (another process would do the same): a ticket, then its call."""
-    store = BackendStore(db)
+    store = new_store(db)
     try:
         queue = TicketQueue(store, working_calendar(load_config()))
         ticket, _ = queue.issue("B", None, 1, uuid.uuid4().hex, now())
@@ -137,7 +140,7 @@ def test_the_ticket_stream_sends_only_its_own_changes(tmp_path):
 @pytest.mark.parametrize("counter", [3, 12])
 def test_a_calls_audio_is_real_speech_after_a_chime(tmp_path, counter):
     db, _, _ = prepare_site(tmp_path)
-    store = BackendStore(db)
+    store = new_store(db)
     queue = TicketQueue(store, working_calendar(load_config()))
     config = queue.config()
     if counter not in {c.number for c in config.counters}:  # a two-digit counter: "quầy số mười hai"
@@ -169,4 +172,9 @@ def test_a_calls_audio_is_real_speech_after_a_chime(tmp_path, counter):
     for part in (chime, speech):
         rms = (sum(s * s for s in part) / len(part)) ** 0.5
         assert rms > 500, "not silence"
-    assert (tmp_path / "backend.speech").is_dir()  # kept beside the database, per phrase
+    if stores.KIND == "sqlite":
+        assert (tmp_path / "backend.speech").is_dir()  # kept beside the database, per phrase
+    else:
+        opened = new_store(db, open_keys=False)
+        assert speech_folder(opened).is_dir()  # in the user's cache folder
+        opened.close()

@@ -1,22 +1,26 @@
+
 """The catalogue's cached answers follow the catalogue: a kiosk holding the current version is
 answered 304 (from the first request on, before any body is built), and once the catalogue
 changes, by another connection while the server runs, the old tag gets the new body, plain and
 gzipped alike, and the new tag gets a 304."""
 
+import pytest
 import dataclasses
 import gzip
 
 from kiosk.backend.sample import sample_catalogue
-from kiosk.backend.store import BackendStore
 from support import Backend
+from stores import db_args, new_store
+
+pytestmark = pytest.mark.both_stores
 
 
 def test_cached_catalogue_follows_changes(tmp_path):
     db = tmp_path / "backend.sqlite3"
-    store = BackendStore(db)
+    store = new_store(db)
     catalogue = sample_catalogue()
     version = store.replace_catalogue(catalogue)
-    server = Backend("--db", str(db))
+    server = Backend(*db_args(db))
     try:
         # The first request of all: the version the kiosk holds is enough, nothing is built.
         first = server.get("/api/v1/catalogue", token=None, If_None_Match=f'"{version}"')

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.backend.store import BackendStore
 from kiosk.domain.procedure import (Case, Catalogue, ChannelTerms, Document, Fee, Field, Level, Procedure,
                                     Site)
 from support import KIOSK, Backend
+from stores import db_args, new_store
+
+pytestmark = pytest.mark.both_stores
 
 REAL = Path(__file__).parent.parent / "fixtures" / "real" / "national_records.json"
 LONG_FORM = "1.001193.000.00.00.H08"  # a province's long form of the national code 1.001193
@@ -34,14 +36,14 @@ def site_catalogue() -> Catalogue:
 @pytest.fixture
 def site_db(tmp_path):
     path = tmp_path / "backend.sqlite3"
-    store = BackendStore(path)
+    store = new_store(path)
     store.replace_catalogue(site_catalogue())
     store.close()
     return path
 
 
 def stored(path) -> dict[str, dict]:
-    store = BackendStore(path)
+    store = new_store(path)
     try:
         return {p.code: p.to_dict() for p in store.catalogue().procedures}
     finally:
@@ -63,7 +65,7 @@ def write(path: Path, data) -> Path:
 
 def test_the_national_code_replaces_the_stored_long_form_and_keeps_it(site_db, tmp_path):
     answer = write(tmp_path / "answer.json", {"error_code": "00", "result": [birth_record("1.001193")]})
-    result = kiosk("import-catalogue", str(answer), "--db", str(site_db), "--json")
+    result = kiosk("import-catalogue", str(answer), *db_args(site_db), "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["imported"] == 1
     procedures = stored(site_db)
@@ -72,7 +74,7 @@ def test_the_national_code_replaces_the_stored_long_form_and_keeps_it(site_db, t
 
     # A later import under another province's long form merges again, keeping both.
     again = write(tmp_path / "again.json", [birth_record("1.001193.000.00.00.H48")])
-    assert kiosk("import-catalogue", str(again), "--db", str(site_db)).returncode == 0
+    assert kiosk("import-catalogue", str(again), *db_args(site_db)).returncode == 0
     procedures = stored(site_db)
     assert list(procedures) == ["1.001193"]
     assert procedures["1.001193"]["local_codes"] == ["1.001193.000.00.00.H48", LONG_FORM]
@@ -81,11 +83,11 @@ def test_the_national_code_replaces_the_stored_long_form_and_keeps_it(site_db, t
 def test_the_proxys_message_wrapper_is_read(site_db, tmp_path):
     inner = {"error_code": "00", "result": [birth_record("1.001193")]}
     wrapped = write(tmp_path / "proxy.json", {"message": json.dumps(inner, ensure_ascii=False)})
-    result = kiosk("import-catalogue", str(wrapped), "--db", str(site_db), "--json")
+    result = kiosk("import-catalogue", str(wrapped), *db_args(site_db), "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["imported"] == 1 and "1.001193" in stored(site_db)
     refusal = write(tmp_path / "refusal.json", {"error_code": "01", "message": "Không tìm thấy thủ tục"})
-    result = kiosk("import-catalogue", str(refusal), "--db", str(site_db))
+    result = kiosk("import-catalogue", str(refusal), *db_args(site_db))
     assert result.returncode == 1 and len(result.stderr.splitlines()) == 1
     assert "Không tìm thấy thủ tục" in result.stderr and "nothing was imported" in result.stderr
 
@@ -94,7 +96,7 @@ def test_the_report_lists_warnings_and_skipped_records_in_words(site_db, tmp_pat
     records = [{k: v for k, v in r.items() if not k.startswith("_")}
                for r in json.loads(REAL.read_text(encoding="utf-8"))["tuned"]]
     path = write(tmp_path / "real.json", {"result": records})
-    result = kiosk("import-catalogue", str(path), "--db", str(site_db), "--json")
+    result = kiosk("import-catalogue", str(path), *db_args(site_db), "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["imported"] == 4
@@ -106,7 +108,7 @@ def test_the_report_lists_warnings_and_skipped_records_in_words(site_db, tmp_pat
                                    "of this site: imported at its other levels only"}]
     assert report["new_fields"] == ["QUANLYXUATNHAPCANH"]
 
-    text = kiosk("import-catalogue", str(path), "--db", str(site_db))
+    text = kiosk("import-catalogue", str(path), *db_args(site_db))
     assert text.returncode == 0
     lines = text.stdout.splitlines()
     assert lines[0].startswith("Imported 4 procedures (1 with warnings), skipped 2; catalogue version ")
@@ -119,8 +121,8 @@ def test_fees_keep_their_currency_and_a_local_code_finds_the_procedure_over_http
     visa = dict(birth_record("1.001193"), CACHTHUCTHUCHIEN=[
         {"KENH": 1, "THOIGIAN": [{"THOIGIANGIAIQUYET": 6, "DONVITINH": "Tháng",
                                   "PHILEPHI": [{"SOTIEN": 100, "DONVI": "USD", "MOTA": "100 USD/thẻ."}]}]}])
-    assert kiosk("import-catalogue", str(write(tmp_path / "a.json", [visa])), "--db", str(site_db)).returncode == 0
-    server = Backend("--db", str(site_db))
+    assert kiosk("import-catalogue", str(write(tmp_path / "a.json", [visa])), *db_args(site_db)).returncode == 0
+    server = Backend(*db_args(site_db))
     try:
         by_long_form = server.get(f"/api/v1/procedures/{LONG_FORM}")
         assert by_long_form.status == 200

@@ -9,12 +9,14 @@ import pytest
 
 from support import PASSWORD, Staff, add_admin, query, start_site
 
+pytestmark = pytest.mark.both_stores
+
 # The sample site's counters (kiosk/backend/sample_data/*/queue.json): 3, 4 and 5 call service B,
 # 1 and 2 call A, 8 calls E and A.
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, store_kind):
     folder = tmp_path_factory.mktemp("counter")
     server = start_site(folder)
     add_admin(server.db, "lan", PASSWORD, folder, "--counter", "3")

@@ -1,7 +1,9 @@
+
 """Two counters press "Gọi số tiếp theo" at the same instant, 1,000 times, each through its own
 backend process on the one database file (as a centre with two processes would run): no ticket
 is ever called twice, none is skipped, and each call is recorded once."""
 
+import pytest
 import asyncio
 import re
 from collections import Counter
@@ -10,6 +12,8 @@ import aiohttp
 
 from support import PASSWORD, Backend, add_admin, query, start_site
 from backend.test_queue import burst
+
+pytestmark = pytest.mark.both_stores
 
 ROUNDS = 1000
 

@@ -16,13 +16,15 @@ from selenium.webdriver.common.by import By
 
 from support import PASSWORD, Backend, Staff, add_admin, headless_chromium, start_site
 
+pytestmark = pytest.mark.both_stores
+
 SHOTS = Path(os.environ.get("KIOSK_SCREENSHOTS") or tempfile.mkdtemp(prefix="kiosk-shots-"))
 TV = ("--autoplay-policy=no-user-gesture-required",)
 """A hall TV's browser plays the calls without a touch first (docs: the kiosk-mode flags)."""
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, store_kind):
     folder = tmp_path_factory.mktemp("display")
     server = start_site(folder)
     add_admin(server.db, "quay3", PASSWORD, folder, "--counter", "3")

@@ -15,10 +15,12 @@ import pytest
 
 from kiosk.backend.dossier_sync import MAX_RECORDS, dossier_from_record, sync_dossiers, sync_steps
 from kiosk.backend.integrations import Integrations
-from kiosk.backend.store import BackendStore
 from kiosk.client.api import BackendClient
 from kiosk.domain.calendar import TIMEZONE
 from support import KIOSK, query, start_site
+from stores import db_args, new_store, stored_bytes
+
+pytestmark = pytest.mark.both_stores
 
 HERE = Path(__file__).parent
 NOW = dt.datetime(2025, 12, 5, 10, 0, tzinfo=TIMEZONE)
@@ -26,12 +28,12 @@ PASSWORD = "one-stop-password-2025"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, store_kind):
     folder = tmp_path_factory.mktemp("sync")
     server = start_site(folder)
     password_file = folder / "password"
     password_file.write_text(PASSWORD, encoding="utf-8")
-    added = subprocess.run([KIOSK, "integration", "add", "igate", "--db", str(server.db), "--password-file",
+    added = subprocess.run([KIOSK, "integration", "add", "igate", *db_args(server.db), "--password-file",
                             str(password_file), "--json"], capture_output=True, text=True)
     assert added.returncode == 0, added.stderr
     assert json.loads(added.stdout)["password"] is None  # given by file: not shown again
@@ -50,7 +52,7 @@ def session(server) -> str:
 
 
 @pytest.fixture(scope="module")
-def pushed(site, tmp_path_factory):
+def pushed(site, tmp_path_factory, store_kind):
     plan = tmp_path_factory.mktemp("plan") / "plan.json"
     run = subprocess.run([sys.executable, str(HERE / "fake_one_stop.py"), f"http://{site.host}:{site.port}",
                           "igate", str(site.password_file), str(plan)], capture_output=True, text=True, timeout=600)
@@ -107,12 +109,7 @@ def test_the_kiosk_sees_each_dossier_status_and_timeline(site, pushed):
 
 
 def test_nothing_personal_is_kept_in_clear(site, pushed):
-    store = BackendStore(site.db)
-    try:
-        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        store.close()
-    data = site.db.read_bytes()
+    data = stored_bytes(site.db)
     for dossier in pushed["dossiers"][::50]:
         for secret in (dossier["id"], dossier["name"], dossier["phone"], f"khach{dossier['id'][-4:]}@"):
             assert secret.encode() not in data, secret
@@ -200,7 +197,7 @@ def test_bodies_that_are_not_the_protocol_change_nothing(site):
 
 
 def test_an_expired_or_revoked_session_is_refused(tmp_path):
-    store = BackendStore(tmp_path / "b.sqlite3")
+    store = new_store(tmp_path / "b.sqlite3")
     integrations = Integrations(store)
     number = integrations.add("vnpt-igate", PASSWORD, NOW)
     token = integrations.open_session(number, NOW)
@@ -232,7 +229,7 @@ def step(at: str, content: str, status: str, code: str = "000.00.BD.H08-251201-0
 
 @pytest.fixture
 def store(tmp_path):
-    opened = BackendStore(tmp_path / "b.sqlite3")
+    opened = new_store(tmp_path / "b.sqlite3")
     yield opened
     opened.close()
 
@@ -304,23 +301,23 @@ def test_a_record_read_without_a_store(store):
 
 def test_integration_commands(tmp_path):
     db = str(tmp_path / "b.sqlite3")
-    made = subprocess.run([KIOSK, "integration", "add", "viettel-one-stop", "--db", db, "--json"],
+    made = subprocess.run([KIOSK, "integration", "add", "viettel-one-stop", *db_args(db), "--json"],
                           capture_output=True, text=True)
     assert made.returncode == 0, made.stderr
     answer = json.loads(made.stdout)
     assert answer["username"] == "viettel-one-stop" and len(answer["password"]) >= 24
-    listed = json.loads(subprocess.run([KIOSK, "integration", "list", "--db", db, "--json"],
+    listed = json.loads(subprocess.run([KIOSK, "integration", "list", *db_args(db), "--json"],
                                        capture_output=True, text=True).stdout)
     assert [(r["id"], r["name"], r["revoked_at"]) for r in listed] == [(answer["id"], "viettel-one-stop", None)]
-    again = subprocess.run([KIOSK, "integration", "add", "viettel-one-stop", "--db", db], capture_output=True, text=True)
+    again = subprocess.run([KIOSK, "integration", "add", "viettel-one-stop", *db_args(db)], capture_output=True, text=True)
     assert again.returncode == 1 and "exists" in again.stderr and "Traceback" not in again.stderr
-    revoked = subprocess.run([KIOSK, "integration", "revoke", str(answer["id"]), "--db", db],
+    revoked = subprocess.run([KIOSK, "integration", "revoke", str(answer["id"]), *db_args(db)],
                              capture_output=True, text=True)
     assert revoked.returncode == 0 and "revoked" in revoked.stdout
-    twice = subprocess.run([KIOSK, "integration", "revoke", str(answer["id"]), "--db", db],
+    twice = subprocess.run([KIOSK, "integration", "revoke", str(answer["id"]), *db_args(db)],
                            capture_output=True, text=True)
     assert twice.returncode == 1 and "no live integration" in twice.stderr
-    store = BackendStore(db)
+    store = new_store(db)
     actions = [r["action"] for r in store.audit_log(10)]
     store.close()
     assert actions == ["integration_revoked", "integration_added"]
@@ -333,24 +330,24 @@ def test_import_dossiers_from_a_file(tmp_path):
         {"service": "DongBoHoSoMC", "isUpdating": "False", "data": [record(), {"MaHoSo": "x"}]},
         {"service": "CapNhatTienDoHoSoMC", "data": [step("20251202090000", "Thẩm định", "4")]},
     ], ensure_ascii=False), encoding="utf-8")
-    done = subprocess.run([KIOSK, "import-dossiers", str(export), "--db", db, "--json"], capture_output=True, text=True)
+    done = subprocess.run([KIOSK, "import-dossiers", str(export), *db_args(db), "--json"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert [(r["service"], r["accepted"]) for r in report] == [("DongBoHoSoMC", 1), ("CapNhatTienDoHoSoMC", 1)]
     assert report[0]["refused"] == [{"index": 1, "MaHoSo": "x", "reason": "no status (TrangThaiHoSo)"}]
-    store = BackendStore(db)
+    store = new_store(db)
     assert store.dossier("000.00.BD.H08-251201-0001").status == 4
     store.close()
     export.write_text("{not json", encoding="utf-8")
-    broken = subprocess.run([KIOSK, "import-dossiers", str(export), "--db", db], capture_output=True, text=True)
+    broken = subprocess.run([KIOSK, "import-dossiers", str(export), *db_args(db)], capture_output=True, text=True)
     assert broken.returncode == 1 and "not JSON" in broken.stderr and "Traceback" not in broken.stderr
     export.write_text(json.dumps({"service": "XoaHoSo", "data": []}), encoding="utf-8")
-    unknown = subprocess.run([KIOSK, "import-dossiers", str(export), "--db", db], capture_output=True, text=True)
+    unknown = subprocess.run([KIOSK, "import-dossiers", str(export), *db_args(db)], capture_output=True, text=True)
     assert unknown.returncode == 1 and "XoaHoSo" in unknown.stdout
 
 
 def test_the_holder_level_comes_from_the_catalogue_agency_however_it_is_written(store):
-    store.db["agencies"].insert_all([
+    store.db.insert_all("agencies", [
         {"code": "01.31.H21", "name": "Ủy ban nhân dân phường Quy Nhơn", "level": "commune", "parent": None, "address": ""},
         {"code": "000.00.02.H21", "name": "Sở Tư pháp tỉnh Gia Lai", "level": "province", "parent": None, "address": ""},
     ])

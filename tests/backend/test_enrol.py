@@ -8,24 +8,26 @@ import subprocess
 
 import pytest
 
-from kiosk.backend.store import BackendStore
 from kiosk.client.api import BackendClient
 from kiosk.client.errors import NotFound, Rejected
 from kiosk.domain.terminal import Health
 from support import KIOSK, query, start_site
+from stores import db_args, new_store
+
+pytestmark = pytest.mark.both_stores
 
 CODE = re.compile(r"[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}\Z")
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, store_kind):
     server = start_site(tmp_path_factory.mktemp("enrol"))
     yield server
     assert server.stop() == 0
 
 
 def new_code(site, name="Sảnh tầng 1"):
-    done = subprocess.run([KIOSK, "terminal", "add", name, "--enrol", "--db", str(site.db), "--json"],
+    done = subprocess.run([KIOSK, "terminal", "add", name, "--enrol", *db_args(site.db), "--json"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
@@ -39,7 +41,7 @@ def client_of(site, token=None):
 
 
 def test_the_command_prints_a_code_to_type_and_keeps_only_its_hash(site):
-    done = subprocess.run([KIOSK, "terminal", "add", "Quầy 3", "--enrol", "--db", str(site.db)],
+    done = subprocess.run([KIOSK, "terminal", "add", "Quầy 3", "--enrol", *db_args(site.db)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
     code = done.stdout.strip().rsplit(" ", 1)[-1]
@@ -85,7 +87,7 @@ def test_unknown_and_expired_codes_are_json_errors(site):
 
     asyncio.run(unknown())
     code = new_code(site)
-    store = BackendStore(site.db)
+    store = new_store(site.db)
     with store.write():
         store.db.execute("UPDATE enrolment_codes SET expires_at = '2000-01-01T00:00:00+07:00' WHERE used_at IS NULL")
     store.close()

@@ -12,21 +12,23 @@ import re
 import pytest
 
 from backend.test_admin import kiosk
-from kiosk.backend.store import BackendStore
 from kiosk.backend.terminals import Terminals
 from kiosk.client.api import BackendClient
 from kiosk.domain.calendar import TIMEZONE
 from kiosk.domain.terminal import Health
 from support import PASSWORD, Staff, add_admin, query, start_site
+from stores import db_args, new_store
+
+pytestmark = pytest.mark.both_stores
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, store_kind):
     folder = tmp_path_factory.mktemp("help")
     server = start_site(folder)
     for name in ("staff", "other"):
         add_admin(server.db, name, PASSWORD, folder)
-    server.terminal = json.loads(kiosk("terminal", "list", "--db", str(server.db), "--json").stdout)[0]["id"]
+    server.terminal = json.loads(kiosk("terminal", "list", *db_args(server.db), "--json").stdout)[0]["id"]
     yield server
     assert server.stop() == 0
 
@@ -40,7 +42,7 @@ def staff(site):
 
 def new_kiosk(site, name):
     """Another terminal of the site: its id and token, with no call of its own yet."""
-    added = json.loads(kiosk("terminal", "add", name, "--db", str(site.db), "--json").stdout)
+    added = json.loads(kiosk("terminal", "add", name, *db_args(site.db), "--json").stdout)
     return added["id"], added["token"]
 
 
@@ -127,7 +129,7 @@ def test_a_screen_the_page_does_not_know_is_shown_by_its_name(site, staff):
 def test_the_minute_and_an_answer_start_a_new_call(tmp_path):
     """On the store itself, with the clock given: a press a minute after an open call is a new
     call (the citizen still waits, or another one does), and so is one after an answer."""
-    store = BackendStore(tmp_path / "backend.sqlite3")
+    store = new_store(tmp_path / "backend.sqlite3")
     try:
         terminals = Terminals(store)
         start = dt.datetime(2026, 3, 2, 9, 0, tzinfo=TIMEZONE)

@@ -2,6 +2,8 @@
 
 import pytest
 
+pytestmark = pytest.mark.both_stores
+
 HOSTILE_PATHS = [
     "/api/v1/dossiers/" + "9" * 5000,
     "/api/v1/procedures/" + "A" * 1000,

@@ -12,8 +12,16 @@ from hypothesis import strategies as st
 
 from kiosk.backend.http import STORE
 from kiosk.backend.server import OPENAPI_FILE
+from stores import new_store
+
+pytestmark = pytest.mark.both_stores
 
 schema = schemathesis.openapi.from_path(OPENAPI_FILE)
+# A NUL in text that would be kept or looked up as it is: PostgreSQL cannot hold it, and the
+# request is refused (400 bad_text) where SQLite would look it up and not find it
+# (tests/security/test_unicode.py). No field has a use for it; the document does not say so
+# of each string.
+schema.config.generation.update(allow_x00=False)
 
 
 def test_served_document_is_the_packaged_one(backend):
@@ -22,11 +30,10 @@ def test_served_document_is_the_packaged_one(backend):
 
 def test_every_route_is_documented(tmp_path):
     from kiosk.backend.server import API, make_app
-    from kiosk.backend.store import BackendStore
     from kiosk.domain.calendar import WorkingCalendar
 
     documented = {(method.upper(), API + path) for path, item in schema.raw_schema["paths"].items() for method in item}
-    app = make_app(BackendStore(tmp_path / "b.sqlite3"), WorkingCalendar())
+    app = make_app(new_store(tmp_path / "b.sqlite3"), WorkingCalendar())
     routes = {(r.method, re.sub(r"\{(\w+):[^}]*\}", r"{\1}", r.resource.canonical))
               for r in app.router.routes() if r.method != "HEAD"}
     # For people, not the API: the ticket's public page (its rating form, its event stream), the

@@ -11,14 +11,16 @@ import pytest
 
 from kiosk.backend.queue import TicketQueue
 from kiosk.backend.sample import sample_queue
-from kiosk.backend.store import BackendStore
 from kiosk.config import load_config, working_calendar
 from kiosk.domain.calendar import TIMEZONE
 from support import Backend, start_site
+from stores import db_args, new_store
+
+pytestmark = pytest.mark.both_stores
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, store_kind):
     server = start_site(tmp_path_factory.mktemp("queue"))
     yield server
     assert server.stop() == 0
@@ -162,7 +164,7 @@ def test_answered_tickets_survive_sigkill(tmp_path):
     async def kill_mid_burst():
         url = f"http://{server.host}:{server.port}"
         task = asyncio.ensure_future(burst(url, server.token, "A", 20, 200, answered))
-        while len(answered) < 300:
+        while len(answered) < 300 and not task.done():
             await asyncio.sleep(0.01)
         os.kill(server.process.pid, signal.SIGKILL)
         with pytest.raises(aiohttp.ClientError):
@@ -171,7 +173,7 @@ def test_answered_tickets_survive_sigkill(tmp_path):
     asyncio.run(kill_mid_burst())
     server.process.wait(timeout=30)
     assert 300 <= len(answered) < 4000
-    again = Backend("--db", str(server.db), "--admin-token-file", str(tmp_path / "admin-token"),
+    again = Backend(*db_args(server.db), "--admin-token-file", str(tmp_path / "admin-token"),
                     "--config", str(tmp_path / "backend.ini"))
     again.token, again.admin_token = server.token, server.admin_token
     try:
@@ -181,7 +183,7 @@ def test_answered_tickets_survive_sigkill(tmp_path):
         after = issue(again, "A").json()
     finally:
         assert again.stop() == 0
-    store = BackendStore(server.db)
+    store = new_store(server.db)
     numbers = [r[0] for r in store.db.execute("SELECT number FROM tickets WHERE service = 'A' ORDER BY number")]
     store.close()
     assert numbers == list(range(1, len(numbers) + 1)), "numbers must stay unique and gapless"
@@ -190,7 +192,7 @@ def test_answered_tickets_survive_sigkill(tmp_path):
 
 def test_numbers_start_again_each_day_and_estimates_follow_service_times(tmp_path):
     calendar = working_calendar(load_config())
-    store = BackendStore(tmp_path / "b.sqlite3")
+    store = new_store(tmp_path / "b.sqlite3")
     queue = TicketQueue(store, calendar)
     queue.configure(sample_queue(all_day=True))
     late = dt.datetime(2026, 11, 27, 23, 58, tzinfo=TIMEZONE)
@@ -217,7 +219,7 @@ def test_numbers_start_again_each_day_and_estimates_follow_service_times(tmp_pat
 def test_the_days_work_per_counter_officer_and_hour(tmp_path):
     """Waits and service times by the hour of the call, as median and 90th percentile (nearest
     rank), and served / not present / transferred per counter and per officer, from the events."""
-    store = BackendStore(tmp_path / "b.sqlite3")
+    store = new_store(tmp_path / "b.sqlite3")
     queue = TicketQueue(store, working_calendar(load_config()))
     queue.configure(sample_queue(all_day=True))
     at = lambda hour, minute: dt.datetime(2026, 11, 30, hour, minute, tzinfo=TIMEZONE)  # noqa: E731

@@ -9,10 +9,12 @@ import pytest
 
 from kiosk.backend.queue import TicketQueue, people_ahead_of_last
 from kiosk.backend.sample import sample_queue
-from kiosk.backend.store import BackendStore
 from kiosk.config import load_config, working_calendar
 from kiosk.domain.calendar import TIMEZONE
 from kiosk.domain.queue import Waiting, call_order
+from stores import new_store
+
+pytestmark = pytest.mark.both_stores
 
 
 def test_counted_place_is_the_calling_order():
@@ -32,7 +34,7 @@ def test_counted_place_is_the_calling_order():
 
 @pytest.mark.parametrize("policy", ["strict", "interleaved"])
 def test_issued_place_matches_a_later_look(tmp_path, policy):
-    store = BackendStore(tmp_path / "b.sqlite3")
+    store = new_store(tmp_path / "b.sqlite3")
     queue = TicketQueue(store, working_calendar(load_config()))
     config = sample_queue()
     for service in config.services:

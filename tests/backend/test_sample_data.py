@@ -13,22 +13,24 @@ from kiosk.backend.sample import (
     DEFAULT_SITE, SAMPLE_DIR, SAMPLE_ROOT, SITES, load_sample_site, sample_catalogue, sample_dossiers,
     sample_procedures, sample_queue, sample_records, synthetic_catalogue,
 )
-from kiosk.backend.store import BackendStore
 from kiosk.cli import SAMPLE_SITES
 from kiosk.config import load_config, working_calendar
 from kiosk.domain.codes import dossier_code_shape
 from kiosk.domain.dossier import Status, Timeliness
+from stores import new_store, stored_bytes
+
+pytestmark = pytest.mark.both_stores
 
 SOURCES = Path(__file__).resolve().parent.parent / "fixtures" / "sample_sources.json"
 
 
 @pytest.fixture(scope="module")
-def catalogue():
+def catalogue(store_kind):
     return sample_catalogue()
 
 
 @pytest.fixture(scope="module")
-def district():
+def district(store_kind):
     return sample_catalogue("district-2019")
 
 
@@ -180,7 +182,7 @@ def test_loading_goes_through_the_sync_protocol(tmp_path, catalogue):
     sample_dossiers reads without a store, names masked, ID numbers only as keyed hashes."""
     calendar = working_calendar(load_config())
     today = dt.date(2026, 11, 27)
-    store = BackendStore(tmp_path / "b.sqlite3")
+    store = new_store(tmp_path / "b.sqlite3")
     try:
         load_sample_site(store, calendar, today)
         expected = {d.code: d for d in sample_dossiers(catalogue, calendar, today)}
@@ -192,14 +194,14 @@ def test_loading_goes_through_the_sync_protocol(tmp_path, catalogue):
             assert [s.name for s in stored.timeline] == [s.name for s in dossier.timeline]
             assert "**" in stored.applicant_name
         assert len(store.dossiers_of_citizen("052090000001")) == 3
-        text = (tmp_path / "b.sqlite3").read_bytes()
+        text = stored_bytes(tmp_path / "b.sqlite3")
         assert b"052090000001" not in text and "Nguyễn Văn An".encode() not in text
     finally:
         store.close()
 
 
 def test_district_site_loads_too(tmp_path):
-    store = BackendStore(tmp_path / "b.sqlite3")
+    store = new_store(tmp_path / "b.sqlite3")
     try:
         load_sample_site(store, working_calendar(load_config()), dt.date(2026, 11, 27), site="district-2019")
         assert len(store.dossier_codes()) >= 40
@@ -223,7 +225,7 @@ def test_each_site_says_where_its_information_desk_is(site, tmp_path):
     configuration of the kiosk nor its kiosk.ini names a desk: in the catalogue it serves."""
     desk = sample_catalogue(site).site.help_desk
     assert desk.startswith(("Quầy hướng dẫn", "Bàn hướng dẫn")) and 20 < len(desk) <= 200
-    store = BackendStore(tmp_path / "backend.sqlite3")
+    store = new_store(tmp_path / "backend.sqlite3")
     try:
         load_sample_site(store, working_calendar(load_config()), dt.date(2026, 3, 2), site=site)
         assert json.loads(store.catalogue_json())["site"]["help_desk"] == desk

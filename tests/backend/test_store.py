@@ -1,43 +1,79 @@
-"""The backend's SQLite file: migrations, catalogue replacement, levels as data."""
+"""The backend's store, on SQLite and on PostgreSQL: migrations, catalogue replacement, levels as data."""
 
 import json
-import sqlite3
 
 import pytest
 
 from kiosk.backend.sample import sample_catalogue
-from kiosk.backend.store import MIGRATIONS, BackendStore, StoreError
+from kiosk.backend.store import MIGRATIONS, StoreError
+from stores import new_store, old_database
+
+pytestmark = pytest.mark.both_stores
 
 
+@pytest.mark.sqlite_only
 def test_new_file_is_migrated_in_wal_mode(tmp_path):
-    store = BackendStore(tmp_path / "b.sqlite3")
+    store = new_store(tmp_path / "b.sqlite3")
     assert store.schema_version == len(MIGRATIONS)
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.is_empty() and store.catalogue_version == "empty"
     store.close()
-    again = BackendStore(tmp_path / "b.sqlite3")  # opening again migrates nothing
+    again = new_store(tmp_path / "b.sqlite3")  # opening again migrates nothing
     assert again.schema_version == len(MIGRATIONS)
     again.close()
 
 
 def test_a_newer_schema_is_refused(tmp_path):
     path = tmp_path / "b.sqlite3"
-    BackendStore(path).close()
-    with sqlite3.connect(path) as conn:
-        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    store = new_store(path)
+    store.db.set_schema_version(len(MIGRATIONS) + 1)
+    store.close()
     with pytest.raises(StoreError, match="newer"):
-        BackendStore(path)
+        new_store(path)
 
 
+def test_every_earlier_schema_migrates_to_the_same_as_a_new_one(tmp_path):
+    """A database left by each earlier version of the program, from none to the last, opened
+    by this one: the same tables, columns and indexes as a database made new."""
+    fresh = new_store(tmp_path / "new.sqlite3")
+    expected = schema(fresh.db)
+    fresh.close()
+    assert "tickets" in expected and len(expected) >= 20
+    for version in range(len(MIGRATIONS)):
+        old_database(tmp_path / f"v{version}.sqlite3", version).close()
+        store = new_store(tmp_path / f"v{version}.sqlite3")
+        assert store.schema_version == len(MIGRATIONS)
+        assert schema(store.db) == expected, f"from schema {version}"
+        store.close()
+
+
+def schema(db) -> dict[str, tuple]:
+    """Each table's columns (name, type, whether it may be NULL, default) and its indexes."""
+    if db.dialect == "sqlite":
+        tables = {t: tuple(r[1:] for r in db.execute(f"PRAGMA table_info({t})")) for t in db.tables()}
+        indexes = db.execute("SELECT tbl_name, name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name")
+    else:
+        tables = {t: tuple(db.execute(
+            "SELECT column_name, data_type, is_nullable, column_default, collation_name, is_identity "
+            "FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? "
+            "ORDER BY ordinal_position", [t])) for t in db.tables()}
+        indexes = db.execute("SELECT tablename, indexname, indexdef FROM pg_indexes "
+                             "WHERE schemaname = current_schema() ORDER BY indexname")
+    for table, name, sql in indexes:
+        tables[table] += ((name, sql),)
+    return tables
+
+
+@pytest.mark.sqlite_only
 def test_a_file_that_is_not_sqlite_is_refused(tmp_path):
     path = tmp_path / "b.sqlite3"
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(StoreError, match="cannot open"):
-        BackendStore(path)
+        new_store(path)
 
 
 def test_catalogue_round_trip_and_version(tmp_path):
-    store = BackendStore(tmp_path / "b.sqlite3")
+    store = new_store(tmp_path / "b.sqlite3")
     catalogue = sample_catalogue()
     version = store.replace_catalogue(catalogue)
     assert version == store.catalogue_version and len(version) == 16
@@ -46,13 +82,13 @@ def test_catalogue_round_trip_and_version(tmp_path):
     assert loaded.levels == catalogue.levels and loaded.site == catalogue.site
     assert store.replace_catalogue(catalogue) == version  # same content, same version
     store.close()
-    elsewhere = BackendStore(tmp_path / "other.sqlite3")  # another backend, its own secrets
+    elsewhere = new_store(tmp_path / "other.sqlite3")  # another backend, its own secrets
     assert elsewhere.replace_catalogue(catalogue) == version
     elsewhere.close()
 
 
 def test_two_level_catalogue_replaces_three_levels(tmp_path):
-    store = BackendStore(tmp_path / "b.sqlite3")
+    store = new_store(tmp_path / "b.sqlite3")
     store.replace_catalogue(sample_catalogue("district-2019"))
     two_level = sample_catalogue("two-level")
     version = store.replace_catalogue(two_level)
@@ -66,7 +102,7 @@ def test_two_level_catalogue_replaces_three_levels(tmp_path):
 
 
 def test_failed_write_leaves_the_catalogue_whole(tmp_path):
-    store = BackendStore(tmp_path / "b.sqlite3")
+    store = new_store(tmp_path / "b.sqlite3")
     catalogue = sample_catalogue()
     version = store.replace_catalogue(catalogue)
     broken = sample_catalogue("district-2019")
@@ -82,28 +118,22 @@ def test_a_schema_6_centre_keeps_its_queue_and_accounts_after_the_counters_migra
     """A centre's file from before the counters' side (schema 6), with tickets waiting and an admin
     account, opened by this version: each ticket waits in its own service's line, the account stays
     an admin of every counter, and the queue works on."""
-    import sqlite_utils
-
     from kiosk.backend.accounts import Accounts
     from kiosk.backend.queue import TicketQueue
     from kiosk.backend.sample import sample_queue
     from kiosk.domain.calendar import WorkingCalendar, now
 
     path = tmp_path / "b.sqlite3"
-    db = sqlite_utils.Database(sqlite3.connect(path))
-    for number, migrate in enumerate(MIGRATIONS[:6], 1):
-        migrate(db)
-        db.execute(f"PRAGMA user_version = {number}")
+    db = old_database(path, 6)
     today = now().date().isoformat()
     for n, service in enumerate("AAB", 1):
-        db["tickets"].insert({"public_id": f"old-ticket-{n:04d}", "service": service, "day": today, "number": n,
+        db.insert("tickets", {"public_id": f"old-ticket-{n:04d}", "service": service, "day": today, "number": n,
                               "status": "waiting", "issued_at": now().isoformat(), "terminal_id": 1,
                               "idempotency_key": f"k{n}"})
-    db["admins"].insert({"username": "lan", "password_hash": "scrypt$1$1$1$00$00", "created_at": "2026-01-01"})
-    db.conn.commit()
-    db.conn.close()
+    db.insert("admins", {"username": "lan", "password_hash": "scrypt$1$1$1$00$00", "created_at": "2026-01-01"})
+    db.close()
 
-    store = BackendStore(path)
+    store = new_store(path)
     assert store.schema_version == len(MIGRATIONS)
     assert store.db.execute("SELECT service, line FROM tickets ORDER BY id").fetchall() == [
         ("A", "A"), ("A", "A"), ("B", "B")]

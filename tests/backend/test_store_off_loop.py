@@ -6,7 +6,6 @@ import asyncio
 import http.client
 import json
 import logging
-import sqlite3
 import threading
 
 import pytest
@@ -15,8 +14,12 @@ from support import prepare_site
 
 from kiosk.backend.http import STORE
 from kiosk.backend.server import BackgroundServer, make_app
-from kiosk.backend.store import BackendStore
+from kiosk.backend.store import BackendStore, StoreBusy
 from kiosk.domain.calendar import WorkingCalendar
+import stores
+from stores import WriteLockHolder, new_store
+
+pytestmark = pytest.mark.both_stores
 
 
 def call(port, method, path, body=None, token=None):
@@ -48,16 +51,16 @@ def test_health_answers_while_a_write_waits_for_the_lock(tmp_path):
     apps = []
 
     def make():
-        apps.append(make_app(NotingStore(db), WorkingCalendar()))
+        apps.append(make_app(new_store(db, kind=NotingStore), WorkingCalendar()))
         return apps[-1]
 
     server = BackgroundServer(make)
     port = int(server.start().rsplit(":", 1)[1])
     NotingStore.writing.clear()  # opening the store may have written (its schema)
-    holder = sqlite3.connect(db, isolation_level=None)
+    holder = WriteLockHolder(db)
     ticket: list = []
     try:
-        holder.execute("BEGIN IMMEDIATE")  # another connection holds the write lock
+        holder.take()  # another connection holds the write lock
         writer = threading.Thread(target=lambda: ticket.append(
             call(port, "POST", "/api/v1/queue/tickets", json.dumps({"service": "A"}), token)))
         writer.start()
@@ -66,7 +69,7 @@ def test_health_answers_while_a_write_waits_for_the_lock(tmp_path):
         status, body = call(port, "GET", "/api/v1/health")
         assert (status, json.loads(body)) == (200, {"status": "ok"})
         assert not ticket, "the ticket was answered although the lock is still held"
-        holder.execute("COMMIT")
+        holder.release()
         writer.join(60)
         assert ticket and ticket[0][0] == 201, ticket
     finally:
@@ -76,7 +79,7 @@ def test_health_answers_while_a_write_waits_for_the_lock(tmp_path):
 
 
 def test_store_work_runs_on_one_thread_that_is_not_the_loop(tmp_path):
-    store = BackendStore(tmp_path / "b.sqlite3")
+    store = new_store(tmp_path / "b.sqlite3")
 
     async def main():
         loop_thread = threading.get_ident()
@@ -95,15 +98,15 @@ def test_store_work_runs_on_one_thread_that_is_not_the_loop(tmp_path):
 
 def test_a_lock_held_past_the_busy_timeout_is_a_503_not_a_500(tmp_path, caplog):
     db, _, token = prepare_site(tmp_path)
-    store = BackendStore(db)
+    store = new_store(db)
     server = BackgroundServer(lambda: make_app(store, WorkingCalendar()))
     port = int(server.start().rsplit(":", 1)[1])
-    holder = sqlite3.connect(db, isolation_level=None)
+    holder = WriteLockHolder(db)
     try:
         with caplog.at_level(logging.INFO):
-            holder.execute("BEGIN IMMEDIATE")  # held until the server's write gives up waiting
+            holder.take()  # held until the server's write gives up waiting
             status, body = call(port, "POST", "/api/v1/queue/tickets", json.dumps({"service": "A"}), token)
-            holder.execute("ROLLBACK")
+            holder.release()
             assert call(port, "GET", "/api/v1/health")[0] == 200
     finally:
         holder.close()
@@ -118,51 +121,56 @@ def test_a_read_by_key_is_done_at_once_on_the_loop_and_sees_the_last_commit(tmp_
     """BackendStore.read: a token or a dossier read on the loop's thread through a connection
     that only reads, even while another connection holds the write lock (WAL); what a write
     committed a moment before is seen."""
-    store = BackendStore(tmp_path / "b.sqlite3")
-    holder = sqlite3.connect(tmp_path / "b.sqlite3", isolation_level=None)
+    store = new_store(tmp_path / "b.sqlite3")
+    holder = WriteLockHolder(tmp_path / "b.sqlite3")
 
     async def main():
         await store.run(lambda: store.db.execute("CREATE TABLE seen (n INTEGER)"))
-        await store.run_write(lambda: store.db.conn.execute("INSERT INTO seen VALUES (1)"))
-        holder.execute("BEGIN IMMEDIATE")  # as another process writing at that moment
+        await store.run_write(lambda: store.db.execute("INSERT INTO seen VALUES (1)"))
+        holder.take()  # as another process writing at that moment
         try:
             return await store.read(lambda conn: (threading.get_ident(), conn.execute("SELECT n FROM seen").fetchall()))
         finally:
-            holder.execute("ROLLBACK")
+            holder.release()
 
     try:
         thread, rows = asyncio.run(main())
-        assert thread == threading.get_ident() and rows == [(1,)]
-        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        assert rows == [(1,)]
+        if stores.KIND == "sqlite":
+            assert thread == threading.get_ident()
+        else:  # a round trip to the server: on the reads' own thread, not the loop's nor the writes'
+            assert thread not in (threading.get_ident(), asyncio.run(store.run(threading.get_ident)))
+        with pytest.raises(Exception, match="(?i)read.?only"):
             asyncio.run(store.read(lambda conn: conn.execute("INSERT INTO seen VALUES (2)")))
     finally:
         holder.close()
         store.close()
 
 
+@pytest.mark.sqlite_only
 def test_a_read_that_would_wait_goes_to_the_store_s_thread(tmp_path):
     """When the loop's connection would have to wait (SQLITE_BUSY: raised here by the work
     itself, as a file being recovered by another process is not made on purpose), the read is
     done on the store's thread, with the store's connection; a database in memory, which no
     other connection sees, is always read there."""
-    store, in_memory = BackendStore(tmp_path / "b.sqlite3"), BackendStore(":memory:")
+    store, in_memory = new_store(tmp_path / "b.sqlite3"), new_store(":memory:")
     seen = []
 
     def work(conn):
         seen.append((threading.get_ident(), conn))
         if len(seen) == 1:
-            raise sqlite3.OperationalError("database is locked")
+            raise StoreBusy("database is locked")  # as the store's connection reports SQLITE_BUSY
         return conn.execute("SELECT 1").fetchone()[0]
 
     try:
         assert asyncio.run(store.read(work)) == 1
         (first_thread, first_conn), (second_thread, second_conn) = seen
-        assert first_thread == threading.get_ident() and first_conn is not store.db.conn
-        assert second_thread != threading.get_ident() and second_conn is store.db.conn
+        assert first_thread == threading.get_ident() and first_conn is not store.db
+        assert second_thread != threading.get_ident() and second_conn is store.db
         seen.clear()
         seen.append(None)  # no failure this time
         assert asyncio.run(in_memory.read(work)) == 1
-        assert seen[1][0] != threading.get_ident() and seen[1][1] is in_memory.db.conn
+        assert seen[1][0] != threading.get_ident() and seen[1][1] is in_memory.db
     finally:
         store.close()
         in_memory.close()

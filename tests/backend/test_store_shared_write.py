@@ -3,22 +3,24 @@ its own result or its own error, one that fails takes back only its own changes,
 another connection holds past the busy timeout is a StoreBusy for every one of them."""
 
 import asyncio
-import sqlite3
 
 import pytest
 
-from kiosk.backend.store import BackendStore, StoreBusy
+from kiosk.backend.store import StoreBusy
+from stores import WriteLockHolder, new_store
+
+pytestmark = pytest.mark.both_stores
 
 
 def note(store, text, fail=False):
-    store.db.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", [text, text])
+    store.db.execute("INSERT INTO meta (key, value) VALUES (?, ?)", [text, text])
     if fail:
         raise ValueError(text)
     return text
 
 
 def test_shared_writes_each_get_their_own_outcome(tmp_path):
-    store = BackendStore(tmp_path / "b.sqlite3")
+    store = new_store(tmp_path / "b.sqlite3")
 
     async def main():
         return await asyncio.gather(*(store.run_write(note, store, f"mixed-{n}", n % 3 == 1) for n in range(9)),
@@ -33,24 +35,24 @@ def test_shared_writes_each_get_their_own_outcome(tmp_path):
                 assert outcome == f"mixed-{n}"
         kept = {r[0] for r in store.db.execute("SELECT key FROM meta WHERE key LIKE 'mixed-%'")}
         assert kept == {f"mixed-{n}" for n in range(9) if n % 3 != 1}
-        assert not store.db.conn.in_transaction
+        assert not store.db.in_transaction
     finally:
         store.close()
 
 
 def test_shared_writes_behind_a_held_lock_are_busy(tmp_path):
-    store = BackendStore(tmp_path / "b.sqlite3")
-    store.db.execute("PRAGMA busy_timeout = 50")
-    holder = sqlite3.connect(tmp_path / "b.sqlite3", isolation_level=None)
+    store = new_store(tmp_path / "b.sqlite3")
+    store.db.set_lock_wait(0.05)
+    holder = WriteLockHolder(tmp_path / "b.sqlite3")
 
     async def main():
         return await asyncio.gather(*(store.run_write(note, store, f"busy-{n}") for n in range(3)),
                                     return_exceptions=True)
 
     try:
-        holder.execute("BEGIN IMMEDIATE")
+        holder.take()
         outcomes = asyncio.run(main())
-        holder.execute("ROLLBACK")
+        holder.release()
         assert all(isinstance(o, StoreBusy) for o in outcomes), outcomes
         assert store.db.execute("SELECT COUNT(*) FROM meta WHERE key LIKE 'busy-%'").fetchone()[0] == 0
         assert asyncio.run(store.run_write(note, store, "after")) == "after"
@@ -61,7 +63,7 @@ def test_shared_writes_behind_a_held_lock_are_busy(tmp_path):
 
 @pytest.mark.parametrize("count", [1, 20])
 def test_shared_writes_are_all_committed(tmp_path, count):
-    store = BackendStore(tmp_path / "b.sqlite3")
+    store = new_store(tmp_path / "b.sqlite3")
 
     async def main():
         return await asyncio.gather(*(store.run_write(note, store, f"shared-{n}") for n in range(count)))
@@ -70,15 +72,15 @@ def test_shared_writes_are_all_committed(tmp_path, count):
         assert asyncio.run(main()) == [f"shared-{n}" for n in range(count)]
     finally:
         store.close()
-    other = sqlite3.connect(tmp_path / "b.sqlite3")
-    assert other.execute("SELECT COUNT(*) FROM meta WHERE key LIKE 'shared-%'").fetchone()[0] == count
+    other = new_store(tmp_path / "b.sqlite3")  # another connection sees them all
+    assert other.db.execute("SELECT COUNT(*) FROM meta WHERE key LIKE 'shared-%'").fetchone()[0] == count
     other.close()
 
 
 def test_a_write_that_raises_beyond_exception_leaves_no_one_waiting(tmp_path):
     """A work that raises what is not an Exception (SystemExit, say) takes the whole transaction
     back: every write of the batch is answered with an error, none waits for ever."""
-    store = BackendStore(tmp_path / "b.sqlite3")
+    store = new_store(tmp_path / "b.sqlite3")
 
     def exits(store, text):
         note(store, text)
@@ -106,7 +108,7 @@ def test_a_limit_holds_when_calls_arrive_out_of_clock_order(tmp_path):
     the ceiling still counts every call in its period."""
     from kiosk.backend.store import LimitCheck
 
-    store = BackendStore(tmp_path / "b.sqlite3")
+    store = new_store(tmp_path / "b.sqlite3")
     try:
         times = [1000.0, 1000.5, 999.0, 1001.0, 999.5, 1002.0, 998.0, 1003.0]
         passed = [store.take_limits([LimitCheck("ticket", "7", 5, 60)], at) is None for at in times]

@@ -16,13 +16,15 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from support import headless_chromium, query, start_site
 
+pytestmark = pytest.mark.both_stores
+
 COUNTER = 8
 """The sample site's counter for service E."""
 SHOTS = Path(os.environ.get("KIOSK_SCREENSHOTS") or tempfile.mkdtemp(prefix="kiosk-shots-"))
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, store_kind):
     server = start_site(tmp_path_factory.mktemp("ticket-page"))
     yield server
     assert server.stop() == 0

@@ -30,8 +30,11 @@ from backend.fake_upstream import CITIZEN_ID, PHONE, code, record
 from support import KIOSK, prepare_site, query, start_site
 
 from kiosk.backend.dvcqg import parse_dvcqg
-from kiosk.backend.store import BackendStore
 from kiosk.backend.upstream import PULLED_AT
+import stores
+from stores import db_args, new_store
+
+pytestmark = pytest.mark.both_stores
 
 HERE = Path(__file__).parent
 FAKE = HERE / "fake_upstream.py"
@@ -158,14 +161,14 @@ def assert_unavailable(reply) -> None:
 
 
 @pytest.fixture(scope="module")
-def fake(tmp_path_factory):
+def fake(tmp_path_factory, store_kind):
     server = Fake(tmp_path_factory.mktemp("upstream"))
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, fake):
+def site(tmp_path_factory, fake, store_kind):
     server, log = backend(tmp_path_factory.mktemp("site"), fake.url)
     yield server
     log.stop()
@@ -193,7 +196,7 @@ def test_a_dossier_the_backend_lacks_is_looked_up_then_kept(site, fake):
     assert origin == "upstream" and fetched_at
     # Older than keep_minutes (10): asked again, and the same steps are not doubled.
     old = dt.datetime.fromisoformat(fetched_at) - dt.timedelta(minutes=11)
-    store = BackendStore(site.db)
+    store = new_store(site.db)
     with store.write():
         store.db.execute("UPDATE dossiers SET fetched_at = ? WHERE code = ?", [old.isoformat(), code(1)])
     store.close()
@@ -265,7 +268,7 @@ def test_an_upstream_that_does_not_answer_well_is_a_clear_error(site, fake, mode
 
 def test_a_kept_copy_is_answered_while_the_upstream_is_down(site, fake):
     assert site.get(f"/api/v1/dossiers/{code(30)}").status == 200
-    store = BackendStore(site.db)
+    store = new_store(site.db)
     with store.write():
         store.db.execute("UPDATE dossiers SET fetched_at = '2020-01-01T00:00:00+07:00' WHERE code = ?", [code(30)])
     store.close()
@@ -324,7 +327,7 @@ def test_a_wrong_password_is_a_clear_error_logged_once(tmp_path, fake):
 
 def expected_codes(db: Path) -> set[str]:
     """What importing the same records from the file gives: the pull must give the same."""
-    store = BackendStore(db)
+    store = new_store(db)
     try:
         parsed = parse_dvcqg(json.loads(CATALOGUE.read_text(encoding="utf-8")), store.levels(), store.fields())
     finally:
@@ -337,7 +340,7 @@ def test_import_catalogue_from_the_upstream(tmp_path, fake):
     db, _, _ = prepare_site(tmp_path)
     wanted = expected_codes(db)
     before = fake.stats()["calls"]
-    done = subprocess.run([KIOSK, "import-catalogue", "--upstream", "--json", "--db", str(db),
+    done = subprocess.run([KIOSK, "import-catalogue", "--upstream", "--json", *db_args(db),
                            "--config", str(config(tmp_path / "config", fake.url))],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -352,9 +355,9 @@ def test_import_catalogue_from_the_upstream(tmp_path, fake):
 
 def test_import_catalogue_usage_and_a_dead_upstream(tmp_path):
     db, _, _ = prepare_site(tmp_path)
-    neither = subprocess.run([KIOSK, "import-catalogue", "--db", str(db)], capture_output=True, text=True)
+    neither = subprocess.run([KIOSK, "import-catalogue", *db_args(db)], capture_output=True, text=True)
     assert neither.returncode == 2 and "--upstream" in neither.stderr
-    dead = subprocess.run([KIOSK, "import-catalogue", "--upstream", "--db", str(db),
+    dead = subprocess.run([KIOSK, "import-catalogue", "--upstream", *db_args(db),
                            "--config", str(config(tmp_path / "config", closed_port()))],
                           capture_output=True, text=True, timeout=120)
     assert dead.returncode == 1 and "cannot pull the catalogue" in dead.stderr
@@ -381,12 +384,13 @@ def test_a_bad_upstream_section_stops_the_backend_with_a_reason(tmp_path):
     db, _, _ = prepare_site(tmp_path)
     ini = config(tmp_path / "config", "http://127.0.0.1:9")
     (tmp_path / "config" / "upstream-password").unlink()
-    missing = subprocess.run([KIOSK, "backend", "--db", str(db), "--port", "0", "--config", str(ini)],
+    stores.add_key_file(ini, db)
+    missing = subprocess.run([KIOSK, "backend", "--db", db, "--port", "0", "--config", str(ini)],
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 1 and "[upstream] cannot read the password file" in missing.stderr
     ini.write_text(ini.read_text(encoding="utf-8").replace("adapter_url = http://", "adapter_url = ftp://"),
                    encoding="utf-8")
-    wrong = subprocess.run([KIOSK, "backend", "--db", str(db), "--port", "0", "--config", str(ini)],
+    wrong = subprocess.run([KIOSK, "backend", "--db", db, "--port", "0", "--config", str(ini)],
                            capture_output=True, text=True, timeout=60)
     assert wrong.returncode == 1 and "[upstream] adapter_url must be an http://" in wrong.stderr
     assert len(wrong.stderr.strip().splitlines()) == 1

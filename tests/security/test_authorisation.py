@@ -6,12 +6,15 @@ import subprocess
 import pytest
 
 from support import KIOSK, start_site
+from stores import db_args
+
+pytestmark = pytest.mark.both_stores
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, store_kind):
     server = start_site(tmp_path_factory.mktemp("authorisation"))
-    added = subprocess.run([KIOSK, "terminal", "add", "kiosk B", "--db", str(server.db), "--json"],
+    added = subprocess.run([KIOSK, "terminal", "add", "kiosk B", *db_args(server.db), "--json"],
                            capture_output=True, text=True, check=True)
     import json
     server.other_token = json.loads(added.stdout)["token"]

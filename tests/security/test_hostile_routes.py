@@ -24,8 +24,10 @@ from kiosk.backend.accounts import Accounts
 from kiosk.backend.http import MAX_BODY
 from kiosk.backend.integrations import Integrations
 from kiosk.backend.server import API, OPENAPI_FILE, BackgroundServer, make_app
-from kiosk.backend.store import BackendStore
 from kiosk.domain.calendar import WorkingCalendar, now
+from stores import new_store
+
+pytestmark = pytest.mark.both_stores
 
 SURROGATE = "\ud800"  # json.dumps writes it as the escape \ud800: half a character
 PAGES = ("/admin", "/t/", "/display", "/counter")
@@ -69,7 +71,7 @@ def routes_of(app) -> list[Route]:
 
 
 def all_routes() -> list[Route]:
-    store = BackendStore(":memory:")
+    store = new_store(":memory:")
     try:
         return routes_of(make_app(store, WorkingCalendar()))
     finally:
@@ -133,7 +135,7 @@ FORM_FIELDS = ("username", "password", "office_name", "services", "default_langu
 class Site:
     def __init__(self, folder):
         self.db, _, self.terminal_token = prepare_site(folder)
-        side = BackendStore(self.db)
+        side = new_store(self.db)
         try:
             Accounts(side).add(STAFF, PASSWORD, now())
             number = Integrations(side).add(INTEGRATION, PASSWORD, now())
@@ -143,7 +145,7 @@ class Site:
             self.procedure = side.db.execute("SELECT code FROM procedures").fetchone()[0]
         finally:
             side.close()
-        self.server = BackgroundServer(lambda: make_app(BackendStore(self.db), WorkingCalendar(),
+        self.server = BackgroundServer(lambda: make_app(new_store(self.db), WorkingCalendar(),
                                                         admin_token=ADMIN_TOKEN))
         self.port = int(self.server.start().rsplit(":", 1)[1])
         self.ticket = self.exchange("POST", f"{API}/queue/tickets", json.dumps({"service": "A"}).encode(),
@@ -159,7 +161,7 @@ class Site:
 
     def staff_session(self) -> tuple[str, str]:
         """A new logged-in session (a form to /admin/logout ends the one before): cookie, CSRF token."""
-        side = BackendStore(self.db)
+        side = new_store(self.db)
         try:
             token, session = Accounts(side).open_session(STAFF, now())
         finally:
@@ -225,7 +227,7 @@ class Errors(logging.Handler):
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, store_kind):
     errors = Errors()
     root = logging.getLogger()
     level = root.level

@@ -14,16 +14,18 @@ import pytest
 
 from kiosk.backend.http import MAX_HEADER, MAX_PATH, PARSER_LIMIT
 from kiosk.backend.server import BackgroundServer, make_app
-from kiosk.backend.store import BackendStore
 from kiosk.domain.calendar import WorkingCalendar
+from stores import new_store
+
+pytestmark = pytest.mark.both_stores
 
 GET = b"GET /api/v1/queue/services HTTP/1.1\r\nHost: kiosk\r\n"
 
 
 @pytest.fixture(scope="module")
-def port(tmp_path_factory):
+def port(tmp_path_factory, store_kind):
     db = tmp_path_factory.mktemp("malformed") / "b.sqlite3"
-    server = BackgroundServer(lambda: make_app(BackendStore(db), WorkingCalendar()))
+    server = BackgroundServer(lambda: make_app(new_store(db), WorkingCalendar()))
     yield int(server.start().rsplit(":", 1)[1])
     server.stop()
 

@@ -18,10 +18,12 @@ from kiosk.backend.dvcqg_api import AUTH_FAILURES_PER_MINUTE
 from kiosk.backend.http import Limits
 from kiosk.backend.integrations import Integrations
 from kiosk.backend.server import app_runner, make_app
-from kiosk.backend.store import BackendStore
 from kiosk.backend.terminals import Terminals
 from kiosk.domain.calendar import WorkingCalendar, now
 from support import ADMIN_TOKEN, prepare_site
+from stores import new_store
+
+pytestmark = pytest.mark.both_stores
 
 CITIZEN = "052090000001"
 
@@ -29,7 +31,7 @@ CITIZEN = "052090000001"
 @contextlib.asynccontextmanager
 async def serving(db, limits: Limits | None = None):
     """The backend's application on a free port of 127.0.0.1, as `kiosk backend` serves it."""
-    store = BackendStore(db)
+    store = new_store(db)
     runner = app_runner(make_app(store, WorkingCalendar(), admin_token=ADMIN_TOKEN, limits=limits))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -51,7 +53,7 @@ async def post(session, path, body, token, **headers):
 
 def test_parallel_failed_admin_logins_are_counted_before_they_are_checked(tmp_path):
     db, _, _ = prepare_site(tmp_path)
-    store = BackendStore(db)
+    store = new_store(db)
     Accounts(store).add("canbo", "mat-khau-dung-123", now())
     store.close()
 
@@ -81,7 +83,7 @@ def test_parallel_failed_admin_logins_are_counted_before_they_are_checked(tmp_pa
     asyncio.run(run())
 
     # Per account: wrong passwords sent together from other addresses are checked LOCK_AFTER times.
-    store = BackendStore(db)
+    store = new_store(db)
     store.db.execute("DELETE FROM limit_events WHERE name = 'admin_login_address'")
     store.close()
 
@@ -95,7 +97,7 @@ def test_parallel_failed_admin_logins_are_counted_before_they_are_checked(tmp_pa
             assert await attempt(session, token, "canbo", "mat-khau-dung-123") == 403
 
     asyncio.run(account())
-    store = BackendStore(db)
+    store = new_store(db)
     reasons = [e["detail"].get("reason") for e in store.audit_log(200) if e["action"] == "login_failed"]
     store.close()
     assert reasons.count("wrong_password") == LOCK_AFTER
@@ -105,7 +107,7 @@ def test_parallel_failed_admin_logins_are_counted_before_they_are_checked(tmp_pa
 
 def test_citizen_lookups_per_terminal_and_for_the_whole_centre_survive_a_restart(tmp_path):
     db, _, first = prepare_site(tmp_path)
-    store = BackendStore(db)
+    store = new_store(db)
     _, second = Terminals(store).add("kiosk B", now())
     store.close()
     limits = Limits(citizen_lookups_per_minute=4, citizen_lookups_per_minute_site=6)
@@ -127,14 +129,14 @@ def test_citizen_lookups_per_terminal_and_for_the_whole_centre_survive_a_restart
             assert (await post(session, "/api/v1/dossiers/by-citizen", body, second))[0] == 429
 
     asyncio.run(run())
-    store = BackendStore(db)
+    store = new_store(db)
     assert store.db.execute("SELECT COUNT(*) FROM citizen_lookups").fetchone()[0] == 6  # refused ones look nothing up
     store.close()
 
 
 def test_tickets_and_ratings_have_a_ceiling_per_terminal(tmp_path):
     db, _, token = prepare_site(tmp_path)
-    store = BackendStore(db)
+    store = new_store(db)
     _, other = Terminals(store).add("kiosk B", now())
     store.close()
     limits = Limits(tickets_per_minute=3, ratings_per_minute=5)
@@ -159,7 +161,7 @@ def test_tickets_and_ratings_have_a_ceiling_per_terminal(tmp_path):
             assert status == 429 and answer["error"]["code"] == "too_many_tickets"
 
     asyncio.run(run())
-    store = BackendStore(db)
+    store = new_store(db)
     assert store.db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 4
     assert store.db.execute("SELECT COUNT(*) FROM ratings").fetchone()[0] == 5
     store.close()
@@ -167,7 +169,7 @@ def test_tickets_and_ratings_have_a_ceiling_per_terminal(tmp_path):
 
 def test_parallel_failed_logins_of_a_one_stop_system(tmp_path):
     db, _, _ = prepare_site(tmp_path)
-    store = BackendStore(db)
+    store = new_store(db)
     Integrations(store).add("igate", "mat-khau-tich-hop-123", now())
     store.close()
 
@@ -214,7 +216,7 @@ def test_a_kiosks_outbox_keeps_what_the_ceiling_refused(tmp_path):
         outbox.add_rating(Rating(level="satisfied"))
 
     async def run():
-        store = BackendStore(db)
+        store = new_store(db)
         runner = app_runner(make_app(store, WorkingCalendar(), limits=Limits(ratings_per_minute=2)))
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -1,7 +1,9 @@
+
 """Attack class: a client that sends its request a byte a second, to hold connections and
 handlers open (slowloris). Its head, or its body, must come within Limits.client_seconds;
 past that the connection is closed (with a JSON 408 once the head has come)."""
 
+import pytest
 import asyncio
 import json
 
@@ -9,8 +11,10 @@ from aiohttp import web
 
 from kiosk.backend.http import Limits
 from kiosk.backend.server import app_runner, make_app
-from kiosk.backend.store import BackendStore
 from kiosk.domain.calendar import WorkingCalendar
+from stores import new_store
+
+pytestmark = pytest.mark.both_stores
 
 LIMIT = 2.0
 GUARD = 30.0
@@ -18,7 +22,7 @@ GUARD = 30.0
 
 
 async def serve(tmp_path):
-    store = BackendStore(tmp_path / "b.sqlite3")
+    store = new_store(tmp_path / "b.sqlite3")
     runner = app_runner(make_app(store, WorkingCalendar(), limits=Limits(client_seconds=LIMIT)))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -1,14 +1,18 @@
+
 """Attack class: bodies cut short. Anyone can open a connection, announce a body and hang up
 half-way (the enrolment address needs no login): one INFO line each, no traceback, no ERROR."""
 
+import pytest
 import asyncio
 import logging
 
 from aiohttp import web
 
 from kiosk.backend.server import make_app
-from kiosk.backend.store import BackendStore
 from kiosk.domain.calendar import WorkingCalendar
+from stores import new_store
+
+pytestmark = pytest.mark.both_stores
 
 # What reads a body before any token is asked for (the rest answer 401 without reading it).
 PATHS = {"/api/v1/terminals/enrol": "application/json", "/api/v1/dvcqg": "application/json",
@@ -27,7 +31,7 @@ async def cut_short(port: int, path: str, kind: str) -> None:
 
 def test_a_body_cut_short_is_one_info_line(tmp_path, caplog):
     async def main():
-        store = BackendStore(tmp_path / "b.sqlite3")
+        store = new_store(tmp_path / "b.sqlite3")
         runner = web.AppRunner(make_app(store, WorkingCalendar()), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -8,14 +8,17 @@ import subprocess
 import pytest
 
 from support import KIOSK, query, start_site
+from stores import db_args
+
+pytestmark = pytest.mark.both_stores
 
 SURROGATE = "\\ud800"  # as JSON escapes it: half of a character, which no database can hold
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, store_kind):
     server = start_site(tmp_path_factory.mktemp("unicode"))
-    server.terminal = json.loads(subprocess.run([KIOSK, "terminal", "list", "--db", str(server.db), "--json"],
+    server.terminal = json.loads(subprocess.run([KIOSK, "terminal", "list", *db_args(server.db), "--json"],
                                                 capture_output=True, text=True).stdout)[0]["id"]
     yield server
     assert server.stop() == 0
@@ -60,16 +63,16 @@ def test_lone_surrogates_in_any_json_body_are_refused(site):
 def test_the_admin_pages_and_the_terminal_list_still_work_after(site):
     page = site.request("GET", "/admin/login", token=None)
     assert page.status == 200
-    listed = subprocess.run([KIOSK, "terminal", "list", "--db", str(site.db), "--json"], capture_output=True, text=True)
+    listed = subprocess.run([KIOSK, "terminal", "list", *db_args(site.db), "--json"], capture_output=True, text=True)
     assert listed.returncode == 0 and "Traceback" not in listed.stderr
 
 
 def test_health_already_stored_with_a_lone_surrogate_is_shown_safely(site):
     # As a backend of before this check may hold it.
     query(site.db, "UPDATE terminals SET health = ? WHERE id = ?", '{"app_version": "1.0\\ud800"}', site.terminal)
-    listed = subprocess.run([KIOSK, "terminal", "list", "--db", str(site.db), "--json"], capture_output=True, text=True)
+    listed = subprocess.run([KIOSK, "terminal", "list", *db_args(site.db), "--json"], capture_output=True, text=True)
     assert listed.returncode == 0 and "Traceback" not in listed.stderr, listed.stderr
-    text = subprocess.run([KIOSK, "terminal", "list", "--db", str(site.db)], capture_output=True, text=True)
+    text = subprocess.run([KIOSK, "terminal", "list", *db_args(site.db)], capture_output=True, text=True)
     assert text.returncode == 0
 
 
@@ -131,6 +134,6 @@ def test_control_characters_do_not_reach_the_staff_console(site):
     query(site.db, "UPDATE terminals SET name = ?, health = ? WHERE id = ?", hostile,
           json.dumps({"app_version": hostile}), site.terminal)
     for args in ([], ["--json"]):
-        listed = subprocess.run([KIOSK, "terminal", "list", "--db", str(site.db), *args], capture_output=True, text=True)
+        listed = subprocess.run([KIOSK, "terminal", "list", *db_args(site.db), *args], capture_output=True, text=True)
         assert listed.returncode == 0, listed.stderr
         assert "Quầy 1" in listed.stdout and not any(c in listed.stdout for c in "\u001b\u0007\u202e"), listed.stdout

@@ -1,0 +1,425 @@
+"""The backend's two databases behind one small interface.
+
+An SQLite file is the default: one centre, one machine, nothing to install. PostgreSQL is for a
+province: one backend for every commune's kiosks, several processes, a streaming replica. The
+value of `--db` chooses: a path is SQLite, `postgresql://...` is PostgreSQL.
+
+Above this module SQL is written once, in what both databases understand: `?` placeholders,
+`INSERT ... ON CONFLICT`, `RETURNING`, `COALESCE`. Where they differ (JSON, time arithmetic, the
+schema's column types, how a writer takes the lock), a method here says it in each one's words.
+
+PostgreSQL is reached through psycopg 3's synchronous connections: the store does its work on
+a thread of its own (BackendStore.run), as it does with sqlite3, so both are the same DB-API
+shape and the store above them is one class."""
+
+from __future__ import annotations
+
+import functools
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+WRITE_LOCK = 7_146_000_017
+"""The PostgreSQL advisory lock every write transaction takes (any number: one the backend owns).
+Writers of every process take turns, as SQLite's writers do: what a write reads before it
+writes (the last ticket number of a service, a rate limit's count, an idempotency key) cannot
+change under it, whichever process runs it."""
+
+LOCK_WAIT_SECONDS = 5
+"""How long a writer waits for the lock before giving up (SQLite's busy_timeout, the same)."""
+
+
+class Cursor(Protocol):
+    rowcount: int
+
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list: ...
+    def __iter__(self) -> Iterator: ...
+
+
+class DatabaseError(Exception):
+    """The database cannot be reached or used, with the reason."""
+
+
+class Busy(Exception):
+    """Another writer held the write lock for longer than LOCK_WAIT_SECONDS."""
+
+
+class UnstorableText(ValueError):
+    """Text PostgreSQL cannot hold (a NUL character): the request's fault, never the server's."""
+
+
+def is_postgres_url(db: str | Path) -> bool:
+    return str(db).startswith(("postgresql://", "postgres://"))
+
+
+def shown_url(db: str | Path) -> str:
+    """`db` as it may be printed: a password in a URL is replaced by ***."""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", str(db))
+
+
+class Database:
+    """What both databases do the same way; each subclass says how it connects, locks and types."""
+
+    dialect = ""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        raise NotImplementedError
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        """One write transaction that takes the write lock at its start: what it reads cannot
+        change before it writes, whichever connection or process writes next."""
+        raise NotImplementedError
+        yield
+
+    @property
+    def in_transaction(self) -> bool:
+        raise NotImplementedError
+
+    def set_lock_wait(self, seconds: float) -> None:
+        """How long a writer of this connection waits for the write lock (LOCK_WAIT_SECONDS)."""
+        raise NotImplementedError
+
+    # -- rows by their columns' names ---------------------------------------------
+
+    def insert(self, table: str, row: dict[str, Any]) -> None:
+        columns = list(row)
+        self.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                     list(row.values()))
+
+    def insert_all(self, table: str, rows: Iterable[dict[str, Any]]) -> None:
+        rows = iter(rows)
+        first = next(rows, None)
+        if first is not None:
+            columns = list(first)
+            self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                             ([row[c] for c in columns] for row in _chain(first, rows)))
+
+    def insert_id(self, table: str, row: dict[str, Any]) -> int:
+        """Insert `row` and answer the `id` the database gave it."""
+        columns = list(row)
+        return self.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) RETURNING id",
+            list(row.values())).fetchone()[0]
+
+    def upsert_all(self, table: str, rows: Iterable[dict[str, Any]], pk: str) -> None:
+        """Insert each row, or replace the columns it names in the row of the same `pk`."""
+        rows = iter(rows)
+        first = next(rows, None)
+        if first is None:
+            return
+        columns = list(first)
+        changed = ", ".join(f"{c} = excluded.{c}" for c in columns if c != pk) or f"{pk} = excluded.{pk}"
+        sql = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+               f"ON CONFLICT ({pk}) DO UPDATE SET {changed}")
+        self.executemany(sql, ([row[c] for c in columns] for row in _chain(first, rows)))
+
+    def upsert(self, table: str, row: dict[str, Any], pk: str) -> None:
+        self.upsert_all(table, [row], pk)
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """The rows of a query as dictionaries, by column name."""
+        cursor = self.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor]
+
+    def count(self, table: str) -> int:
+        return self.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+    def tables(self) -> list[str]:
+        raise NotImplementedError
+
+    def after_copy(self, table: str) -> None:
+        """Rows were copied into `table` with their ids: the next id given must follow them."""
+
+    # -- what each says in its own words --------------------------------------------
+
+    def ddl(self, sql: str) -> None:
+        """A schema statement written for SQLite, in this database's column types."""
+        self.execute(sql)
+
+    def json_text(self, column: str, key: str) -> str:
+        """SQL for the text of `key` in the JSON object held as text in `column`."""
+        raise NotImplementedError
+
+    def json_list_has(self, column: str, key: str) -> str:
+        """SQL that holds when the JSON list at `key` of `column` has the value of one `?`."""
+        raise NotImplementedError
+
+    def minutes_between(self, later: str, earlier: str) -> str:
+        """SQL for the minutes between two ISO 8601 texts with their offsets."""
+        raise NotImplementedError
+
+
+def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
+    yield first
+    yield from rest
+
+
+class SqliteDatabase(Database):
+    """One SQLite file, in WAL mode: readers never wait for the writer."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str | Path, reader: bool = False):
+        self.path = str(path)
+        try:
+            # Not only the opening thread: the server uses it from its store thread.
+            # isolation_level None: each statement commits by itself outside `write()`, as on
+            # PostgreSQL (sqlite3's default would open a transaction and leave it open).
+            self.conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            if reader:
+                self.conn.execute("PRAGMA busy_timeout = 0")  # never waits: the event loop must not
+                self.conn.execute("PRAGMA query_only = ON")
+            else:
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                self.conn.execute(f"PRAGMA busy_timeout = {LOCK_WAIT_SECONDS * 1000}")
+                # An answered ticket must survive a power cut, not only a crash of the process.
+                self.conn.execute("PRAGMA synchronous = FULL")
+        except sqlite3.DatabaseError as error:
+            raise DatabaseError(f"cannot open database {path}: {error}") from None
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        try:
+            return self.conn.execute(sql, params)
+        except sqlite3.OperationalError as error:
+            raise _sqlite_busy(error) from None
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        try:
+            self.conn.executemany(sql, rows)
+        except sqlite3.OperationalError as error:
+            raise _sqlite_busy(error) from None
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        self.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.execute("COMMIT")
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.conn.in_transaction
+
+    def set_lock_wait(self, seconds: float) -> None:
+        self.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+
+    def tables(self) -> list[str]:
+        return [r[0] for r in self.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+
+    def json_text(self, column: str, key: str) -> str:
+        return f"json_extract({column}, '$.{key}')"
+
+    def json_list_has(self, column: str, key: str) -> str:
+        return f"EXISTS (SELECT 1 FROM json_each({column}, '$.{key}') WHERE value = ?)"
+
+    def minutes_between(self, later: str, earlier: str) -> str:
+        return f"((julianday({later}) - julianday({earlier})) * 1440)"
+
+    @property
+    def schema_version(self) -> int:
+        return self.execute("PRAGMA user_version").fetchone()[0]
+
+    def set_schema_version(self, number: int) -> None:
+        self.execute(f"PRAGMA user_version = {int(number)}")
+
+
+def _sqlite_busy(error: sqlite3.OperationalError) -> Exception:
+    """SQLITE_BUSY as Busy: a long import or a backup held the lock; the caller may try again."""
+    text = str(error)
+    return Busy(text) if "locked" in text or "busy" in text else error
+
+
+@functools.lru_cache(maxsize=1024)
+def _pyformat(sql: str) -> tuple[str, tuple[int, ...] | None]:
+    """`sql` with its placeholders as psycopg's `%s` (and a literal `%` as `%%`), outside quoted
+    text; for numbered ones (`?1`, used twice say), the parameters' order as they appear."""
+    parts = re.split(r"('(?:[^']|'')*')", sql)
+    order: list[int] = []
+
+    def numbered(found: re.Match) -> str:
+        order.append(int(found.group(1)) - 1)
+        return "%s"
+
+    # psycopg reads every `%`, in quoted text too; a `?` there is text.
+    text = "".join(p.replace("%", "%%") if i % 2 else re.sub(r"\?(\d+)", numbered, p.replace("%", "%%")).replace("?", "%s")
+                   for i, p in enumerate(parts))
+    return text, tuple(order) if order else None
+
+
+def _bound(sql: str, params: Sequence[Any]) -> tuple[str, Sequence[Any]]:
+    text, order = _pyformat(sql)
+    return text, params if order is None else [params[n] for n in order]
+
+
+_DDL = [
+    # SQLite's rowid alias: a number the database gives; in PostgreSQL an identity column.
+    (re.compile(r"\bINTEGER PRIMARY KEY\b"), "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"),
+    # A REAL in PostgreSQL is 4 bytes: a time in seconds since 1970 would lose minutes.
+    (re.compile(r"\bREAL\b"), "DOUBLE PRECISION"),
+    # Text compared and sorted by its bytes, as in SQLite, whatever the cluster's locale:
+    # codes' ranges ("1.001193" up to "1.001193/") and their order depend on it.
+    (re.compile(r"\bTEXT\b"), 'TEXT COLLATE "C"'),
+]
+
+
+class PostgresDatabase(Database):
+    """A connection to PostgreSQL. It commits each statement by itself (autocommit) except inside
+    `write()`, so that a read never leaves a transaction open between requests."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, reader: bool = False):
+        self.url = url
+        self.reader = reader
+        self.lock_wait = LOCK_WAIT_SECONDS
+        self.conn = self._connect()
+
+    def _connect(self):
+        import psycopg
+        from psycopg.adapt import Dumper
+        from psycopg.types.numeric import FloatLoader
+
+        class BoolAsInteger(Dumper):
+            """True and False as 1 and 0: the schema keeps flags in integer columns, as SQLite does."""
+            oid = psycopg.adapters.types["int4"].oid
+
+            def dump(self, obj: bool) -> bytes:
+                return b"1" if obj else b"0"
+
+        try:
+            conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10,
+                                   application_name="kiosk backend")
+        except psycopg.Error as error:
+            raise DatabaseError(f"cannot connect to PostgreSQL at {shown_url(self.url)}: {_first_line(error)}") from None
+        conn.adapters.register_dumper(bool, BoolAsInteger)
+        # AVG and EXTRACT answer numeric: a float, as SQLite answers, which JSON can carry.
+        conn.adapters.register_loader("numeric", FloatLoader)
+        conn.execute(f"SET lock_timeout = '{int(self.lock_wait * 1000)}ms'")
+        if self.reader:
+            conn.execute("SET default_transaction_read_only = on")
+        return conn
+
+    def _live(self):
+        """The connection, made again if the last one broke (the server restarted, a failover):
+        the next request works again without restarting the backend."""
+        if self.conn.broken or self.conn.closed:
+            if not self.in_transaction:
+                self.conn = self._connect()
+        return self.conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        import psycopg
+
+        try:
+            return self._live().execute(*_bound(sql, params))
+        except psycopg.DataError as error:
+            if "NUL" in str(error):
+                raise UnstorableText("the text holds a NUL character") from None
+            raise
+        except psycopg.errors.LockNotAvailable as error:
+            raise Busy(_first_line(error)) from None
+        except psycopg.OperationalError as error:
+            raise DatabaseError(f"PostgreSQL: {_first_line(error)}") from None
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        import psycopg
+
+        try:
+            with self._live().cursor() as cursor:
+                cursor.executemany(_pyformat(sql)[0], list(rows))
+        except psycopg.DataError as error:
+            if "NUL" in str(error):
+                raise UnstorableText("the text holds a NUL character") from None
+            raise
+        except psycopg.OperationalError as error:
+            raise DatabaseError(f"PostgreSQL: {_first_line(error)}") from None
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        self.execute("BEGIN")
+        try:
+            self.execute("SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK])
+            yield
+        except BaseException:
+            if not self.conn.broken:
+                self.conn.execute("ROLLBACK")
+            raise
+        self.execute("COMMIT")
+
+    def set_lock_wait(self, seconds: float) -> None:
+        self.lock_wait = seconds  # kept for a connection made again
+        self.execute(f"SET lock_timeout = '{int(seconds * 1000)}ms'")
+
+    @property
+    def in_transaction(self) -> bool:
+        from psycopg.pq import TransactionStatus
+
+        return self.conn.info.transaction_status != TransactionStatus.IDLE
+
+    def tables(self) -> list[str]:
+        return [r[0] for r in self.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")]
+
+    def after_copy(self, table: str) -> None:
+        for (column,) in self.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND table_name = ? AND is_identity = 'YES'", [table]).fetchall():
+            self.execute(f"SELECT setval(pg_get_serial_sequence(?, ?), COALESCE(MAX({column}), 0) + 1, false) "
+                         f"FROM {table}", [table, column])
+
+    def ddl(self, sql: str) -> None:
+        for pattern, replacement in _DDL:
+            sql = pattern.sub(replacement, sql)
+        self.execute(sql)
+
+    def json_text(self, column: str, key: str) -> str:
+        return f"(CAST({column} AS jsonb) ->> '{key}')"
+
+    def json_list_has(self, column: str, key: str) -> str:
+        return f"EXISTS (SELECT 1 FROM jsonb_array_elements_text(CAST({column} AS jsonb) -> '{key}') AS e WHERE e = ?)"
+
+    def minutes_between(self, later: str, earlier: str) -> str:
+        return f"(EXTRACT(EPOCH FROM CAST({later} AS timestamptz) - CAST({earlier} AS timestamptz)) / 60)"
+
+    @property
+    def schema_version(self) -> int:
+        self.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = self.execute("SELECT version FROM schema_version").fetchone()
+        return row[0] if row else 0
+
+    def set_schema_version(self, number: int) -> None:
+        self.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        self.execute("DELETE FROM schema_version")
+        self.execute("INSERT INTO schema_version (version) VALUES (?)", [number])
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def open_database(db: str | Path, reader: bool = False) -> Database:
+    """The database `db` names: a PostgreSQL URL, else an SQLite file's path."""
+    if is_postgres_url(db):
+        return PostgresDatabase(str(db), reader=reader)
+    return SqliteDatabase(db, reader=reader)
