@@ -102,6 +102,46 @@ def _run_backend(store, calendar, host: str, port: int, banner: list[str], admin
     _print("Kiosk backend stopped.")
 
 
+def _run_workers(workers: int, open_store, calendar, host: str, port: int, banner: list[str], admin_token: str,
+                 limits, trust_forwarded: bool, upstream, speech) -> None:
+    """`kiosk backend --workers N`: N processes on one port (kiosk/backend/workers.py)."""
+    from .backend.server import make_app, serve
+    from .backend.workers import reserved_port, run_workers, wait_until_served, worker_socket
+
+    try:
+        reserved = reserved_port(host, port)
+    except OSError as error:
+        raise Failure(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    bound = reserved.getsockname()[1]
+
+    def work(number: int) -> int:
+        reserved.close()
+        sock, store = worker_socket(host, bound), open_store()
+        try:
+            app = make_app(store, calendar, admin_token=admin_token, limits=limits,
+                           trust_forwarded=trust_forwarded, upstream=upstream, speech=speech)
+            asyncio.run(serve(app, host, bound, lambda _address: None, sock=sock))
+        finally:
+            store.close()
+            sock.close()
+        return 0
+
+    def started() -> None:
+        # Said once a worker answers, as a single process says it once it listens.
+        if not wait_until_served(host, bound):
+            _print("No worker answered within 60 s; see the messages above.")
+        for line in banner:
+            _print(line)
+        _print(f"Kiosk backend listening on http://{host}:{bound} ({workers} worker processes)")
+        _print("Press Ctrl-C to stop.")
+
+    try:
+        run_workers(workers, work, _print, started)
+    finally:
+        reserved.close()
+    _print("Kiosk backend stopped.")
+
+
 def cmd_backend(args: argparse.Namespace) -> None:
     from .backend.database import shown_url
     from .backend.sample import load_sample_site
@@ -131,7 +171,18 @@ def cmd_backend(args: argparse.Namespace) -> None:
                       f"catalogue pulled {pulls}).")
     speech = _backend_speech(config, store)
     banner.append(f"Spoken calls: {speech.engine.name}, phrases kept in {speech.folder}.")
-    _run_backend(store, calendar, host, port, banner, admin_token, limits, trust_forwarded, upstream, speech)
+    workers = args.workers if args.workers is not None else config.getint("backend", "workers", fallback=1)
+    if workers < 1 or workers > 64:
+        store.close()
+        raise Failure(f"--workers must be 1 to 64, not {workers}")
+    if workers == 1:
+        _run_backend(store, calendar, host, port, banner, admin_token, limits, trust_forwarded, upstream, speech)
+        return
+    if not store.postgres:
+        banner.append("Several workers on one SQLite file take turns to write: PostgreSQL is the database for them.")
+    store.close()  # each worker opens its own, after the fork
+    _run_workers(workers, lambda: _open_store(db, config), calendar, host, port, banner, admin_token, limits,
+                 trust_forwarded, upstream, speech)
 
 
 def backend_client(settings):
@@ -852,6 +903,8 @@ def build_parser() -> argparse.ArgumentParser:
     backend.add_argument("--sample-site", choices=SAMPLE_SITES, default=SAMPLE_SITES[0],
                          help="which sample site --sample-data loads: two-level (default) or district-2019")
     backend.add_argument("--admin-token-file", metavar="PATH", help="file holding the admin token (16+ characters)")
+    backend.add_argument("--workers", type=int, metavar="N",
+                         help="N processes serving the one port (default 1, or [backend] workers); for PostgreSQL")
 
     terminal = command("terminal", None, "Register, list and revoke the kiosks that may use the backend.")
     terminal_commands = terminal.add_subparsers(dest="terminal_command", metavar="ACTION", required=True)

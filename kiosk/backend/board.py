@@ -4,7 +4,8 @@ counter pages and the citizens' ticket pages (Server-Sent Events).
 One task reads the newest change's id (queue_events) a few times a second while anyone listens,
 and only then: a change made by any other process on the same database (another backend process,
 a command) is seen that soon. A change made through this process pokes it (`poke_after_changes`,
-after every POST): seen at once. When it moves, the board is read once and the same
+after every POST): seen at once. On PostgreSQL, every change is also announced (NOTIFY
+kiosk_queue) and heard by each process's listener, which pokes it: seen at once in every process. When it moves, the board is read once and the same
 bytes go to every display, however many: 50 displays cost one query, not 50."""
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
+from .database import listen
 from .errors import RequestError
-from .queue import TicketQueue
+from .queue import QUEUE_CHANNEL, TicketQueue
 from .store import BackendStore
 
 POLL_SECONDS = 0.2
@@ -53,12 +56,28 @@ class Board:
     async def cleanup_ctx(self, app: web.Application) -> AsyncIterator[None]:
         watch = asyncio.create_task(self._watch())
         app.on_shutdown.append(self._close)
+        stopping, listener = threading.Event(), None
+        if self.store.postgres:  # every process's changes heard at once, not at the next poll
+            listener = threading.Thread(target=listen, name="board-listen", daemon=True,
+                                        args=(self.store.url, QUEUE_CHANNEL, self._poke_from(asyncio.get_running_loop()),
+                                              stopping))
+            listener.start()
         try:
             yield
         finally:
+            stopping.set()
             watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watch
+            if listener is not None:
+                await asyncio.to_thread(listener.join, 5)
+
+    def _poke_from(self, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
+        """`poke`, called from the listener's thread."""
+        def poke() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed
+                loop.call_soon_threadsafe(self.poke)
+        return poke
 
     async def _close(self, _app: web.Application) -> None:
         """Ends every stream at shutdown, so that the server does not wait for them to time out."""

@@ -15,12 +15,16 @@ shape and the store above them is one class."""
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
 
 WRITE_LOCK = 7_146_000_017
 """The PostgreSQL advisory lock every write transaction takes (any number: one the backend owns).
@@ -147,6 +151,10 @@ class Database:
     def ddl(self, sql: str) -> None:
         """A schema statement written for SQLite, in this database's column types."""
         self.execute(sql)
+
+    def notify(self, channel: str) -> None:
+        """Tell every process listening on `channel` that something changed, once the transaction
+        commits (PostgreSQL's NOTIFY); SQLite's processes look for themselves (board.py polls)."""
 
     def json_text(self, column: str, key: str) -> str:
         """SQL for the text of `key` in the JSON object held as text in `column`."""
@@ -388,6 +396,9 @@ class PostgresDatabase(Database):
             self.execute(f"SELECT setval(pg_get_serial_sequence(?, ?), COALESCE(MAX({column}), 0) + 1, false) "
                          f"FROM {table}", [table, column])
 
+    def notify(self, channel: str) -> None:
+        self.execute("SELECT pg_notify(?, '')", [channel])
+
     def ddl(self, sql: str) -> None:
         for pattern, replacement in _DDL:
             sql = pattern.sub(replacement, sql)
@@ -423,3 +434,23 @@ def open_database(db: str | Path, reader: bool = False) -> Database:
     if is_postgres_url(db):
         return PostgresDatabase(str(db), reader=reader)
     return SqliteDatabase(db, reader=reader)
+
+
+def listen(url: str, channel: str, on_notify: Callable[[], None], stopping: threading.Event) -> None:
+    """Call `on_notify()` at each NOTIFY on `channel` of the PostgreSQL at `url`, and once each
+    time it starts listening (what was sent while it was not), until `stopping` is set. A broken
+    connection is made again a second later. Runs on a thread of its own."""
+    import psycopg
+
+    while not stopping.is_set():
+        try:
+            with psycopg.connect(url, autocommit=True, connect_timeout=10,
+                                 application_name="kiosk backend listener") as conn:
+                conn.execute(f"LISTEN {channel}")
+                on_notify()
+                while not stopping.is_set():
+                    for _ in conn.notifies(timeout=1.0):
+                        on_notify()
+        except psycopg.Error as error:
+            log.warning("listening for %s: %s; trying again", channel, _first_line(error))
+            stopping.wait(1.0)

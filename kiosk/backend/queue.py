@@ -24,6 +24,9 @@ from .errors import RequestError
 from .store import BackendStore
 
 # A counter that called someone this recently counts as open.
+QUEUE_CHANNEL = "kiosk_queue"
+"""What a change of the queue is announced on (PostgreSQL's NOTIFY): every backend process's
+hall displays hear of it at once (board.py)."""
 ACTIVE_COUNTER = dt.timedelta(minutes=30)
 SERVICE_TIME_SAMPLES = 20
 MIN_SAMPLES = 3
@@ -290,6 +293,7 @@ class TicketQueue:
             [row["day"], _time(now), action, row["id"], display_number(row["service"], row["number"]), counter,
              officer, line or row["line"]],
         )
+        self.db.notify(QUEUE_CHANNEL)
 
     def _finish_current(self, number: int, status: str, now: dt.datetime, officer: str | None) -> dict[str, Any] | None:
         current = self._current(number)
@@ -394,6 +398,7 @@ class TicketQueue:
             self.db.execute(
                 "INSERT INTO queue_events (day, at, action, counter, officer) VALUES (?, ?, ?, ?, ?)",
                 [now.date().isoformat(), _time(now), "paused" if paused else "resumed", number, officer])
+            self.db.notify(QUEUE_CHANNEL)
             return True
 
     # -- what the counters and the hall see -------------------------------------

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import signal
+import socket
 import tempfile
 import threading
 from collections.abc import Callable
@@ -271,15 +272,17 @@ def app_runner(app: web.Application) -> web.AppRunner:
                          keepalive_timeout=app[LIMITS].client_seconds)
 
 
-async def serve(app: web.Application, host: str, port: int, on_ready: Callable[[str], None]) -> None:
-    """Serve until SIGINT or SIGTERM, then close cleanly."""
+async def serve(app: web.Application, host: str, port: int, on_ready: Callable[[str], None],
+                sock: socket.socket | None = None) -> None:
+    """Serve until SIGINT or SIGTERM, then close cleanly; on `sock`, a listening socket that
+    several worker processes share (workers.py), instead of `host` and `port`."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     runner = app_runner(app)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = web.SockSite(runner, sock) if sock is not None else web.TCPSite(runner, host, port)
     await site.start()
     sockets = site._server.sockets if site._server else []  # the port actually bound when 0 was asked
     bound = sockets[0].getsockname()[1] if sockets else port
