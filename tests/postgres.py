@@ -40,7 +40,10 @@ class TestPostgres:
 
     __test__ = False  # a helper, not a test class for pytest
 
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        """`durable`: each commit reaches the disk (fsync), as a province's server must; the
+        tests' cluster skips it, a benchmark's must not."""
+        self.durable = durable
         self.bin = server_binaries()
         self.folder = Path(tempfile.mkdtemp(prefix="kiosk-postgres-"))
         self.data = self.folder / "data"
@@ -57,11 +60,20 @@ class TestPostgres:
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", USER, "--auth=trust",
                   "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync")
         self.port = free_port()
-        options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.folder}"
-                   " -c fsync=off -c full_page_writes=off")  # a test cluster: speed over durability
+        self.resume()
+        return self
+
+    def pause(self) -> None:
+        """Stop the server, keeping its data: as a database machine that restarts."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start it again, on the same port, with the same data."""
+        options = f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.folder}"
+        if not self.durable:  # a test cluster: speed over durability
+            options += " -c fsync=off -c full_page_writes=off"
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "log"),
                   "-o", options, "-w", "-t", "60", "start")
-        return self
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{USER}@127.0.0.1:{self.port}/{database}"

@@ -104,8 +104,13 @@ class Backend:
         try:
             return self.process.wait(timeout=30)
         finally:
+            if self.process.poll() is not None:  # what it logged, for a test to read
+                self.errors = self.process.stderr.read()  # type: ignore[union-attr]
             self.process.stdout.close()  # type: ignore[union-attr]
             self.process.stderr.close()  # type: ignore[union-attr]
+
+    errors = ""
+    """What the process wrote to its standard error, once stopped."""
 
 
 ADMIN_TOKEN = "admin-token-for-tests-0123456789"

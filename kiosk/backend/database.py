@@ -298,6 +298,7 @@ class PostgresDatabase(Database):
         self.url = url
         self.reader = reader
         self.lock_wait = LOCK_WAIT_SECONDS
+        self._writing = False
         self.conn = self._connect()
 
     def _connect(self):
@@ -327,10 +328,13 @@ class PostgresDatabase(Database):
 
     def _live(self):
         """The connection, made again if the last one broke (the server restarted, a failover):
-        the next request works again without restarting the backend."""
+        the next request works again without restarting the backend. Never inside `write()`:
+        what the transaction did so far is gone with the connection, so it fails as a whole."""
         if self.conn.broken or self.conn.closed:
-            if not self.in_transaction:
-                self.conn = self._connect()
+            if self._writing:
+                raise DatabaseError("PostgreSQL: the connection broke during a write; nothing of it was kept")
+            self.conn.close()
+            self.conn = self._connect()
         return self.conn
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
@@ -366,14 +370,17 @@ class PostgresDatabase(Database):
     @contextmanager
     def write(self) -> Iterator[None]:
         self.execute("BEGIN")
+        self._writing = True
         try:
             self.execute("SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK])
             yield
+            self.execute("COMMIT")
         except BaseException:
-            if not self.conn.broken:
+            if not self.conn.broken and self.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise
-        self.execute("COMMIT")
+        finally:
+            self._writing = False
 
     def set_lock_wait(self, seconds: float) -> None:
         self.lock_wait = seconds  # kept for a connection made again

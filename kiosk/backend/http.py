@@ -21,7 +21,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from ..domain.calendar import WorkingCalendar
 from ..domain.serial import DataShapeError
 from .accounts import Accounts
-from .database import Database, UnstorableText
+from .database import Database, DatabaseError, UnstorableText
 from .integrations import Integrations
 from .errors import RequestError
 from .queue import TicketQueue
@@ -122,6 +122,12 @@ async def json_errors(request: web.Request, handler: Callable) -> web.StreamResp
         return response
     except asyncio.CancelledError:
         raise
+    except DatabaseError as error:
+        # PostgreSQL is down or failing over: not the request's fault; the next one reconnects.
+        log.warning("%s %s: the database could not be reached (%s); answered 503", request.method, request.path, error)
+        response = error_response(503, "database_unavailable", "The database cannot be reached; try again in a moment.")
+        response.headers["Retry-After"] = "5"
+        return response
     except UnstorableText:
         # A NUL in a path or a header that reached a query: PostgreSQL refuses it before it runs.
         return error_response(400, "bad_text", "The request holds a NUL character.")
