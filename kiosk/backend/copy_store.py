@@ -41,17 +41,19 @@ def copy_store(source: BackendStore, target: BackendStore) -> list[CopiedTable]:
                          "migrate-store copies into a new database only")
     copied = []
     try:
-        with target.write():
+        # The source read in one transaction of its own: one moment's state of every table,
+        # even if a backend still writes to it (stop it first all the same).
+        with source.db.snapshot(), target.write():
             for table in tables:
                 copied.append(CopiedTable(table, _copy_table(source.db, target.db, table)))
                 target.db.after_copy(table)
+            for table in copied:  # compared before the commit: a difference keeps nothing
+                if _digest(source.db, table.name) != _digest(target.db, table.name):
+                    raise StoreError(f"the table {table.name} differs after the copy: nothing was kept in the target")
     except StoreError:
         raise
     except Exception as error:  # a row the target refuses: the transaction is rolled back, nothing is left
         raise StoreError(f"the copy stopped and nothing was kept in the target: {error}") from None
-    for table in copied:
-        if _digest(source.db, table.name) != _digest(target.db, table.name):
-            raise StoreError(f"the table {table.name} differs after the copy: do not use the target")
     return copied
 
 

@@ -25,7 +25,7 @@ from ..domain.codes import dossier_code_shape
 from ..domain.dossier import Collection, Dossier, Holder, Status
 from ..domain.procedure import Fee
 from ..domain.text import fold, mask_name, nfc
-from .store import BackendStore
+from .store import BackendStore, _dump
 
 MAX_RECORDS = 1000
 """Records (or steps) in one call: a day's work of a large centre in a few calls."""
@@ -329,10 +329,6 @@ def _levels_by_agency(store: BackendStore) -> dict[str, str]:
         found[agency_key(name)] = level
         found[agency_key(code)] = level
     return found
-
-
-def _dump(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _rebuild(store: BackendStore, code: str) -> None:

@@ -24,7 +24,10 @@ from .citizen_keys import CitizenKey, CitizenKeys, KeyFileError, Ring, default_k
 
 
 def _dump(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """`value` as the JSON text the store keeps. A NUL in a text (a one-stop system may send one
+    in a name) is kept as U+FFFD, the mark of a character that could not be read: PostgreSQL's
+    JSON functions refuse the escape "\\u0000" anywhere in a text they read a date from."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("\\u0000", "\\ufffd")
 
 
 def _v1(db: Database) -> None:
@@ -329,6 +332,10 @@ class BackendStore:
         except (sqlite3.DatabaseError, DatabaseError) as error:
             self.db.close()
             raise StoreError(f"cannot open database {shown_url(db)}: {error}") from None
+        except Busy:
+            self.db.close()
+            raise StoreError(f"the database {shown_url(db)} is busy (another command has held it for 5 s): "
+                             "try again in a moment") from None
         except BaseException:
             self.db.close()
             raise
@@ -358,11 +365,14 @@ class BackendStore:
         return self.db.schema_version
 
     def _migrate(self) -> None:
-        # Under the write lock: backend processes starting together on one database migrate it once.
+        current = self.db.schema_version
+        if current > len(MIGRATIONS):
+            raise StoreError(f"database schema {current} is newer than this program knows")
+        if current == len(MIGRATIONS):
+            return  # nothing to do: no lock taken (an import may hold it for a while)
+        # Under the write lock, looked at again: processes starting together migrate it once.
         with self.db.write():
             current = self.db.schema_version
-            if current > len(MIGRATIONS):
-                raise StoreError(f"database schema {current} is newer than this program knows")
             for number, migration in enumerate(MIGRATIONS[current:], start=current + 1):
                 migration(self.db)
                 self.db.set_schema_version(number)
@@ -405,8 +415,11 @@ class BackendStore:
         (each sees the last commit), but it is a round trip to the server, which the loop
         must not wait for, and it need not queue behind this process's writes."""
         if self.postgres:
-            reader = self._read_connection()
-            return await asyncio.get_running_loop().run_in_executor(self._read_worker, work, reader)
+            if self._read_worker is None:
+                self._read_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-read")
+            # The connection too is made on that thread, at its first read: never on the loop.
+            return await asyncio.get_running_loop().run_in_executor(
+                self._read_worker, lambda: work(self._read_connection()))
         reader = self._read_connection()
         if reader is not None:
             try:
@@ -419,8 +432,6 @@ class BackendStore:
         if self._reader is None and self.url != ":memory:":
             # Used by one thread only (the event loop's, or the reads' own); closed with the store.
             self._reader = open_database(self.url, reader=True)
-            if self.postgres:
-                self._read_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-read")
         return self._reader
 
     async def run_write(self, work: Callable[..., T], *args: Any) -> T:

@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
+STOPS = {signal.SIGTERM, signal.SIGINT}
 RESTART_PAUSE = 1.0
 """Seconds between a worker's death and its restart: a worker that dies at once is not started
 again and again as fast as the machine can."""
@@ -31,6 +32,11 @@ again and again as fast as the machine can."""
 def reserved_port(host: str, port: int) -> socket.socket:
     """The port, bound (0: any free one) but not listening, held while the workers live, so that
     nothing else takes it; each worker listens on a socket of its own on the same port."""
+    if port:
+        # Without SO_REUSEPORT first: a port that anything listens on (another backend's workers
+        # included) is refused, not silently shared.
+        with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
+            probe.bind((host, port))
     sock = socket.socket(_family(host), socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
@@ -70,10 +76,13 @@ def run_workers(count: int, work: Callable[[int], int], say: Callable[[str], Non
             _signal(pid, signal.SIGTERM)
 
     workers: dict[int, int] = {}  # pid -> worker number
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    previous = {sig: signal.signal(sig, stop) for sig in STOPS}
     try:
         for number in range(1, count + 1):
-            workers[_start(number, work)] = number
+            if not stopping:
+                workers[_start(number, work)] = number
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)
         started()
         while workers:
             try:
@@ -89,6 +98,7 @@ def run_workers(count: int, work: Callable[[int], int], say: Callable[[str], Non
             time.sleep(RESTART_PAUSE)
             if not stopping:
                 workers[_start(number, work)] = number
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -96,6 +106,9 @@ def run_workers(count: int, work: Callable[[int], int], say: Callable[[str], Non
 
 
 def _start(number: int, work: Callable[[int], int]) -> int:
+    # SIGTERM and SIGINT held back while forking: the watcher must know the new worker's pid
+    # before it can pass a stop on, and the worker must not run the watcher's handler.
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
     pid = os.fork()
     if pid:
         return pid
@@ -104,6 +117,7 @@ def _start(number: int, work: Callable[[int], int]) -> int:
     try:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)
         status = work(number)
     except BaseException:
         log.exception("worker %d failed", number)

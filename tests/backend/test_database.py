@@ -27,6 +27,9 @@ def test_the_value_of_db_chooses_the_database():
     assert is_postgres_url("postgresql://kiosk@db.example/kiosk") and is_postgres_url("postgres://h/d")
     assert not is_postgres_url("/var/lib/kiosk/postgresql.sqlite3") and not is_postgres_url("backend.sqlite3")
     assert shown_url("postgresql://kiosk:s3cret@db/kiosk") == "postgresql://kiosk:***@db/kiosk"
+    assert shown_url("postgresql://kiosk:p@ss@db/kiosk") == "postgresql://kiosk:***@db/kiosk"
+    assert shown_url("postgresql://kiosk@db/kiosk?password=s3cret&sslmode=require") == (
+        "postgresql://kiosk@db/kiosk?password=***&sslmode=require")
 
 
 def test_the_same_catalogue_has_the_same_version_on_either_store(tmp_path):
@@ -61,3 +64,21 @@ def test_an_unreachable_postgresql_is_one_line_without_its_password(url):
     done = subprocess.run([KIOSK, "terminal", "list", "--db", url], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1
     assert "cannot connect" in done.stderr and "s3cret" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_dossier_whose_text_holds_a_nul_is_counted_like_any_other(tmp_path):
+    """A one-stop system may send a NUL inside a name: kept as U+FFFD (a character that could not
+    be read), and the statistics, which read the dossiers' dates from their JSON, still read them."""
+    from kiosk.domain.dossier import Dossier
+
+    store = new_store(tmp_path / "b.sqlite3")
+    try:
+        store.put_dossiers([Dossier.from_dict({
+            "code": "000.00.53.H48-260105-0001", "procedure_code": "1.001193", "procedure_name": "Khai\x00 sinh",
+            "applicant_name": "Nguyễn\x00 An", "status": 2, "received_at": "2026-01-05T08:00:00",
+            "due_at": "2026-01-09T17:00:00+07:00"})])
+        [(status, due_at, completed_at)] = list(store.dossier_deadlines())
+        assert status == 2 and due_at.isoformat() == "2026-01-09T17:00:00+07:00" and completed_at is None
+        assert store.dossier("000.00.53.H48-260105-0001").applicant_name == "Nguyễn\ufffd An"
+    finally:
+        store.close()

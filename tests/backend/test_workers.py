@@ -12,7 +12,7 @@ import uuid
 import aiohttp
 import pytest
 
-from support import query, start_site
+from support import KIOSK, query, start_site
 
 pytestmark = pytest.mark.both_stores
 
@@ -76,6 +76,10 @@ def test_four_workers_forty_kiosks_one_killed_mid_burst(tmp_path):
                     await session.close()
 
         asyncio.run(burst())
+        # A second backend on the same port is refused, not let in beside the first to share it.
+        second = subprocess.run([KIOSK, "backend", "--db", str(tmp_path / "other.sqlite3"), "--workers", "2",
+                                 "--port", str(server.port)], capture_output=True, text=True, timeout=60)
+        assert second.returncode == 1 and "cannot listen" in second.stderr
         after = workers_of(server)
         assert before[1] not in after and len(after) == 4, "the killed worker was started again"
         assert server.get("/api/v1/health").status == 200
