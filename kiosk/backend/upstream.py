@@ -61,6 +61,8 @@ PULL_CONCURRENCY = 4
 PULL_RETRY = 15 * 60
 """Seconds before a failed scheduled pull is tried again."""
 PULLED_AT = "upstream_catalogue_pulled_at"
+PULL_CLAIMED_AT = "upstream_catalogue_pull_claimed_at"
+"""When a backend process last took the scheduled pull on itself (`_claim_pull`)."""
 """The meta key that remembers the last good pull across restarts."""
 
 UNAVAILABLE = ("Không liên lạc được với hệ thống một cửa của tỉnh. "
@@ -414,6 +416,22 @@ class Upstream:
         with self.store.write():
             self.store.db.upsert("meta", {"key": PULLED_AT, "value": self.clock().isoformat()}, pk="key")
 
+    def _claim_pull(self) -> bool:
+        """Whether this process is the one to pull now. Every process of a backend (`--workers`)
+        runs the schedule; one pull is enough: the first to claim it, under the write lock,
+        pulls; the others find it pulled or claimed (until PULL_RETRY, when a claim whose pull
+        failed may be taken again) and wait for the next time."""
+        now = self.clock()
+        with self.store.write():
+            for key, within in ((PULLED_AT, self.settings.catalogue_hours * 3600), (PULL_CLAIMED_AT, PULL_RETRY)):
+                try:
+                    if (now - dt.datetime.fromisoformat(self.store.meta(key) or "")).total_seconds() < within:
+                        return False
+                except ValueError:
+                    pass  # never
+            self.store.db.upsert("meta", {"key": PULL_CLAIMED_AT, "value": now.isoformat()}, pk="key")
+        return True
+
     async def _pull_on_schedule(self) -> None:
         every = self.settings.catalogue_hours * 3600
         while True:
@@ -423,6 +441,9 @@ class Upstream:
             except ValueError:
                 wait = 0  # never pulled
             await asyncio.sleep(max(0.0, min(wait, every)))
+            if not await self.store.run(self._claim_pull):
+                await asyncio.sleep(min(PULL_RETRY, every))  # another process pulls, or has pulled
+                continue
             try:
                 assert self.client is not None
                 report = await pull_catalogue(self.client, self.store)

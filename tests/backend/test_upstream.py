@@ -236,6 +236,9 @@ def test_a_record_without_steps_and_a_proxy_s_wrapper(site, fake):
 
 
 def test_a_session_that_expires_is_renewed(site, fake):
+    # A session in use first, whatever the tests before left: then each of the three sessions
+    # below is refused once (the first when told to expire, the next two after two calls each).
+    assert site.get(f"/api/v1/dossiers/{code(16)}").status == 200
     before = fake.stats()
     fake.control(expire=True, session_calls=2)  # now, and every new session after two calls
     try:
@@ -377,6 +380,24 @@ def test_the_backend_pulls_the_catalogue_on_its_schedule(tmp_path, fake):
             assert server.get(f"/api/v1/procedures/{procedure}").status == 200
     finally:
         fake.control(mode="normal")
+        log.stop()
+
+
+def test_four_workers_pull_the_catalogue_once(tmp_path, fake, site):
+    """Every process of `kiosk backend --workers 4` runs the schedule; one of them pulls. (`site`:
+    run after the module's other tests of the fake upstream, whose counts they read.)"""
+    before = fake.stats()["calls"].get("LayDanhSachTTHC", 0)
+    server = start_site(tmp_path / "pulled", "--workers", "4",
+                        "--config", str(config(tmp_path / "config", fake.url, hours=6)))
+    log = Log(server)
+    try:
+        deadline = time.monotonic() + 60
+        while query(server.db, "SELECT value FROM meta WHERE key = ?", PULLED_AT) == []:
+            assert time.monotonic() < deadline, log.lines
+            time.sleep(0.1)
+        time.sleep(2)  # the other workers have woken and looked by now
+        assert fake.stats()["calls"]["LayDanhSachTTHC"] == before + 1
+    finally:
         log.stop()
 
 
