@@ -80,47 +80,47 @@ def _backend_speech(config, store):
     return PhraseCache(Path(folder).expanduser() if folder else speech_folder(store), engine)
 
 
-def _run_backend(store, calendar, host: str, port: int, banner: list[str], admin_token: str = "",
-                 limits=None, trust_forwarded: bool = False, upstream=None, speech=None) -> None:
-    from .backend.server import make_app, serve
+def _say_listening(banner: list[str], address: str) -> None:
+    for line in banner:
+        _print(line)
+    _print(f"Kiosk backend listening on {address}")
+    _print("Press Ctrl-C to stop.")
 
-    def ready(address: str) -> None:
-        for line in banner:
-            _print(line)
-        _print(f"Kiosk backend listening on {address}")
-        _print("Press Ctrl-C to stop.")
+
+def _cannot_listen(host: str, port: int, error: OSError) -> Failure:
+    return Failure(f"cannot listen on {host}:{port}: {error.strerror or error}")
+
+
+def _run_backend(store, make_app, host: str, port: int, banner: list[str]) -> None:
+    """`make_app(store)`: the backend's application over its store."""
+    from .backend.server import serve
 
     try:
-        app = make_app(store, calendar, admin_token=admin_token,
-                       limits=limits, trust_forwarded=trust_forwarded,
-                       upstream=upstream, speech=speech)
-        asyncio.run(serve(app, host, port, ready))
+        asyncio.run(serve(make_app(store), host, port, lambda address: _say_listening(banner, address)))
     except OSError as error:
-        raise Failure(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+        raise _cannot_listen(host, port, error) from None
     finally:
         store.close()
     _print("Kiosk backend stopped.")
 
 
-def _run_workers(workers: int, open_store, calendar, host: str, port: int, banner: list[str], admin_token: str,
-                 limits, trust_forwarded: bool, upstream, speech) -> None:
-    """`kiosk backend --workers N`: N processes on one port (kiosk/backend/workers.py)."""
-    from .backend.server import make_app, serve
+def _run_workers(workers: int, open_store, make_app, host: str, port: int, banner: list[str]) -> None:
+    """`kiosk backend --workers N`: N processes on one port (kiosk/backend/workers.py), each with
+    the store `open_store()` opens after the fork."""
+    from .backend.server import serve
     from .backend.workers import reserved_port, run_workers, wait_until_served, worker_socket
 
     try:
         reserved = reserved_port(host, port)
     except OSError as error:
-        raise Failure(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+        raise _cannot_listen(host, port, error) from None
     bound = reserved.getsockname()[1]
 
     def work(number: int) -> int:
         reserved.close()
         sock, store = worker_socket(host, bound), open_store()
         try:
-            app = make_app(store, calendar, admin_token=admin_token, limits=limits,
-                           trust_forwarded=trust_forwarded, upstream=upstream, speech=speech)
-            asyncio.run(serve(app, host, bound, lambda _address: None, sock=sock))
+            asyncio.run(serve(make_app(store), host, bound, lambda _address: None, sock=sock))
         finally:
             store.close()
             sock.close()
@@ -130,10 +130,7 @@ def _run_workers(workers: int, open_store, calendar, host: str, port: int, banne
         # Said once a worker answers, as a single process says it once it listens.
         if not wait_until_served(host, bound):
             _print("No worker answered within 60 s; see the messages above.")
-        for line in banner:
-            _print(line)
-        _print(f"Kiosk backend listening on http://{host}:{bound} ({workers} worker processes)")
-        _print("Press Ctrl-C to stop.")
+        _say_listening(banner, f"http://{host}:{bound} ({workers} worker processes)")
 
     try:
         run_workers(workers, work, _print, started)
@@ -175,14 +172,19 @@ def cmd_backend(args: argparse.Namespace) -> None:
     if workers < 1 or workers > 64:
         store.close()
         raise Failure(f"--workers must be 1 to 64, not {workers}")
+    from .backend.server import make_app
+
+    def app_over(opened):
+        return make_app(opened, calendar, admin_token=admin_token, limits=limits, trust_forwarded=trust_forwarded,
+                        upstream=upstream, speech=speech)
+
     if workers == 1:
-        _run_backend(store, calendar, host, port, banner, admin_token, limits, trust_forwarded, upstream, speech)
+        _run_backend(store, app_over, host, port, banner)
         return
     if not store.postgres:
         banner.append("Several workers on one SQLite file take turns to write: PostgreSQL is the database for them.")
     store.close()  # each worker opens its own, after the fork
-    _run_workers(workers, lambda: _open_store(db, config), calendar, host, port, banner, admin_token, limits,
-                 trust_forwarded, upstream, speech)
+    _run_workers(workers, lambda: _open_store(db, config), app_over, host, port, banner)
 
 
 def backend_client(settings):

@@ -15,12 +15,14 @@ shape and the store above them is one class."""
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import re
 import sqlite3
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -66,26 +68,28 @@ def shown_url(db: str | Path) -> str:
     return re.sub(r"([?&]password=)[^&]*", r"\1***", text)
 
 
-class Database:
-    """What both databases do the same way; each subclass says how it connects, locks and types."""
+class Database(ABC):
+    """What both databases do the same way; each subclass says how it connects, locks and types
+    (the abstract methods)."""
 
     dialect = ""
 
+    @abstractmethod
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
-        raise NotImplementedError
+        """Run one statement with its `?` parameters."""
 
+    @abstractmethod
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        raise NotImplementedError
+        """Run one statement once for each row of parameters."""
 
+    @abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        """Close the connection."""
 
-    @contextmanager
-    def write(self) -> Iterator[None]:
+    @abstractmethod
+    def write(self) -> AbstractContextManager[None]:
         """One write transaction that takes the write lock at its start: what it reads cannot
         change before it writes, whichever connection or process writes next."""
-        raise NotImplementedError
-        yield
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -99,49 +103,58 @@ class Database:
     _snapshot_begin = "BEGIN"
 
     @property
+    @abstractmethod
     def in_transaction(self) -> bool:
-        raise NotImplementedError
+        """Whether a transaction is open on this connection."""
 
+    @abstractmethod
     def set_lock_wait(self, seconds: float) -> None:
         """How long a writer of this connection waits for the write lock (LOCK_WAIT_SECONDS)."""
-        raise NotImplementedError
+
+    @property
+    @abstractmethod
+    def schema_version(self) -> int:
+        """The schema's version: how many of the store's MIGRATIONS it has had."""
+
+    @abstractmethod
+    def set_schema_version(self, number: int) -> None:
+        """Record that the schema is at `number`."""
+
+    @abstractmethod
+    def tables(self) -> list[str]:
+        """The store's tables, by name (not the database's own)."""
 
     # -- rows by their columns' names ---------------------------------------------
 
     def insert(self, table: str, row: dict[str, Any]) -> None:
-        columns = list(row)
-        self.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                     list(row.values()))
+        self.execute(_insert_sql(table, list(row)), list(row.values()))
+
+    def insert_id(self, table: str, row: dict[str, Any]) -> int:
+        """Insert `row` and answer the `id` the database gave it."""
+        return self.execute(_insert_sql(table, list(row), " RETURNING id"), list(row.values())).fetchone()[0]
 
     def insert_all(self, table: str, rows: Iterable[dict[str, Any]]) -> None:
+        self._insert_many(table, rows, lambda _columns: "")
+
+    def upsert_all(self, table: str, rows: Iterable[dict[str, Any]], pk: str) -> None:
+        """Insert each row, or replace the columns it names in the row of the same `pk`."""
+        def on_conflict(columns: list[str]) -> str:
+            changed = ", ".join(f"{c} = excluded.{c}" for c in columns if c != pk) or f"{pk} = excluded.{pk}"
+            return f" ON CONFLICT ({pk}) DO UPDATE SET {changed}"
+
+        self._insert_many(table, rows, on_conflict)
+
+    def upsert(self, table: str, row: dict[str, Any], pk: str) -> None:
+        self.upsert_all(table, [row], pk)
+
+    def _insert_many(self, table: str, rows: Iterable[dict[str, Any]], tail: Callable[[list[str]], str]) -> None:
+        """One INSERT for all `rows`, with the columns of the first (`tail`: what follows it)."""
         rows = iter(rows)
         first = next(rows, None)
         if first is not None:
             columns = list(first)
-            self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                             ([row[c] for c in columns] for row in _chain(first, rows)))
-
-    def insert_id(self, table: str, row: dict[str, Any]) -> int:
-        """Insert `row` and answer the `id` the database gave it."""
-        columns = list(row)
-        return self.execute(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) RETURNING id",
-            list(row.values())).fetchone()[0]
-
-    def upsert_all(self, table: str, rows: Iterable[dict[str, Any]], pk: str) -> None:
-        """Insert each row, or replace the columns it names in the row of the same `pk`."""
-        rows = iter(rows)
-        first = next(rows, None)
-        if first is None:
-            return
-        columns = list(first)
-        changed = ", ".join(f"{c} = excluded.{c}" for c in columns if c != pk) or f"{pk} = excluded.{pk}"
-        sql = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
-               f"ON CONFLICT ({pk}) DO UPDATE SET {changed}")
-        self.executemany(sql, ([row[c] for c in columns] for row in _chain(first, rows)))
-
-    def upsert(self, table: str, row: dict[str, Any], pk: str) -> None:
-        self.upsert_all(table, [row], pk)
+            self.executemany(_insert_sql(table, columns, tail(columns)),
+                             ([row[c] for c in columns] for row in itertools.chain((first,), rows)))
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """The rows of a query as dictionaries, by column name."""
@@ -152,11 +165,9 @@ class Database:
     def count(self, table: str) -> int:
         return self.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
 
-    def tables(self) -> list[str]:
-        raise NotImplementedError
-
     def after_copy(self, table: str) -> None:
-        """Rows were copied into `table` with their ids: the next id given must follow them."""
+        """Rows were copied into `table` with their ids: the next id given must follow them.
+        Nothing to do on SQLite, whose next id is always past the largest."""
 
     # -- what each says in its own words --------------------------------------------
 
@@ -168,22 +179,21 @@ class Database:
         """Tell every process listening on `channel` that something changed, once the transaction
         commits (PostgreSQL's NOTIFY); SQLite's processes look for themselves (board.py polls)."""
 
+    @abstractmethod
     def json_text(self, column: str, key: str) -> str:
         """SQL for the text of `key` in the JSON object held as text in `column`."""
-        raise NotImplementedError
 
+    @abstractmethod
     def json_list_has(self, column: str, key: str) -> str:
         """SQL that holds when the JSON list at `key` of `column` has the value of one `?`."""
-        raise NotImplementedError
 
+    @abstractmethod
     def minutes_between(self, later: str, earlier: str) -> str:
         """SQL for the minutes between two ISO 8601 texts with their offsets."""
-        raise NotImplementedError
 
 
-def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
-    yield first
-    yield from rest
+def _insert_sql(table: str, columns: list[str], tail: str = "") -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}){tail}"
 
 
 class SqliteDatabase(Database):
@@ -314,6 +324,8 @@ class PostgresDatabase(Database):
         self.reader = reader
         self.lock_wait = LOCK_WAIT_SECONDS
         self._writing = False
+        self._to_notify: set[str] = set()
+        """Channels to NOTIFY when the write transaction commits."""
         self.conn = self._connect()
 
     def _connect(self):
@@ -339,7 +351,7 @@ class PostgresDatabase(Database):
         conn.adapters.register_dumper(bool, BoolAsInteger)
         # AVG and EXTRACT answer numeric: a float, as SQLite answers, which JSON can carry.
         conn.adapters.register_loader("numeric", FloatLoader)
-        conn.execute(f"SET lock_timeout = '{int(self.lock_wait * 1000)}ms'")
+        conn.execute(self._lock_timeout())
         if self.reader:
             conn.execute("SET default_transaction_read_only = on")
         return conn
@@ -356,31 +368,12 @@ class PostgresDatabase(Database):
         return self.conn
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
-        import psycopg
-
-        try:
+        with _psycopg_errors():
             return self._live().execute(*_bound(sql, params))
-        except psycopg.DataError as error:
-            if "NUL" in str(error):
-                raise UnstorableText("the text holds a NUL character") from None
-            raise
-        except psycopg.errors.LockNotAvailable as error:
-            raise Busy(_first_line(error)) from None
-        except psycopg.OperationalError as error:
-            raise DatabaseError(f"PostgreSQL: {_first_line(error)}") from None
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        import psycopg
-
-        try:
-            with self._live().cursor() as cursor:
-                cursor.executemany(_pyformat(sql)[0], list(rows))
-        except psycopg.DataError as error:
-            if "NUL" in str(error):
-                raise UnstorableText("the text holds a NUL character") from None
-            raise
-        except psycopg.OperationalError as error:
-            raise DatabaseError(f"PostgreSQL: {_first_line(error)}") from None
+        with _psycopg_errors(), self._live().cursor() as cursor:
+            cursor.executemany(_pyformat(sql)[0], list(rows))
 
     def close(self) -> None:
         self.conn.close()
@@ -392,6 +385,8 @@ class PostgresDatabase(Database):
         try:
             self.execute("SELECT pg_advisory_xact_lock(?)", [WRITE_LOCK])
             yield
+            for channel in self._to_notify:
+                self.execute("SELECT pg_notify(?, '')", [channel])
             self.execute("COMMIT")
         except BaseException:
             if not self.conn.broken and self.in_transaction:
@@ -399,10 +394,14 @@ class PostgresDatabase(Database):
             raise
         finally:
             self._writing = False
+            self._to_notify.clear()
 
     def set_lock_wait(self, seconds: float) -> None:
         self.lock_wait = seconds  # kept for a connection made again
-        self.execute(f"SET lock_timeout = '{int(seconds * 1000)}ms'")
+        self.execute(self._lock_timeout())
+
+    def _lock_timeout(self) -> str:
+        return f"SET lock_timeout = '{int(self.lock_wait * 1000)}ms'"
 
     @property
     def in_transaction(self) -> bool:
@@ -422,7 +421,10 @@ class PostgresDatabase(Database):
                          f"FROM {table}", [table, column])
 
     def notify(self, channel: str) -> None:
-        self.execute("SELECT pg_notify(?, '')", [channel])
+        if self._writing:  # sent once, at the commit, for all the writes of the transaction
+            self._to_notify.add(channel)
+        else:
+            self.execute("SELECT pg_notify(?, '')", [channel])
 
     def ddl(self, sql: str) -> None:
         for pattern, replacement in _DDL:
@@ -449,6 +451,24 @@ class PostgresDatabase(Database):
         self.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
         self.execute("DELETE FROM schema_version")
         self.execute("INSERT INTO schema_version (version) VALUES (?)", [number])
+
+
+@contextmanager
+def _psycopg_errors() -> Iterator[None]:
+    """psycopg's errors as the store's own: a NUL in text is the request's fault (UnstorableText),
+    a lock waited for too long is Busy, a connection lost or refused is DatabaseError."""
+    import psycopg
+
+    try:
+        yield
+    except psycopg.DataError as error:
+        if "NUL" in str(error):
+            raise UnstorableText("the text holds a NUL character") from None
+        raise
+    except psycopg.errors.LockNotAvailable as error:
+        raise Busy(_first_line(error)) from None
+    except psycopg.OperationalError as error:
+        raise DatabaseError(f"PostgreSQL: {_first_line(error)}") from None
 
 
 def _first_line(error: BaseException) -> str:

@@ -327,44 +327,45 @@ class BackendStore:
             self.db: Database = open_database(db)
         except DatabaseError as error:
             raise StoreError(str(error)) from None
+        if citizen_key_file:
+            self.key_file: Path | None = Path(citizen_key_file)
+        else:
+            self.key_file = None if self.postgres else default_key_file(db)
+        self._keys: CitizenKeys | None = None
         try:
             self._migrate()
-        except (sqlite3.DatabaseError, DatabaseError) as error:
-            self.db.close()
-            raise StoreError(f"cannot open database {shown_url(db)}: {error}") from None
-        except Busy:
-            self.db.close()
-            raise StoreError(f"the database {shown_url(db)} is busy (another command has held it for 5 s): "
-                             "try again in a moment") from None
+            if self.url == ":memory:" and not citizen_key_file:
+                # A database that dies with the process: its key too, never in a file.
+                self._keys = CitizenKeys(self.key_file, new_ring())
+            elif open_keys:
+                self._keys = self._open_keys()
         except BaseException:
             self.db.close()
             raise
-        if citizen_key_file:
-            self.key_file = Path(citizen_key_file)
-        elif self.postgres:
-            self.key_file = None
-        else:
-            self.key_file = default_key_file(db)
-        self._keys: CitizenKeys | None = None
-        if self.url == ":memory:" and not citizen_key_file:
-            # A database that dies with the process: its key too, never in a file.
-            self._keys = CitizenKeys(self.key_file, new_ring())
-        elif open_keys:
-            if self.key_file is None:
-                self.db.close()
-                raise StoreError("a PostgreSQL store keeps the key of its ID-number hashes in a file of its own, "
-                                 "apart from the database: name it in [backend] citizen_key_file")
-            try:
-                self._keys = CitizenKeys(self.key_file, self._open_ring())
-            except KeyFileError as error:
-                self.db.close()
-                raise StoreError(str(error)) from None
+
+    def _open_keys(self) -> CitizenKeys:
+        if self.key_file is None:
+            raise StoreError("a PostgreSQL store keeps the key of its ID-number hashes in a file of its own, "
+                             "apart from the database: name it in [backend] citizen_key_file")
+        try:
+            return CitizenKeys(self.key_file, self._open_ring())
+        except KeyFileError as error:
+            raise StoreError(str(error)) from None
 
     @property
     def schema_version(self) -> int:
         return self.db.schema_version
 
     def _migrate(self) -> None:
+        try:
+            self._migrate_now()
+        except (sqlite3.DatabaseError, DatabaseError) as error:
+            raise StoreError(f"cannot open database {shown_url(self.url)}: {error}") from None
+        except Busy:
+            raise StoreError(f"the database {shown_url(self.url)} is busy (another command has held it for "
+                             "5 s): try again in a moment") from None
+
+    def _migrate_now(self) -> None:
         current = self.db.schema_version
         if current > len(MIGRATIONS):
             raise StoreError(f"database schema {current} is newer than this program knows")
