@@ -431,11 +431,14 @@ def cmd_terminal_add(args: argparse.Namespace) -> None:
     store, terminals = _terminals(args)
     try:
         if args.enrol:
-            code, expires = terminals.add_enrolment(args.name, now())
-            store.audit(_cli_actor(), "enrolment_code_issued", args.name, {"expires_at": expires.isoformat()}, now())
+            code, expires = terminals.add_enrolment(args.name, now(), args.site)
+            store.audit(_cli_actor(), "enrolment_code_issued", args.name, {"expires_at": expires.isoformat()}, now(),
+                        args.site)
         else:
-            terminal, token = terminals.add(args.name, now())
-            store.audit(_cli_actor(), "terminal_added", f"terminal {terminal}", {"name": args.name}, now())
+            terminal, token = terminals.add(args.name, now(), args.site)
+            store.audit(_cli_actor(), "terminal_added", f"terminal {terminal}", {"name": args.name}, now(), args.site)
+    except ValueError as error:
+        raise Failure(str(error)) from None
     finally:
         store.close()
     if args.enrol:
@@ -455,7 +458,7 @@ def cmd_terminal_add(args: argparse.Namespace) -> None:
 def cmd_terminal_list(args: argparse.Namespace) -> None:
     def line(row: dict) -> str:
         state = f"revoked {row['revoked_at']}" if row["revoked_at"] else f"last seen {row['last_seen'] or 'never'}"
-        return f"{row['id']:>4}  {row['name']}  ({state})"
+        return f"{row['id']:>4}  {row['site']}  {row['name']}  ({state})"
 
     _list(args, _terminals, line)
 
@@ -524,27 +527,32 @@ def cmd_admin_add(args: argparse.Namespace) -> None:
     store, accounts = _accounts(args)
     try:
         counters = tuple(args.counter or ())
-        accounts.add(args.user, password, now(), counters)
-        store.audit(_cli_actor(), "admin_added", args.user, {"counters": list(counters)} if counters else {}, now())
+        # A counter officer works at one site ("main" unless named); an admin sees every site unless named.
+        sites = tuple(args.site or (["main"] if counters else ["*"]))
+        accounts.add(args.user, password, now(), counters, sites)
+        detail = ({"counters": list(counters)} if counters else {}) | ({"sites": list(sites)} if args.site else {})
+        store.audit(_cli_actor(), "admin_added", args.user, detail, now())
     except ValueError as error:
         raise Failure(str(error)) from None
     finally:
         store.close()
+    where = f" at {', '.join(sites)}" if args.site else (" at every site" if not counters else "")
     if args.json:
         _print(json.dumps({"username": args.user, "role": "counter" if args.counter else "admin",
-                           "counters": args.counter or []}))
+                           "counters": args.counter or [], "sites": list(sites)}))
     elif args.counter:
         numbers = ", ".join(str(n) for n in args.counter)
-        _print(f"Counter account {args.user} added for counter(s) {numbers}: log in at /counter on the backend.")
+        _print(f"Counter account {args.user} added for counter(s) {numbers}{where}: log in at /counter on the backend.")
     else:
-        _print(f"Admin account {args.user} added: log in at /admin on the backend.")
+        _print(f"Admin account {args.user} added{where}: log in at /admin on the backend.")
 
 
 def cmd_admin_list(args: argparse.Namespace) -> None:
     def line(row: dict) -> str:
         locked = f", locked until {row['locked_until']}" if row["locked_until"] else ""
         role = f"counter {', '.join(map(str, row['counters']))}" if row["role"] == "counter" else "admin"
-        return f"{row['username']}  {role}  (since {row['created_at']}{locked})"
+        sites = "every site" if row["sites"] == ["*"] else ", ".join(row["sites"])
+        return f"{row['username']}  {role}  {sites}  (since {row['created_at']}{locked})"
 
     _list(args, _accounts, line)
 
@@ -735,12 +743,49 @@ def cmd_queue_configure(args: argparse.Namespace) -> None:
         raise Failure(f"{args.file} is not a queue configuration: {error}") from None
     store = _open_store(_backend_db(args, config), config, open_keys=False)
     try:
-        TicketQueue(store, working_calendar(config)).configure(queue_config)
+        TicketQueue(store, working_calendar(config), args.site).configure(queue_config)
     except ValueError as error:
         raise Failure(f"{args.file}: {error}") from None
     finally:
         store.close()
-    _print(f"Queue configured: {len(queue_config.services)} services, {len(queue_config.counters)} counters.")
+    _print(f"Queue of site {args.site} configured: {len(queue_config.services)} services, "
+           f"{len(queue_config.counters)} counters.")
+
+
+def _sites(args: argparse.Namespace):
+    from .backend.sites import Sites
+
+    return _backend_part(args, Sites)
+
+
+def cmd_site_add(args: argparse.Namespace) -> None:
+    store, sites = _sites(args)
+    try:
+        site = sites.add(args.code, args.name, args.name_en or "", now())
+        store.audit(_cli_actor(), "site_added", args.code, {"name": site.name}, now())
+    except ValueError as error:
+        raise Failure(str(error)) from None
+    finally:
+        store.close()
+    if args.json:
+        _print(json.dumps(site.to_dict(), ensure_ascii=False))
+        return
+    _print(f"Site {site.code} ({site.name}) added. Next: kiosk queue configure FILE --site {site.code}; "
+           f"kiosk terminal add NAME --site {site.code}; kiosk admin add USER --site {site.code}; "
+           f"its hall display is /display?site={site.code}.")
+
+
+def cmd_site_list(args: argparse.Namespace) -> None:
+    store, sites = _sites(args)
+    try:
+        rows = [s.to_dict() for s in sites.list()]
+    finally:
+        store.close()
+    if args.json:
+        _print(json.dumps(rows, ensure_ascii=False))
+        return
+    for row in rows:
+        _print(f"{row['code']}  {row['name']}" + (f"  ({row['name_en']})" if row["name_en"] else ""))
 
 
 def _kiosk_data(args: argparse.Namespace):
@@ -924,6 +969,8 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("name", metavar="NAME")
             sub.add_argument("--enrol", action="store_true",
                              help="print a one-time enrolment code for the kiosk's set-up screen instead of a token")
+            sub.add_argument("--site", metavar="CODE", default="main",
+                             help="the site (centre) the kiosk serves (default main; see kiosk site list)")
         if name == "revoke":
             sub.add_argument("id", metavar="ID", type=int)
         if name != "revoke":
@@ -947,6 +994,9 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--counter", metavar="N", type=int, action="append",
                              help="a counter officer's account: only the /counter page, for counter N "
                                   "(give --counter again for more counters)")
+            sub.add_argument("--site", metavar="CODE", action="append",
+                             help="the site the account works at (give --site again for more); without it an "
+                                  "admin sees every site (a province admin) and a counter account works at main")
 
     integration = command("integration", None,
                           "Accounts of the one-stop systems that push dossiers (the national portal's protocol).")
@@ -1036,7 +1086,25 @@ def build_parser() -> argparse.ArgumentParser:
     configure.add_argument("file", metavar="FILE")
     configure.add_argument("--db", metavar="DB", help="the backend's SQLite file, or its PostgreSQL URL")
     configure.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="configuration file")
+    configure.add_argument("--site", metavar="CODE", default="main", help="the site whose queue it is (default main)")
     configure.set_defaults(handler=cmd_queue_configure)
+
+    site = command("site", None, "The sites (centres) the backend serves: each has its kiosks, queue, counters, "
+                                 "hall displays, staff and statistics.")
+    site_commands = site.add_subparsers(dest="site_command", metavar="ACTION", required=True)
+    for name, handler, text in (
+        ("add", cmd_site_add, "Add a site, e.g. kiosk site add xa-hoai-an \"UBND xã Hoài Ân\"."),
+        ("list", cmd_site_list, "List the sites."),
+    ):
+        sub = site_commands.add_parser(name, help=text, description=text)
+        sub.add_argument("--db", metavar="DB", help="the backend's SQLite file, or its PostgreSQL URL")
+        sub.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="configuration file")
+        sub.add_argument("--json", action="store_true", help="machine-readable output")
+        sub.set_defaults(handler=handler)
+        if name == "add":
+            sub.add_argument("code", metavar="CODE", help="its code in addresses and commands: a-z 0-9 -, e.g. xa-hoai-an")
+            sub.add_argument("name", metavar="NAME", help="its name, as the displays and pages show it")
+            sub.add_argument("--name-en", metavar="NAME", help="its name in English")
 
     migrate = command("migrate-store", cmd_migrate_store,
                       "Copy the backend's whole database into a new one: a centre's SQLite file into a "

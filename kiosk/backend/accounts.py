@@ -13,7 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from .store import BackendStore
+from .sites import ALL_SITES, sites_of, sites_text
+from .store import DEFAULT_SITE, BackendStore
 from .terminals import token_hash
 
 # 16 MiB and some 50 ms a try: slow for someone guessing from a stolen file, quick enough for a login.
@@ -71,14 +72,24 @@ class Session:
     expires_at: dt.datetime
     role: str = "admin"
     counters: tuple[int, ...] = ()
-    """A counter account's counters; an admin may open any."""
+    """A counter account's counters, at its one site; an admin may open any of its sites'."""
+    sites: tuple[str, ...] = (ALL_SITES,)
+    """The sites this account sees: ("*",) for every one (a province admin)."""
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
 
-    def may_call(self, counter: int) -> bool:
-        return self.is_admin or counter in self.counters
+    @property
+    def is_province(self) -> bool:
+        """An admin of every site: also sees the one-stop systems, the sites and the whole audit log."""
+        return self.is_admin and ALL_SITES in self.sites
+
+    def may_see(self, site: str) -> bool:
+        return ALL_SITES in self.sites or site in self.sites
+
+    def may_call(self, counter: int, site: str = DEFAULT_SITE) -> bool:
+        return self.may_see(site) and (self.is_admin or counter in self.counters)
 
 
 def _counters_text(counters: tuple[int, ...] | list[int]) -> str:
@@ -94,9 +105,10 @@ class Accounts:
         self.store = store
         self.db = store.db
 
-    def add(self, username: str, password: str, now: dt.datetime, counters: tuple[int, ...] = ()) -> None:
-        """A new account: an admin, or with `counters` a counter account for those counters only.
-        ValueError says why it cannot be made."""
+    def add(self, username: str, password: str, now: dt.datetime, counters: tuple[int, ...] = (),
+            sites: tuple[str, ...] = (ALL_SITES,)) -> None:
+        """A new account: an admin of `sites` (every site, "*", by default), or with `counters` a
+        counter account for those counters only, at its one site. ValueError says why it cannot be made."""
         if not USERNAME.match(username):
             raise ValueError("a username is 1 to 40 of a-z 0-9 . _ -")
         problems = password_problems(password)
@@ -104,18 +116,26 @@ class Accounts:
             raise ValueError(problems[0])
         if any(n < 1 for n in counters):
             raise ValueError("counter numbers are positive")
+        if not sites:
+            raise ValueError("an account sees at least one site")
+        if counters and (len(set(sites)) != 1 or ALL_SITES in sites):
+            raise ValueError("a counter account works at one site: name it with --site")
         with self.store.write():
             if self.password_hash(username) is not None:
                 raise ValueError(f"the account {username} exists already")
+            known = {r[0] for r in self.db.execute("SELECT code FROM sites")}
+            missing = sorted(set(sites) - known - {ALL_SITES})
+            if missing:
+                raise ValueError(f"there is no site {', '.join(missing)}: add it first (kiosk site add)")
             self.db.insert("admins", {"username": username, "password_hash": hash_password(password),
                                       "created_at": _stamp(now), "role": "counter" if counters else "admin",
-                                      "counters": _counters_text(counters)})
+                                      "counters": _counters_text(counters), "sites": sites_text(sites)})
 
     def list(self) -> list[dict[str, Any]]:
         rows = self.db.execute(
-            "SELECT username, created_at, locked_until, role, counters FROM admins ORDER BY username")
+            "SELECT username, created_at, locked_until, role, counters, sites FROM admins ORDER BY username")
         return [{"username": r[0], "created_at": r[1], "locked_until": r[2], "role": r[3],
-                 "counters": list(_counters_of(r[4]))} for r in rows]
+                 "counters": list(_counters_of(r[4])), "sites": list(sites_of(r[5]))} for r in rows]
 
     def password_hash(self, username: str) -> str | None:
         row = self.db.execute("SELECT password_hash FROM admins WHERE username = ?", [username]).fetchone()
@@ -146,8 +166,10 @@ class Accounts:
     def open_session(self, username: str, now: dt.datetime) -> tuple[str, Session]:
         """A new session: its token for the cookie (not kept), and the session."""
         token = secrets.token_urlsafe(32)
-        role, counters = self.db.execute("SELECT role, counters FROM admins WHERE username = ?", [username]).fetchone()
-        session = Session(username, secrets.token_urlsafe(32), now + SESSION_LIFE, role, _counters_of(counters))
+        role, counters, sites = self.db.execute("SELECT role, counters, sites FROM admins WHERE username = ?",
+                                                [username]).fetchone()
+        session = Session(username, secrets.token_urlsafe(32), now + SESSION_LIFE, role, _counters_of(counters),
+                          sites_of(sites))
         with self.store.write():
             self.db.execute("DELETE FROM admin_sessions WHERE expires_at <= ?", [_stamp(now)])
             self.db.insert("admin_sessions", {
@@ -159,12 +181,13 @@ class Accounts:
     def session(self, token: str, now: dt.datetime) -> Session | None:
         """The live session of this cookie token, or None."""
         row = self.db.execute(
-            "SELECT s.username, s.csrf_token, s.expires_at, a.role, a.counters FROM admin_sessions s"
+            "SELECT s.username, s.csrf_token, s.expires_at, a.role, a.counters, a.sites FROM admin_sessions s"
             " JOIN admins a ON a.username = s.username WHERE s.token_hash = ?", [token_hash(token)]
         ).fetchone()
         if row is None or dt.datetime.fromisoformat(row[2]) <= now:
             return None
-        return Session(row[0], row[1], dt.datetime.fromisoformat(row[2]), row[3], _counters_of(row[4]))
+        return Session(row[0], row[1], dt.datetime.fromisoformat(row[2]), row[3], _counters_of(row[4]),
+                       sites_of(row[5]))
 
     def close_session(self, token: str) -> None:
         with self.store.write():

@@ -30,15 +30,15 @@ from markupsafe import Markup
 
 from ..domain.dossier import Status, Timeliness
 from ..domain.text import showable
-from ..domain.queue import display_number
 from ..domain.rating import RATING_LEVELS, RATING_REASONS
 from ..domain.terminal import HELP_DESK_LENGTH, IDLE_TIMEOUTS, LANGUAGES, PRINTER_DRIVERS, PrinterSettings, TerminalConfig
 from ..i18n import N_, pick, translate
 from .accounts import LOCK_AFTER, LOCK_FOR, USERNAME, Session, check_password, decoy_hash
 from .errors import RequestError
-from .http import (ACCOUNTS, CLOCK, INTEGRATIONS, QUEUE, STORE, TERMINALS, body_deadline, client_address, csp_hash,
-                   is_https, path_int)
-from .store import LimitCheck
+from .http import (ACCOUNTS, CLOCK, INTEGRATIONS, QUEUE, SITES, STORE, TERMINALS, body_deadline, client_address,
+                   csp_hash, is_https, path_int)
+from .sites import Site
+from .store import DEFAULT_SITE, LimitCheck
 from .terminal_api import config_changes, daily_stats, stats_day, unknown_services
 
 PREFIX = "/admin"
@@ -48,6 +48,9 @@ SESSION_COOKIE = "kiosk_admin"
 LOGIN_COOKIE = "kiosk_admin_login"
 LANGUAGE_COOKIE = "kiosk_admin_lang"
 """The language staff chose with ?lang=; without it, Vietnamese."""
+SITE_COOKIE = "kiosk_admin_site"
+"""The site an account of several chose with ?site=: the pages show that site's kiosks, queue,
+counters and statistics until another is chosen."""
 """Before there is a session, the login form's CSRF token is checked against this cookie."""
 ONLINE_WITHIN = dt.timedelta(minutes=3)  # kiosks send a heartbeat a minute: three missed is offline
 FAILED_LOGIN_DELAY = 0.5  # seconds before a refused login is answered: guessing goes slower
@@ -60,6 +63,10 @@ HELP_REFRESH_SECONDS = 30
 have no script (the security policy allows none), so a refresh in the page's head does it."""
 
 SESSION = web.RequestKey("admin_session", Session | None)  # the request's Session, or None
+SITE = web.RequestKey("admin_site", str)
+"""The site the request's pages show (`_choose_site`)."""
+SITE_CHOICES = web.RequestKey("admin_sites", list)
+"""The sites the request's account sees, for the header's choice."""
 
 _TEMPLATES = Path(__file__).with_name("templates") / "admin"
 def _showable(value: Any) -> Any:
@@ -120,7 +127,7 @@ STATE_WORDS = {"online": N_("Working"), "offline": N_("Out of contact"), "never"
 LANGUAGE_WORDS = {"vi": N_("Vietnamese"), "en": N_("English")}
 ACTION_WORDS = {
     "login": N_("Logged in"), "login_failed": N_("Failed login"), "account_locked": N_("Account locked for a while"),
-    "logout": N_("Logged out"), "admin_added": N_("Admin account added"),
+    "logout": N_("Logged out"), "admin_added": N_("Admin account added"), "site_added": N_("Site added"),
     "terminal_added": N_("Kiosk added"), "enrolment_code_issued": N_("Kiosk enrolment code issued"),
     "terminal_enrolled": N_("Kiosk enrolled itself"), "terminal_config_changed": N_("Kiosk configuration changed"),
     "terminal_revoked": N_("Kiosk revoked"),
@@ -191,9 +198,11 @@ def _words(request: web.Request) -> Callable[[str], str]:
 
 def _page(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
     session = request.get(SESSION)
+    choices = request.get(SITE_CHOICES, [])
     body = pages.get_template(template).render(
         style=Markup(_STYLE), session=session, csrf_token=session.csrf_token if session else "",
-        lang=_language(request), **values
+        lang=_language(request), site=request.get(SITE, DEFAULT_SITE), site_choices=choices,
+        site_query=site_query(request, request.get(SITE, DEFAULT_SITE)), **values
     )
     # Text stored before it was checked at the edge may hold half a character: shown as "?".
     return web.Response(body=body.encode("utf-8", "replace"), status=status, content_type="text/html",
@@ -239,6 +248,8 @@ async def _admin_pages(request: web.Request, handler: Callable[[web.Request], Aw
     accounts, clock = request.config_dict[ACCOUNTS], request.config_dict[CLOCK]
     request[SESSION] = await _run(request, accounts.session, token, clock()) if token and token.isascii() else None
     try:
+        if request[SESSION] is not None:
+            request[SITE], request[SITE_CHOICES] = await _choose_site(request, request[SESSION])
         response = await handler(request)
     except RequestError as error:
         # In the page's language when the message is one of the catalogue's.
@@ -254,8 +265,41 @@ async def _admin_pages(request: web.Request, handler: Callable[[web.Request], Aw
             response.headers["Allow"] = error.headers["Allow"]
     response.headers.update(SECURITY_HEADERS)
     _remember_language(request, response)
+    if SITE in request and request.query.get("site") == request[SITE] != request.cookies.get(SITE_COOKIE):
+        _set_cookie(request, response, SITE_COOKIE, request[SITE], 365 * 24 * 3600)
     return response
 
+
+async def _choose_site(request: web.Request, session: Session) -> tuple[str, list[Site]]:
+    """The site the pages show, among those the account sees: the one ?site= names, else the one
+    chosen before (a cookie), else "main" when the account sees it, else its first."""
+    every = await _run(request, request.config_dict[SITES].list)
+    visible = [s for s in every if session.may_see(s.code)]
+    codes = [s.code for s in visible]
+    asked = request.query.get("site")
+    if asked is not None and asked not in codes:  # another site's page is none of this account's
+        raise RequestError(404, "site_not_found", N_("There is no such site, or this account may not see it."))
+    for chosen in (asked, request.cookies.get(SITE_COOKIE)):
+        if chosen in codes:
+            return chosen, visible
+    return (DEFAULT_SITE if DEFAULT_SITE in codes or not codes else codes[0]), visible
+
+
+def site_query(request: web.Request, site: str) -> str:
+    """"site=<code>&" for an address within the pages, when the account sees several sites (the
+    address then says which site it is about); nothing when it sees one."""
+    return f"site={site}&" if len(request.get(SITE_CHOICES, [])) > 1 else ""
+
+
+def site_of_form(request: web.Request, form: Any) -> str:
+    """The site a posted form was drawn for (its hidden "site"), so that a page left open on one
+    site acts there even after another tab chose another; the request's own without one."""
+    sent = _text(form, "site")
+    if not sent:
+        return request[SITE]
+    if sent not in {s.code for s in request[SITE_CHOICES]}:
+        raise RequestError(403, "not_your_site", N_("This account may not work at this site."))
+    return sent
 
 def _remember_language(request: web.Request, response: web.StreamResponse) -> None:
     """A language asked for with ?lang= is kept for the pages that follow."""
@@ -294,6 +338,20 @@ def _staff(handler: Callable[[web.Request, Session], Awaitable[web.Response]]
     return _signed_in(page)
 
 
+def _province(handler: Callable[[web.Request, Session], Awaitable[web.Response]]
+              ) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """A page of the whole backend (the one-stop systems that push every site's dossiers): for
+    an admin of every site only; a site's admin is sent to its kiosks."""
+
+    @functools.wraps(handler)
+    async def page(request: web.Request, session: Session) -> web.Response:
+        if not session.is_province:
+            return _see_other(_start_page(session))
+        return await handler(request, session)
+
+    return _staff(page)
+
+
 def _start_page(session: Session) -> str:
     """Where a login leads: the kiosks for an admin, the counter page for a counter officer."""
     return f"{PREFIX}/terminals" if session.is_admin else f"{PREFIX}/counter"
@@ -304,8 +362,10 @@ def _run(request: web.Request, work: Callable[..., T], *args: Any) -> Awaitable[
     return request.config_dict[STORE].run(work, *args)
 
 
-async def _audit(request: web.Request, who: str, action: str, target: str, detail: dict) -> None:
-    await _run(request, request.config_dict[STORE].audit, who, action, target, detail, request.config_dict[CLOCK]())
+async def _audit(request: web.Request, who: str, action: str, target: str, detail: dict,
+                 site: str | None = None) -> None:
+    await _run(request, request.config_dict[STORE].audit, who, action, target, detail, request.config_dict[CLOCK](),
+               site)
 
 
 # -- logging in and out ---------------------------------------------------------------
@@ -437,7 +497,8 @@ def _help_calls(rows: list[dict[str, Any]], now: dt.datetime, t: Callable[[str],
 async def get_terminals(request: web.Request, session: Session) -> web.Response:
     now = request.config_dict[CLOCK]()
     terminals = request.config_dict[TERMINALS]
-    rows, waiting = await _run(request, lambda: (terminals.list(), terminals.open_help_requests()))
+    site = request[SITE]
+    rows, waiting = await _run(request, lambda: (terminals.list(site), terminals.open_help_requests(site)))
     return _page(request, "terminals.html", terminals=[_terminal_view(row, now) for row in rows],
                  help_calls=_help_calls(waiting, now, _words(request)), refresh=HELP_REFRESH_SECONDS,
                  message=DONE_WORDS.get(request.query.get("done", ""), ""))
@@ -447,6 +508,9 @@ async def get_terminals(request: web.Request, session: Session) -> web.Response:
 async def post_help_answered(request: web.Request, session: Session) -> web.Response:
     """ "Came to help": the call, and that kiosk's earlier open ones, answered by this staff member."""
     number = path_int(request, "id")
+    call = await _run(request, request.config_dict[TERMINALS].help_request, number)
+    if call is None or not session.may_see(call["site"]):  # another site's call is none of this account's
+        raise RequestError(404, "not_found", N_("There is no such call for help."))
     answered = await _run(request, request.config_dict[TERMINALS].answer_help, number, session.username,
                           request.config_dict[CLOCK]())
     if answered is None:
@@ -455,7 +519,7 @@ async def post_help_answered(request: web.Request, session: Session) -> web.Resp
         return _see_other(f"{PREFIX}/terminals?done=help_answered_before")
     call = await _run(request, request.config_dict[TERMINALS].help_request, number)
     await _audit(request, session.username, "help_answered", f"terminal {call['terminal_id']}",
-                 {"requests": answered, "name": call["terminal_name"]})
+                 {"requests": answered, "name": call["terminal_name"]}, call["site"])
     return _see_other(f"{PREFIX}/terminals?done=help_answered")
 
 
@@ -463,7 +527,7 @@ async def _terminal_row(request: web.Request) -> dict[str, Any]:
     text = request.match_info["id"]
     number = int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
     row = await _run(request, request.config_dict[TERMINALS].get, number) if number is not None else None
-    if row is None:
+    if row is None or not request[SESSION].may_see(row["site"]):  # another site's kiosk is none of this account's
         t = _words(request)
         raise RequestError(404, "terminal_not_found", t("There is no kiosk number {}.").format(text))
     return row
@@ -471,7 +535,7 @@ async def _terminal_row(request: web.Request) -> dict[str, Any]:
 
 async def _terminal_page(request: web.Request, row: dict[str, Any], config: TerminalConfig, status: int = 200,
                          problems: Sequence[str] = (), message: str = "") -> web.Response:
-    services = (await _run(request, request.config_dict[QUEUE].config)).services
+    services = (await _run(request, request.config_dict[QUEUE].at(row["site"]).config)).services
     return _page(request, "terminal.html", status, terminal=_terminal_view(row, request.config_dict[CLOCK]()),
                  config=config, services=services, problems=problems, message=message,
                  languages=[(code, LANGUAGE_WORDS[code]) for code in LANGUAGES], drivers=PRINTER_DRIVERS,
@@ -520,7 +584,7 @@ async def post_terminal(request: web.Request, session: Session) -> web.Response:
     terminals = request.config_dict[TERMINALS]
     _, old = await _run(request, terminals.config, row["id"])
     config, problems = _config_from_form(await _form(request), old)
-    unknown = await _run(request, unknown_services, request.config_dict, config)
+    unknown = await _run(request, unknown_services, request.config_dict, config, row["id"])
     if unknown:
         problems.append(f"services: no service has the letters {unknown}")
     if problems:
@@ -530,7 +594,7 @@ async def post_terminal(request: web.Request, session: Session) -> web.Response:
         return _see_other(f"{PREFIX}/terminals/{row['id']}?done=unchanged")
     version = await _run(request, terminals.set_config, row["id"], config)
     await _audit(request, session.username, "terminal_config_changed", f"terminal {row['id']}",
-           {"version": version, "changes": config_changes(old, config)})
+                 {"version": version, "changes": config_changes(old, config)}, row["site"])
     return _see_other(f"{PREFIX}/terminals/{row['id']}?done=saved")
 
 
@@ -542,20 +606,21 @@ async def post_revoke(request: web.Request, session: Session) -> web.Response:
         _, config = await _run(request, terminals.config, row["id"])
         return await _terminal_page(request, row, config, 400, [_words(request)(CONFIRM_FIRST)])
     if await _run(request, terminals.revoke, row["id"], request.config_dict[CLOCK]()):
-        await _audit(request, session.username, "terminal_revoked", f"terminal {row['id']}", {"name": row["name"]})
+        await _audit(request, session.username, "terminal_revoked", f"terminal {row['id']}", {"name": row["name"]},
+                     row["site"])
     return _see_other(f"{PREFIX}/terminals/{row['id']}?done=revoked")
 
 
 # -- one-stop systems that push dossiers --------------------------------------------------
 
-@_staff
+@_province
 async def get_integrations(request: web.Request, session: Session) -> web.Response:
     rows = await _run(request, request.config_dict[INTEGRATIONS].list)
     return _page(request, "integrations.html", integrations=rows, done=DONE_WORDS.get(request.query.get("done", ""), ""),
                  problem="")
 
 
-@_staff
+@_province
 async def post_integration_revoke(request: web.Request, session: Session) -> web.Response:
     number = path_int(request, "id")
     integrations = request.config_dict[INTEGRATIONS]
@@ -576,15 +641,10 @@ async def post_integration_revoke(request: web.Request, session: Session) -> web
 @_staff
 async def get_queue(request: web.Request, session: Session) -> web.Response:
     now = request.config_dict[CLOCK]()
-    queue, db = request.config_dict[QUEUE], request.config_dict[STORE].db
+    queue = request.config_dict[QUEUE].at(request[SITE])
 
     def read() -> tuple[list, list, dict]:
-        called = {
-            counter: display_number(letter, number)
-            for counter, letter, number in db.execute(
-                "SELECT counter, service, number FROM tickets WHERE status = 'called' AND day = ?", [now.date().isoformat()]
-            )
-        }
+        called = {c["number"]: c["serving"] for c in queue.board(now)["counters"] if c["serving"]}
         return queue.services_overview(now), queue.config().counters, called
 
     services, counters, called = await _run(request, read)
@@ -606,10 +666,11 @@ async def get_stats(request: web.Request, session: Session) -> web.Response:
     # Ratings' reasons are stored as the kiosks sent them, in Vietnamese: shown in English
     # when they are the kiosks' own.
     reasons = {translate(reason, "vi"): reason for reason in RATING_REASONS}
-    services = (await _run(request, request.config_dict[QUEUE].config)).services
+    queue = request.config_dict[QUEUE].at(request[SITE])
+    services = (await _run(request, queue.config)).services
     english_names = {s.letter: s.name_en for s in services}
-    stats = await _run(request, daily_stats, request.config_dict, day, now)
-    work = await _run(request, request.config_dict[QUEUE].work, day)
+    stats = await _run(request, daily_stats, request.config_dict, day, now, request[SITE])
+    work = await _run(request, queue.work, day)
     return _page(request, "stats.html", stats=stats, work=work, chart=_wait_chart(work["hours"]),
                  statuses=list(Status), timeliness=list(Timeliness), rating_levels=RATING_LEVELS,
                  english_reasons=reasons, english_names=english_names)
@@ -637,7 +698,8 @@ def _wait_chart(hours: list[dict[str, Any]]) -> list[dict[str, Any]]:
 async def get_stats_csv(request: web.Request, session: Session) -> web.Response:
     """The day's work per counter, per officer and by hour, for a spreadsheet."""
     day, _ = _stats_day(request)
-    work = await _run(request, request.config_dict[QUEUE].work, day)
+    site = request[SITE]
+    work = await _run(request, request.config_dict[QUEUE].at(site).work, day)
     out = io.StringIO()
     writer = csv.writer(out)
     columns = ["served", "no_show", "transferred"]
@@ -651,14 +713,16 @@ async def get_stats_csv(request: web.Request, session: Session) -> web.Response:
         writer.writerow([day, "hour", "", *[""] * len(columns), row["hour"],
                          *("" if row[t] is None else row[t] for t in times)])
     return web.Response(text=out.getvalue(), content_type="text/csv", charset="utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="queue-{day}.csv"'})
+                        headers={"Content-Disposition": f'attachment; filename="queue-{site}-{day}.csv"'})
 
 
 @_staff
 async def get_audit(request: web.Request, session: Session) -> web.Response:
     text = request.query.get("page", "1")
     page = int(text) if text.isascii() and text.isdigit() and 0 < len(text) < 7 and int(text) > 0 else 1
-    entries = await _run(request, request.config_dict[STORE].audit_log, AUDIT_PAGE + 1, (page - 1) * AUDIT_PAGE)
+    # A province admin reads everything; a site's admin what was done at its sites.
+    sites = None if session.is_province else [s.code for s in request[SITE_CHOICES]]
+    entries = await _run(request, request.config_dict[STORE].audit_log, AUDIT_PAGE + 1, (page - 1) * AUDIT_PAGE, sites)
     for entry in entries:
         entry["action_words"] = ACTION_WORDS.get(entry["action"], entry["action"])
         entry["detail_text"] = json.dumps(entry["detail"], ensure_ascii=False) if entry["detail"] else ""

@@ -38,23 +38,32 @@ RETRY_MS = 1000
 """What a page's EventSource waits before it connects again after the stream broke."""
 
 
-class Board:
-    """The newest board (TicketQueue.board) and the pages waiting for the next one."""
+class Boards:
+    """Every site's board, each made when a page of that site first follows it (so a province's
+    sites cost nothing until a display or counter of theirs opens), and the listener that pokes
+    them all when the database announces a change."""
 
     def __init__(self, store: BackendStore, queue: TicketQueue, clock: Callable[[], dt.datetime]):
         self.store, self.queue, self.clock = store, queue, clock
-        self.event = -1
-        """The newest change seen; -1 before the first read."""
-        self.state: dict[str, Any] = {}
-        self.listeners = 0
+        self.boards: dict[str, Board] = {}
         self.closing = False
-        self._changed = asyncio.Condition()
-        self._wanted = asyncio.Event()
-        self._poked = asyncio.Event()
-        self._day = ""
+
+    def of(self, site: str) -> Board:
+        """The board of `site` (which the caller has checked exists)."""
+        if site not in self.boards:
+            self.boards[site] = Board(self.store, self.queue.at(site), self.clock, self)
+        return self.boards[site]
+
+    @property
+    def listeners(self) -> int:
+        return sum(board.listeners for board in self.boards.values())
+
+    def poke(self) -> None:
+        """The queue may have changed here: every site's board looks now rather than at the next poll."""
+        for board in self.boards.values():
+            board.poke()
 
     async def cleanup_ctx(self, app: web.Application) -> AsyncIterator[None]:
-        watch = asyncio.create_task(self._watch())
         app.on_shutdown.append(self._close)
         stopping, listener = threading.Event(), None
         if self.store.postgres:  # every process's changes heard at once, not at the next poll
@@ -66,9 +75,8 @@ class Board:
             yield
         finally:
             stopping.set()
-            watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watch
+            for board in self.boards.values():
+                await board.stop()
             if listener is not None:
                 await asyncio.to_thread(listener.join, 5)
 
@@ -82,8 +90,35 @@ class Board:
     async def _close(self, _app: web.Application) -> None:
         """Ends every stream at shutdown, so that the server does not wait for them to time out."""
         self.closing = True
-        async with self._changed:
-            self._changed.notify_all()
+        for board in self.boards.values():
+            async with board._changed:
+                board._changed.notify_all()
+
+
+class Board:
+    """A site's newest board (TicketQueue.board) and the pages waiting for the next one."""
+
+    def __init__(self, store: BackendStore, queue: TicketQueue, clock: Callable[[], dt.datetime], family: Boards):
+        self.store, self.queue, self.clock = store, queue, clock
+        self.family = family
+        self.event = -1
+        """The newest change seen; -1 before the first read."""
+        self.state: dict[str, Any] = {}
+        self.listeners = 0
+        self._changed = asyncio.Condition()
+        self._wanted = asyncio.Event()
+        self._poked = asyncio.Event()
+        self._day = ""
+        self._watching = asyncio.create_task(self._watch())
+
+    @property
+    def closing(self) -> bool:
+        return self.family.closing
+
+    async def stop(self) -> None:
+        self._watching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._watching
 
     async def _watch(self) -> None:
         while True:
@@ -139,9 +174,9 @@ class Board:
 
 async def event_stream(request: web.Request, board: Board,
                        message: Callable[[dict[str, Any]], Awaitable[Any]]) -> web.StreamResponse:
-    """Server-Sent Events: `message(state)` of each board (as JSON; None sends nothing), a comment
-    line when nothing changed for a while. Ends quietly when the page goes away."""
-    if board.listeners >= MAX_LISTENERS:  # before the answer starts: then it can still be a refusal
+    """Server-Sent Events: `message(state)` of each of a site's boards (as JSON; None sends
+    nothing), a comment line when nothing changed for a while. Ends quietly when the page goes away."""
+    if board.family.listeners >= MAX_LISTENERS:  # before the answer starts: then it can still be a refusal
         raise RequestError(503, "too_many_streams", "Too many pages follow the queue right now; try again soon.")
     last = request.headers.get("Last-Event-ID", "")
     seen = int(last) if last.isascii() and last.isdigit() and len(last) < 16 else -1
@@ -165,7 +200,7 @@ async def event_stream(request: web.Request, board: Board,
     return response
 
 
-BOARD = web.AppKey("board", Board)
+BOARD = web.AppKey("board", Boards)
 
 
 @web.middleware

@@ -20,6 +20,9 @@ BATCH = 1000
 
 NOT_COPIED = {"schema_version"}
 """The version of the schema is each database's own (both are at this program's)."""
+MADE_WITH_THE_SCHEMA = {"sites": "code = 'main'"}
+"""Rows every new store has from its migrations (the site "main"): not the target's own data,
+so they leave it "empty", and the source's take their place."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,8 @@ def copy_store(source: BackendStore, target: BackendStore) -> list[CopiedTable]:
     missing = sorted(set(tables) - set(target.db.tables()))
     if missing:
         raise StoreError(f"the target has no table {', '.join(missing)}: is it at this program's schema?")
-    used = [t for t in tables if target.db.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone()]
+    used = [t for t in tables if target.db.execute(
+        f"SELECT 1 FROM {t} WHERE NOT ({MADE_WITH_THE_SCHEMA.get(t, '1 = 0')}) LIMIT 1").fetchone()]
     if used:
         raise StoreError(f"the target is not empty (it has rows in {', '.join(used)}): "
                          "migrate-store copies into a new database only")
@@ -44,6 +48,8 @@ def copy_store(source: BackendStore, target: BackendStore) -> list[CopiedTable]:
         # The source read in one transaction of its own: one moment's state of every table,
         # even if a backend still writes to it (stop it first all the same).
         with source.db.snapshot(), target.write():
+            for table, made in MADE_WITH_THE_SCHEMA.items():
+                target.db.execute(f"DELETE FROM {table} WHERE {made}")
             for table in tables:
                 copied.append(CopiedTable(table, _copy_table(source.db, target.db, table)))
                 target.db.after_copy(table)

@@ -17,8 +17,8 @@ from markupsafe import Markup
 
 from ..i18n import N_
 from .accounts import Session
-from .admin import (PREFIX, SECURITY_HEADERS, _audit, _form, _language, _page, _run, _see_other, _signed_in,
-                    _text, _words)
+from .admin import (PREFIX, SECURITY_HEADERS, SITE, _audit, _form, _language, _page, _run, _see_other, _signed_in,
+                    _text, _words, site_of_form, site_query)
 from .errors import RequestError
 from .http import CLOCK, QUEUE, csp_hash, path_int
 
@@ -57,7 +57,8 @@ SCRIPT = """
     var wait = function () {
       var active = document.activeElement;
       if (active && active.tagName === "SELECT") { setTimeout(wait, 1000); return; }
-      location.replace(location.pathname);
+      var site = document.body.dataset.site;
+      location.replace(location.pathname + (site ? "?site=" + encodeURIComponent(site) : ""));
     };
     wait();
   };
@@ -67,9 +68,9 @@ PAGE_POLICY = SECURITY_HEADERS["Content-Security-Policy"].replace(
     "default-src 'self';", f"default-src 'self'; script-src {csp_hash(SCRIPT)};")
 
 
-def _may_call(request: web.Request, session: Session) -> int:
+def _may_call(request: web.Request, session: Session, site: str) -> int:
     number = path_int(request, "number")
-    if not session.may_call(number):
+    if not session.may_call(number, site):
         raise RequestError(403, "not_your_counter", N_("This account may not use this counter."))
     return number
 
@@ -77,18 +78,20 @@ def _may_call(request: web.Request, session: Session) -> int:
 @_signed_in
 async def choose_counter(request: web.Request, session: Session) -> web.Response:
     """The counters this account may use; straight to its counter when it has one."""
-    counters = (await _run(request, request.config_dict[QUEUE].config)).counters
-    mine = [c for c in counters if session.may_call(c.number)]
+    site = request[SITE]
+    counters = (await _run(request, request.config_dict[QUEUE].at(site).config)).counters
+    mine = [c for c in counters if session.may_call(c.number, site)]
     if len(mine) == 1:
-        return _see_other(f"{HOME}/{mine[0].number}")
+        return _see_other(f"{HOME}/{mine[0].number}" + (f"?site={site}" if site_query(request, site) else ""))
     return _page(request, "counters.html", counters=mine)
 
 
 @_signed_in
 async def counter_page(request: web.Request, session: Session) -> web.Response:
-    number = _may_call(request, session)
+    site = request[SITE]
+    number = _may_call(request, session, site)
     now = request.config_dict[CLOCK]()
-    queue = request.config_dict[QUEUE]
+    queue = request.config_dict[QUEUE].at(site)
     view, config = await _run(request, lambda: (queue.counter_view(number, now), queue.config()))
     categories = {c.code: (c.name, c.name_en) for c in config.priority_categories}
     t = _words(request)
@@ -103,34 +106,36 @@ async def counter_page(request: web.Request, session: Session) -> web.Response:
 
     request_language = _language(request)
     response = _page(request, "counter.html", view=view, services=config.services, now=now, message=message,
-                     script=Markup(SCRIPT), events="/display/events", priority_words=priority_words)
+                     script=Markup(SCRIPT), events=f"/display/events?site={site}", priority_words=priority_words)
     response.headers["Content-Security-Policy"] = PAGE_POLICY
     return response
 
 
 @_signed_in
 async def counter_action(request: web.Request, session: Session) -> web.Response:
-    number = _may_call(request, session)
+    form = await _form(request)
+    site = site_of_form(request, form)
+    number = _may_call(request, session, site)
     action = request.match_info["action"]
     if action not in ACTIONS:
         raise web.HTTPNotFound()
     method, audited = ACTIONS[action]
-    queue, now = request.config_dict[QUEUE], request.config_dict[CLOCK]()
+    queue, now = request.config_dict[QUEUE].at(site), request.config_dict[CLOCK]()
     work = getattr(queue, method)
     args: list[Any] = [number]
     service = ""
     if action == "transfer":
-        service = _text(await _form(request), "service")
+        service = _text(form, "service")
         args.append(service)
     elif action in ("pause", "resume"):
         args.append(action == "pause")
     ticket = await _run(request, work, *args, now, session.username)
     if action == "call-next" and ticket is None:
-        return _see_other(f"{HOME}/{number}?done=nobody")
+        return _see_other(f"{HOME}/{number}?{site_query(request, site)}done=nobody")
     shown = ticket["display"] if isinstance(ticket, dict) else ""
     detail = {"counter": number, "ticket": shown} | ({"service": service} if service else {})
-    await _audit(request, session.username, audited, f"counter {number}", detail)
-    query = f"done={action}&number={shown}" + (f"&service={service}" if service else "")
+    await _audit(request, session.username, audited, f"counter {number}", detail, site)
+    query = f"{site_query(request, site)}done={action}&number={shown}" + (f"&service={service}" if service else "")
     return _see_other(f"{HOME}/{number}?{query}")
 
 

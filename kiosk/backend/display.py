@@ -11,7 +11,6 @@ script only puts it in place, so that there is one way to draw it."""
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +23,11 @@ from ..speech import PhraseCache, SpeechUnavailable
 from .admin import pages
 from .board import BOARD, event_stream
 from .errors import RequestError
-from .http import CLOCK, QUEUE, STORE, csp_hash
+from .http import CLOCK, QUEUE, SITES, STORE, csp_hash
+from .sites import SITE_CODE, Site
+from .store import DEFAULT_SITE
 
 SPEECH = web.AppKey("speech", PhraseCache)
-SITE = "main"
-"""The one centre a backend serves today, as its displays name it (/display?site=main): a backend
-serving several centres will name each."""
 
 _FOLDER = Path(__file__).with_name("templates") / "public"
 _STYLE = (_FOLDER / "display.css").read_text(encoding="utf-8")
@@ -76,18 +74,17 @@ HEADERS = {
 }
 
 
-def _site(request: web.Request) -> str:
-    site = request.query.get("site", SITE)
-    if site != SITE:
-        raise web.HTTPNotFound(text=f"No centre is called {site[:40]!r} here: this backend's display is "
-                                    f"/display?site={SITE}.", headers=HEADERS)
+async def _site(request: web.Request) -> Site:
+    """The site a display shows: /display?site=<code>, the site "main" without it. One a backend
+    does not serve is a 404 whose message names the sites it does, for whoever set up the TV."""
+    code = request.query.get("site", DEFAULT_SITE)
+    sites = request.app[SITES]
+    site = await request.app[STORE].run(sites.get, code) if SITE_CODE.match(code) else None
+    if site is None:
+        known = await request.app[STORE].run(sites.codes)
+        raise RequestError(404, "site_not_found", f"No centre is called {code[:40]!r} here: this backend's displays "
+                           "are " + ", ".join(f"/display?site={c}" for c in known[:20]) + ".")
     return site
-
-
-async def _site_names(request: web.Request) -> tuple[str, str]:
-    store = request.app[STORE]
-    site = json.loads(await store.run(store.meta, "site") or "{}")
-    return site.get("name", ""), site.get("name_en", "")
 
 
 def _board_html(state: dict[str, Any]) -> str:
@@ -95,29 +92,29 @@ def _board_html(state: dict[str, Any]) -> str:
 
 
 async def display_page(request: web.Request) -> web.Response:
-    site = _site(request)
+    site = await _site(request)
     now = request.app[CLOCK]()
-    state = await request.app[STORE].run(request.app[QUEUE].board, now)
-    name, name_en = await _site_names(request)
+    state = await request.app[STORE].run(request.app[QUEUE].at(site.code).board, now)
     body = pages.get_template("display.html").render(
-        lang="vi", style=Markup(_STYLE), script=Markup(_SCRIPT), site=site, name=name, name_en=name_en, now=now,
+        lang="vi", style=Markup(_STYLE), script=Markup(_SCRIPT), site=site.code, name=site.name,
+        name_en=site.name_en, now=now,
         board_html=Markup(_board_html(state)), last_call=state["calls"][0]["event"] if state["calls"] else 0,
         event=state["event"])
     return web.Response(text=body, content_type="text/html", headers=HEADERS)
 
 
 async def display_events(request: web.Request) -> web.StreamResponse:
-    _site(request)
-    drawn = request.app[_DRAWN]
+    site = await _site(request)
+    drawn = request.app[_DRAWN].setdefault(site.code, {})
 
     async def message(state: dict[str, Any]) -> dict[str, Any]:
-        # Drawn once per board for every display of this process: the newest is kept.
+        # Drawn once per board for every display of the site in this process: the newest is kept.
         if drawn.get("event") != state["event"]:
             drawn.update(event=state["event"], html=_board_html(state))
         return {"now": request.app[CLOCK]().isoformat(timespec="seconds"), "html": drawn["html"],
                 "calls": state["calls"]}
 
-    return await event_stream(request, request.app[BOARD], message)
+    return await event_stream(request, request.app[BOARD].of(site.code), message)
 
 
 async def display_audio(request: web.Request) -> web.Response:

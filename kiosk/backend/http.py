@@ -26,7 +26,8 @@ from .integrations import Integrations
 from .errors import RequestError
 from .queue import TicketQueue
 from .ratings import Ratings
-from .store import BackendStore, LimitCheck, StoreBusy
+from .sites import SITE_CODE, Sites
+from .store import DEFAULT_SITE, BackendStore, LimitCheck, StoreBusy
 from .terminals import Terminals
 
 def csp_hash(text: str) -> str:
@@ -75,6 +76,7 @@ ADMIN_TOKEN = web.AppKey("admin_token", str)
 LIMITS = web.AppKey("limits", "Limits")
 ACCOUNTS = web.AppKey("accounts", Accounts)
 INTEGRATIONS = web.AppKey("integrations", Integrations)
+SITES = web.AppKey("sites", Sites)
 TRUST_FORWARDED = web.AppKey("trust_forwarded", bool)
 """Whether X-Forwarded-Proto and X-Forwarded-For are believed: only behind a reverse proxy
 that sets them, since anyone else can send them too."""
@@ -265,6 +267,20 @@ def require_admin(request: web.Request) -> None:
         raise RequestError(401, "unauthorized", "This call needs the admin token.")
 
 
+async def known_site(request: web.Request, code: str) -> str:
+    """`code` if a site has it (404 otherwise)."""
+    app = request.config_dict
+    if not (isinstance(code, str) and SITE_CODE.match(code)) or await app[STORE].run(app[SITES].get, code) is None:
+        raise RequestError(404, "site_not_found", f"No site is called {str(code)[:40]!r} here.")
+    return code
+
+
+async def requested_site(request: web.Request) -> str:
+    """The site a call names in ?site= (the site "main" without it): for the admin token's calls,
+    which may act at any site, and the public pages of a site."""
+    return await known_site(request, request.query.get("site", DEFAULT_SITE))
+
+
 def path_int(request: web.Request, name: str) -> int:
     text = request.match_info[name]
     if not text.isascii() or not text.isdigit() or len(text) > 9:
@@ -296,7 +312,8 @@ class Limits:
     citizen_lookups_per_minute: int = 10
     """Per terminal: a citizen reads their card once or twice."""
     citizen_lookups_per_minute_site: int = 60
-    """All terminals together: a stolen token or ten cannot harvest ID numbers faster than this."""
+    """All terminals of a site together: a stolen token or ten cannot harvest ID numbers faster than
+    this (per site, so that a province's busy communes do not share one ceiling)."""
     tickets_per_minute: int = 15
     tickets_per_hour: int = 400
     """Per terminal: at peak a kiosk issues a ticket every 10 s or so (6 a minute, 360 an hour)."""

@@ -21,7 +21,7 @@ from ..domain.queue import (
     estimated_wait_minutes,
 )
 from .errors import RequestError
-from .store import BackendStore
+from .store import DEFAULT_SITE, BackendStore
 
 # A counter that called someone this recently counts as open.
 QUEUE_CHANNEL = "kiosk_queue"
@@ -49,10 +49,17 @@ def _counter_of(text: str) -> Counter:
 
 
 class TicketQueue:
-    def __init__(self, store: BackendStore, calendar: WorkingCalendar):
+    """The queue of one site: its services, counters and tickets (`at` gives another site's)."""
+
+    def __init__(self, store: BackendStore, calendar: WorkingCalendar, site: str = DEFAULT_SITE):
         self.store = store
         self.db = store.db
         self.calendar = calendar
+        self.site = site
+
+    def at(self, site: str) -> TicketQueue:
+        """The queue of `site` (which the caller has checked exists and may be used)."""
+        return self if site == self.site else TicketQueue(self.store, self.calendar, site)
 
     # -- configuration ---------------------------------------------------------
 
@@ -61,38 +68,49 @@ class TicketQueue:
         if problems:
             raise ValueError("; ".join(problems))
         with self.store.write():
-            self.db.execute("DELETE FROM services")
-            self.db.execute("DELETE FROM counters")
-            self.db.insert_all("services", ({"letter": s.letter, "data": json.dumps(s.to_dict())} for s in config.services))
-            self.db.insert_all("counters", ({"number": c.number, "data": json.dumps(c.to_dict())} for c in config.counters))
+            self.db.execute("DELETE FROM services WHERE site = ?", [self.site])
+            self.db.execute("DELETE FROM counters WHERE site = ?", [self.site])
+            self.db.insert_all("services", ({"site": self.site, "letter": s.letter, "data": json.dumps(s.to_dict())}
+                                            for s in config.services))
+            self.db.insert_all("counters", ({"site": self.site, "number": c.number, "data": json.dumps(c.to_dict())}
+                                            for c in config.counters))
             categories = json.dumps([c.to_dict() for c in config.priority_categories], ensure_ascii=False)
-            self.db.upsert("meta", {"key": "priority_categories", "value": categories}, pk="key")
+            if not self.db.execute("UPDATE sites SET priority_categories = ? WHERE code = ?",
+                                   [categories, self.site]).rowcount:
+                raise ValueError(f"there is no site {self.site}: add it first (kiosk site add)")
 
     def config(self) -> QueueConfig:
-        categories = json.loads(self.store.meta("priority_categories") or "[]")
         return QueueConfig(
-            services=[_service_of(r[0]) for r in self.db.execute("SELECT data FROM services ORDER BY letter")],
+            services=[_service_of(r[0]) for r in self.db.execute(
+                "SELECT data FROM services WHERE site = ? ORDER BY letter", [self.site])],
             counters=self._counters(),
-            priority_categories=[PriorityCategory.from_dict(c) for c in categories],
+            priority_categories=[PriorityCategory.from_dict(c) for c in self._categories()],
         )
 
+    def _categories(self) -> list[dict[str, Any]]:
+        row = self.db.execute("SELECT priority_categories FROM sites WHERE code = ?", [self.site]).fetchone()
+        return json.loads(row[0]) if row else []
+
     def _counters(self) -> list[Counter]:
-        return [_counter_of(r[0]) for r in self.db.execute("SELECT data FROM counters ORDER BY number")]
+        return [_counter_of(r[0]) for r in self.db.execute("SELECT data FROM counters WHERE site = ? ORDER BY number",
+                                                                  [self.site])]
 
     def _service(self, letter: str) -> Service:
-        row = self.db.execute("SELECT data FROM services WHERE letter = ?", [letter]).fetchone()
+        row = self.db.execute("SELECT data FROM services WHERE site = ? AND letter = ?",
+                              [self.site, letter]).fetchone()
         if row is None:
             raise RequestError(404, "service_not_found", f"No service has the letter {letter}.")
         return _service_of(row[0])
 
     def _counter(self, number: int) -> Counter:
-        row = self.db.execute("SELECT data FROM counters WHERE number = ?", [number]).fetchone()
+        row = self.db.execute("SELECT data FROM counters WHERE site = ? AND number = ?",
+                              [self.site, number]).fetchone()
         if row is None:
             raise RequestError(404, "counter_not_found", f"No counter has the number {number}.")
         return _counter_of(row[0])
 
     def _priority_codes(self) -> set[str]:
-        return {c["code"] for c in json.loads(self.store.meta("priority_categories") or "[]")}
+        return {c["code"] for c in self._categories()}
 
     # -- estimates -------------------------------------------------------------
 
@@ -100,9 +118,9 @@ class TicketQueue:
         """The median time a counter spent on each of the last tickets served."""
         rows = self.db.execute(
             f"SELECT {self.db.minutes_between('finished_at', 'called_at')} FROM tickets"
-            " WHERE service = ? AND status = 'served' AND called_at IS NOT NULL AND finished_at IS NOT NULL"
-            " ORDER BY finished_at DESC LIMIT ?",
-            [service.letter, SERVICE_TIME_SAMPLES],
+            " WHERE site = ? AND service = ? AND status = 'served' AND called_at IS NOT NULL"
+            " AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?",
+            [self.site, service.letter, SERVICE_TIME_SAMPLES],
         ).fetchall()
         if len(rows) < MIN_SAMPLES:
             return service.default_service_minutes
@@ -115,8 +133,8 @@ class TicketQueue:
             return 0
         marks = ",".join("?" * len(counters))
         active = self.db.execute(
-            f"SELECT COUNT(DISTINCT counter) FROM tickets WHERE counter IN ({marks}) AND called_at >= ?",
-            [*counters, _time(now - ACTIVE_COUNTER)],
+            f"SELECT COUNT(DISTINCT counter) FROM tickets WHERE site = ? AND counter IN ({marks}) AND called_at >= ?",
+            [self.site, *counters, _time(now - ACTIVE_COUNTER)],
         ).fetchone()[0]
         if active:
             return active
@@ -128,9 +146,9 @@ class TicketQueue:
         waiting = [
             Waiting(ticket, priority is not None)
             for ticket, priority in self.db.execute(
-                "SELECT id, priority FROM tickets WHERE line = ? AND day = ? AND status = 'waiting'"
+                "SELECT id, priority FROM tickets WHERE site = ? AND line = ? AND day = ? AND status = 'waiting'"
                 " ORDER BY issued_at, id",
-                [service.letter, day],
+                [self.site, service.letter, day],
             )
         ]
         return call_order(waiting, service.policy, service.every, self._streak(service, day))
@@ -139,9 +157,9 @@ class TicketQueue:
         """Normal tickets called in the line since its last priority one."""
         streak = 0
         for (priority,) in self.db.execute(  # a streak longer than `every` counts no more
-            "SELECT priority FROM tickets WHERE line = ? AND day = ? AND called_at IS NOT NULL"
+            "SELECT priority FROM tickets WHERE site = ? AND line = ? AND day = ? AND called_at IS NOT NULL"
             " ORDER BY called_at DESC LIMIT ?",
-            [service.letter, day, service.every],
+            [self.site, service.letter, day, service.every],
         ):
             if priority is not None:
                 break
@@ -156,10 +174,12 @@ class TicketQueue:
         not the last of its line in issue order (another process's clock runs ahead), for
         `_order` to settle."""
         waiting, priorities, later = self.db.execute(
-            "SELECT (SELECT COUNT(*) FROM tickets WHERE line = ?1 AND day = ?2 AND status = 'waiting'),"
-            " (SELECT COUNT(*) FROM tickets WHERE line = ?1 AND day = ?2 AND status = 'waiting' AND priority IS NOT NULL),"
-            " EXISTS (SELECT 1 FROM tickets WHERE line = ?1 AND day = ?2 AND status = 'waiting' AND issued_at > ?3)",
-            [service.letter, row["day"], row["issued_at"]]).fetchone()
+            "SELECT (SELECT COUNT(*) FROM tickets WHERE site = ?4 AND line = ?1 AND day = ?2 AND status = 'waiting'),"
+            " (SELECT COUNT(*) FROM tickets WHERE site = ?4 AND line = ?1 AND day = ?2 AND status = 'waiting'"
+            " AND priority IS NOT NULL),"
+            " EXISTS (SELECT 1 FROM tickets WHERE site = ?4 AND line = ?1 AND day = ?2 AND status = 'waiting'"
+            " AND issued_at > ?3)",
+            [service.letter, row["day"], row["issued_at"], self.site]).fetchone()
         if later:
             return None
         streak = 0
@@ -218,8 +238,13 @@ class TicketQueue:
         return dict(zip([c[0] for c in cursor.description], row)) if row else None
 
     def ticket(self, public_id: str, now: dt.datetime) -> dict[str, Any] | None:
+        """A ticket of any site, by its public id (the kiosk, the citizen's page)."""
         row = self._row("public_id = ?", [public_id])
-        return self._view(row, now) if row else None
+        return self.at(row["site"])._view(row, now) if row else None
+
+    def site_of(self, public_id: str) -> str | None:
+        row = self.db.execute("SELECT site FROM tickets WHERE public_id = ?", [public_id]).fetchone()
+        return row[0] if row else None
 
     # -- changes -----------------------------------------------------------------
 
@@ -249,16 +274,17 @@ class TicketQueue:
             raise RequestError(409, "service_closed", f"Service {letter} issues tickets {hours} on working days.")
         day = now.date().isoformat()
         number = conn.execute(
-            "SELECT COALESCE(MAX(number), 0) + 1 FROM tickets WHERE service = ? AND day = ?", [letter, day]
+            "SELECT COALESCE(MAX(number), 0) + 1 FROM tickets WHERE site = ? AND service = ? AND day = ?",
+            [self.site, letter, day]
         ).fetchone()[0]
         # Written and then known, not read back: the row is what was just written.
-        row = {"public_id": secrets.token_urlsafe(12), "service": letter, "line": letter, "day": day,
+        row = {"site": self.site, "public_id": secrets.token_urlsafe(12), "service": letter, "line": letter, "day": day,
                "number": number, "priority": priority, "status": "waiting", "issued_at": _time(now),
                "called_at": None, "counter": None, "terminal_id": terminal_id, "idempotency_key": key}
         row["id"] = conn.execute(
-            "INSERT INTO tickets (public_id, service, line, day, number, priority, status, issued_at, terminal_id,"
-            " idempotency_key) VALUES (?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?) RETURNING id",
-            [row["public_id"], letter, letter, day, number, priority, row["issued_at"], terminal_id, key],
+            "INSERT INTO tickets (site, public_id, service, line, day, number, priority, status, issued_at, terminal_id,"
+            " idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?) RETURNING id",
+            [self.site, row["public_id"], letter, letter, day, number, priority, row["issued_at"], terminal_id, key],
         ).fetchone()[0]
         self._event("issued", row, now)
         return self._view(row, now, service, newest=True), True
@@ -274,23 +300,24 @@ class TicketQueue:
                 raise RequestError(403, "not_your_ticket", "A kiosk voids only the tickets it issued itself.")
             if row["status"] not in ("waiting", "void"):
                 raise RequestError(409, "ticket_already_called", "This ticket has been called already.")
+            queue = self.at(row["site"])
             if row["status"] == "waiting":
                 self.db.execute("UPDATE tickets SET status = 'void', finished_at = ? WHERE id = ?",
                                 [_time(now), row["id"]])
-                self._event("voided", row, now)
-            return self._view({**row, "status": "void"}, now)
+                queue._event("voided", row, now)
+            return queue._view({**row, "status": "void"}, now)
 
     def _current(self, counter: int) -> dict[str, Any] | None:
-        return self._row("counter = ? AND status = 'called'", [counter])
+        return self._row("site = ? AND counter = ? AND status = 'called'", [self.site, counter])
 
     def _event(self, action: str, row: dict[str, Any], now: dt.datetime, counter: int | None = None,
                officer: str | None = None, line: str | None = None) -> None:
         """One change of the queue, for the hall displays and the statistics (inside the change's
         own transaction: a change and its event are written together or not at all)."""
         self.db.execute(
-            "INSERT INTO queue_events (day, at, action, ticket_id, display, counter, officer, line)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [row["day"], _time(now), action, row["id"], display_number(row["service"], row["number"]), counter,
+            "INSERT INTO queue_events (site, day, at, action, ticket_id, display, counter, officer, line)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [self.site, row["day"], _time(now), action, row["id"], display_number(row["service"], row["number"]), counter,
              officer, line or row["line"]],
         )
         self.db.notify(QUEUE_CHANNEL)
@@ -378,10 +405,11 @@ class TicketQueue:
             return self._view(row, now)
 
     def _paused(self) -> set[int]:
-        return {r[0] for r in self.db.execute("SELECT number FROM counter_pauses")}
+        return {r[0] for r in self.db.execute("SELECT number FROM counter_pauses WHERE site = ?", [self.site])}
 
     def is_paused(self, number: int) -> bool:
-        return self.db.execute("SELECT 1 FROM counter_pauses WHERE number = ?", [number]).fetchone() is not None
+        return self.db.execute("SELECT 1 FROM counter_pauses WHERE site = ? AND number = ?",
+                               [self.site, number]).fetchone() is not None
 
     def pause(self, number: int, paused: bool, now: dt.datetime, officer: str) -> bool:
         """Pause (a break: the counter calls no one and counts as closed in estimates) or resume
@@ -391,13 +419,13 @@ class TicketQueue:
             if paused == self.is_paused(number):
                 return False
             if paused:
-                self.db.execute("INSERT INTO counter_pauses (number, since, officer) VALUES (?, ?, ?)",
-                                [number, _time(now), officer])
+                self.db.execute("INSERT INTO counter_pauses (site, number, since, officer) VALUES (?, ?, ?, ?)",
+                                [self.site, number, _time(now), officer])
             else:
-                self.db.execute("DELETE FROM counter_pauses WHERE number = ?", [number])
+                self.db.execute("DELETE FROM counter_pauses WHERE site = ? AND number = ?", [self.site, number])
             self.db.execute(
-                "INSERT INTO queue_events (day, at, action, counter, officer) VALUES (?, ?, ?, ?, ?)",
-                [now.date().isoformat(), _time(now), "paused" if paused else "resumed", number, officer])
+                "INSERT INTO queue_events (site, day, at, action, counter, officer) VALUES (?, ?, ?, ?, ?, ?)",
+                [self.site, now.date().isoformat(), _time(now), "paused" if paused else "resumed", number, officer])
             self.db.notify(QUEUE_CHANNEL)
             return True
 
@@ -405,7 +433,8 @@ class TicketQueue:
 
     def last_event(self) -> int:
         """The newest change's id: a display that has seen it has seen everything."""
-        return self.db.execute("SELECT COALESCE(MAX(id), 0) FROM queue_events").fetchone()[0]
+        return self.db.execute("SELECT COALESCE(MAX(id), 0) FROM queue_events WHERE site = ?",
+                               [self.site]).fetchone()[0]
 
     def waiting_list(self, letter: str, now: dt.datetime) -> list[dict[str, Any]]:
         """A line's waiting tickets in calling order, as a counter sees them: nothing personal."""
@@ -424,7 +453,8 @@ class TicketQueue:
         event = self.last_event()  # read first: a change while the rest is read shows as newer
         counter = self._counter(number)
         current = self._current(number)
-        paused = self.db.execute("SELECT since, officer FROM counter_pauses WHERE number = ?", [number]).fetchone()
+        paused = self.db.execute("SELECT since, officer FROM counter_pauses WHERE site = ? AND number = ?",
+                                 [self.site, number]).fetchone()
         return {
             "event": event,
             "counter": counter,
@@ -440,14 +470,16 @@ class TicketQueue:
         many wait for each service. Ticket numbers only: nothing of the citizens."""
         day = now.date().isoformat()
         called = {r[0]: display_number(r[1], r[2]) for r in self.db.execute(
-            "SELECT counter, service, number FROM tickets WHERE status = 'called' AND day = ?", [day])}
+            "SELECT counter, service, number FROM tickets WHERE site = ? AND day = ? AND status = 'called'",
+            [self.site, day])}
         paused = self._paused()
         calls = [{"event": r[0], "display": r[1], "counter": r[2], "at": r[3], "recall": r[4] == "recalled"}
                  for r in self.db.execute(
-                     "SELECT id, display, counter, at, action FROM queue_events WHERE day = ?"
-                     " AND action IN ('called', 'recalled') ORDER BY id DESC LIMIT ?", [day, recent])]
+                     "SELECT id, display, counter, at, action FROM queue_events WHERE site = ? AND day = ?"
+                     " AND action IN ('called', 'recalled') ORDER BY id DESC LIMIT ?", [self.site, day, recent])]
         waiting = dict(self.db.execute(
-            "SELECT line, COUNT(*) FROM tickets WHERE day = ? AND status = 'waiting' GROUP BY line", [day]).fetchall())
+            "SELECT line, COUNT(*) FROM tickets WHERE site = ? AND day = ? AND status = 'waiting' GROUP BY line",
+            [self.site, day]).fetchall())
         config = self.config()
         return {
             "event": self.last_event(),
@@ -471,8 +503,8 @@ class TicketQueue:
                           COUNT(CASE WHEN status = 'void' THEN 1 END), COUNT(CASE WHEN status = 'waiting' THEN 1 END),
                           AVG({minutes('called_at', 'issued_at')}),
                           AVG(CASE WHEN status = 'served' THEN {minutes('finished_at', 'called_at')} END)
-                   FROM tickets WHERE service = ? AND day = ?""",
-                [service.letter, day.isoformat()],
+                   FROM tickets WHERE site = ? AND service = ? AND day = ?""",
+                [self.site, service.letter, day.isoformat()],
             ).fetchone()
             answer.append({
                 "letter": service.letter, "name": service.name, "issued": row[0],
@@ -492,7 +524,8 @@ class TicketQueue:
         called_at: dict[int, dt.datetime] = {}
         for action, at, ticket, counter, officer, issued_at in self.db.execute(
                 "SELECT e.action, e.at, e.ticket_id, e.counter, e.officer, t.issued_at FROM queue_events e"
-                " LEFT JOIN tickets t ON t.id = e.ticket_id WHERE e.day = ? ORDER BY e.id", [day.isoformat()]):
+                " LEFT JOIN tickets t ON t.id = e.ticket_id WHERE e.site = ? AND e.day = ? ORDER BY e.id",
+                [self.site, day.isoformat()]):
             moment = dt.datetime.fromisoformat(at)
             if action == "called":
                 if ticket not in called_at:  # the wait ends at the first call; a transfer's second call is service

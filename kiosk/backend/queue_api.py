@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -17,8 +16,9 @@ from ..domain.serial import JsonMixin
 from ..i18n import N_, translate
 from .board import BOARD, event_stream
 from .errors import RequestError
-from .http import (CLOCK, LIMITS, QUEUE, RATINGS, STORE, body_deadline, client_address, csp_hash, idempotency_key,
-                   json_response, path_int, read_json, require_admin, take_limits, terminal_id, terminal_or_admin)
+from .http import (CLOCK, LIMITS, QUEUE, RATINGS, SITES, STORE, TERMINALS, body_deadline, client_address, csp_hash,
+                   idempotency_key, json_response, path_int, read_json, require_admin, requested_site, take_limits,
+                   terminal_id, terminal_or_admin)
 from .ratings import PHONE, phone_key
 from .store import LimitCheck
 
@@ -46,8 +46,17 @@ def _public_id(request: web.Request) -> str:
     return public_id
 
 
+async def _kiosk_site(request: web.Request) -> str:
+    """The site a kiosk's call is about: its own, when it sends its token; else ?site= ("main")."""
+    try:
+        terminal = await terminal_id(request)
+    except RequestError:  # no token, or not a kiosk's: the services are public
+        return await requested_site(request)
+    return await request.app[STORE].run(request.app[TERMINALS].site_of, terminal)
+
+
 async def get_services(request: web.Request) -> web.Response:
-    store, queue = request.app[STORE], request.app[QUEUE]
+    store, queue = request.app[STORE], request.app[QUEUE].at(await _kiosk_site(request))
     return json_response({"services": await store.run(queue.services_overview, request.app[CLOCK]())})
 
 
@@ -69,7 +78,8 @@ async def post_ticket(request: web.Request) -> web.Response:
             raise RequestError(429, "too_many_tickets", "This kiosk has issued too many tickets just now; "
                                                         "please wait a minute or ask at the information desk.")
         try:
-            return *queue.issue_within(body.service, body.priority, terminal, key, now), None
+            at = queue.at(app[TERMINALS].site_of(terminal))  # a kiosk's tickets are its own site's
+            return *at.issue_within(body.service, body.priority, terminal, key, now), None
         except RequestError as error:
             return None, False, error  # counted against the ceilings all the same, as every well-formed call is
 
@@ -96,22 +106,24 @@ async def post_void(request: web.Request) -> web.Response:
     return json_response(await request.app[STORE].run(queue.void, _public_id(request), request.app[CLOCK](), caller))
 
 
-async def post_call_next(request: web.Request) -> web.Response:
+async def _counter_action(request: web.Request, method: str) -> web.Response:
+    """A counter's call made with the admin token, at the site ?site= names ("main" without it)."""
     require_admin(request)
-    ticket = await request.app[STORE].run(request.app[QUEUE].call_next, path_int(request, "number"), request.app[CLOCK]())
+    queue = request.app[QUEUE].at(await requested_site(request))
+    ticket = await request.app[STORE].run(getattr(queue, method), path_int(request, "number"), request.app[CLOCK]())
     return json_response({"ticket": ticket})
+
+
+async def post_call_next(request: web.Request) -> web.Response:
+    return await _counter_action(request, "call_next")
 
 
 async def post_recall(request: web.Request) -> web.Response:
-    require_admin(request)
-    ticket = await request.app[STORE].run(request.app[QUEUE].recall, path_int(request, "number"), request.app[CLOCK]())
-    return json_response({"ticket": ticket})
+    return await _counter_action(request, "recall")
 
 
 async def post_no_show(request: web.Request) -> web.Response:
-    require_admin(request)
-    ticket = await request.app[STORE].run(request.app[QUEUE].no_show, path_int(request, "number"), request.app[CLOCK]())
-    return json_response({"ticket": ticket})
+    return await _counter_action(request, "no_show")
 
 
 # -- the page on the citizen's phone ------------------------------------------------
@@ -259,10 +271,11 @@ def _page(status: int, message: str) -> web.Response:
 async def _ticket_response(request: web.Request, public_id: str, level: str | None = None) -> web.Response:
     now = request.app[CLOCK]()
     store = request.app[STORE]
-    ticket = await store.run(request.app[QUEUE].ticket, public_id, now) if _PUBLIC_ID.match(public_id) else None
+    queue, sites = request.app[QUEUE], request.app[SITES]
+    ticket, site = await store.run(lambda: (queue.ticket(public_id, now), sites.get(queue.site_of(public_id) or ""))
+                                   ) if _PUBLIC_ID.match(public_id) else (None, None)
     if ticket is None:
         return _page(404, N_("No such ticket."))
-    site = json.loads(await store.run(store.meta, "site") or "{}")
     state_vi, state_en = _state(ticket)
     live = ticket["status"] in ("waiting", "called")
     rated = ticket["status"] == "served" and await store.run(request.app[RATINGS].rated_from_page, public_id)
@@ -272,7 +285,7 @@ async def _ticket_response(request: web.Request, public_id: str, level: str | No
         called=" called" if ticket["status"] == "called" else "",
         title=_both(N_("Queue number {number}"), number=ticket["display"])[0],
         display=html.escape(ticket["display"]),
-        office=html.escape(site.get("name", "")),
+        office=html.escape(site.name if site else ""),
         service=html.escape(f"{ticket['service']['letter']} - {ticket['service']['name']}"),
         state_vi=state_vi, state_en=state_en,
         updated=_updated(now),
@@ -302,7 +315,10 @@ async def ticket_events(request: web.Request) -> web.StreamResponse:
         sent.update(shown)
         return shown | {"updated": _updated(clock())}
 
-    return await event_stream(request, request.app[BOARD], message)
+    site = await store.run(queue.site_of, public_id)
+    if site is None:
+        raise RequestError(404, "ticket_not_found", "No ticket has this id.")
+    return await event_stream(request, request.app[BOARD].of(site), message)
 
 
 async def ticket_page(request: web.Request) -> web.Response:
@@ -344,7 +360,8 @@ async def rate_from_ticket_page(request: web.Request) -> web.Response:
                           "too_many_ratings", "Too many ratings from this address.")
     except RequestError:
         return _page(429, N_("Too many ratings from here just now. Please try again in a minute."))
-    await store.run(request.app[RATINGS].add, rating, PHONE, phone_key(public_id), now)
+    site = await store.run(request.app[QUEUE].site_of, public_id)
+    await store.run(request.app[RATINGS].add, rating, PHONE, phone_key(public_id), now, site)
     return await _ticket_response(request, public_id)
 
 

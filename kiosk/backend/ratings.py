@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from ..domain.rating import RATING_LEVELS, Rating
-from .store import BackendStore
+from .store import DEFAULT_SITE, BackendStore
 
 
 PHONE = 0
@@ -24,8 +24,9 @@ class Ratings:
         self.store = store
         self.db = store.db
 
-    def add(self, rating: Rating, terminal_id: int, key: str | None, now: dt.datetime) -> tuple[int, bool]:
-        """Record a rating once per idempotency key: (rating id, created)."""
+    def add(self, rating: Rating, terminal_id: int, key: str | None, now: dt.datetime,
+            site: str = DEFAULT_SITE) -> tuple[int, bool]:
+        """Record a rating of `site`'s service once per idempotency key: (rating id, created)."""
         with self.store.write():
             if key is not None:
                 row = self.db.execute(
@@ -34,7 +35,7 @@ class Ratings:
                 if row:
                     return row[0], False
             number = self.db.insert_id("ratings", {
-                "terminal_id": terminal_id, "idempotency_key": key, "day": now.date().isoformat(),
+                "site": site, "terminal_id": terminal_id, "idempotency_key": key, "day": now.date().isoformat(),
                 "created_at": now.isoformat(timespec="seconds"), "level": rating.level,
                 "reasons": json.dumps(rating.reasons, ensure_ascii=False),
                 "ticket_id": rating.ticket_id, "dossier_code": rating.dossier_code,
@@ -45,12 +46,13 @@ class Ratings:
         return self.db.execute("SELECT 1 FROM ratings WHERE terminal_id = ? AND idempotency_key = ?",
                                [PHONE, phone_key(public_id)]).fetchone() is not None
 
-    def daily(self, day: dt.date) -> dict[str, Any]:
+    def daily(self, day: dt.date, site: str = DEFAULT_SITE) -> dict[str, Any]:
         counts = dict(self.db.execute(
-            "SELECT level, COUNT(*) FROM ratings WHERE day = ? GROUP BY level", [day.isoformat()]
+            "SELECT level, COUNT(*) FROM ratings WHERE site = ? AND day = ? GROUP BY level", [site, day.isoformat()]
         ).fetchall())
         reasons: dict[str, int] = {}
-        for (text,) in self.db.execute("SELECT reasons FROM ratings WHERE day = ?", [day.isoformat()]):
+        for (text,) in self.db.execute("SELECT reasons FROM ratings WHERE site = ? AND day = ?",
+                                       [site, day.isoformat()]):
             for reason in json.loads(text):
                 reasons[reason] = reasons.get(reason, 0) + 1
         return {"by_level": {level: counts.get(level, 0) for level in RATING_LEVELS}, "reasons": reasons}

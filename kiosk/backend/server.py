@@ -27,17 +27,18 @@ from ..domain.serial import parse_datetime
 from ..domain.text import mask_name
 from ..speech import EspeakNg, PhraseCache
 from . import admin, counter_page, display, dvcqg_api, queue_api, terminal_api
-from .board import BOARD, Board, poke_after_changes
+from .board import BOARD, Boards, poke_after_changes
 from .accounts import Accounts
 from .database import Database
 from .errors import RequestError
 from .http import (
-    ACCOUNTS, ADMIN_TOKEN, CALENDAR, CLOCK, LIMITS, MAX_BODY, QUEUE, RATINGS, STORE,
+    ACCOUNTS, ADMIN_TOKEN, CALENDAR, CLOCK, LIMITS, MAX_BODY, QUEUE, RATINGS, SITES, STORE,
     TERMINALS, TRUST_FORWARDED, PARSER_LIMIT, Limits, ParserFaults, bearer, json_errors, json_response,
     known_terminal,
 )
 from .queue import TicketQueue
 from .ratings import Ratings
+from .sites import Sites
 from .store import BackendStore
 from .terminals import Terminals
 from .upstream import Upstream
@@ -236,6 +237,7 @@ def make_app(
     app[ADMIN_TOKEN] = admin_token
     app[LIMITS] = limits or Limits()
     app[ACCOUNTS] = Accounts(store)
+    app[SITES] = Sites(store)
     app[TRUST_FORWARDED] = trust_forwarded
     if upstream is not None:
         app[UPSTREAM] = Upstream(upstream, store, app[CLOCK])
@@ -246,7 +248,7 @@ def make_app(
     app.router.add_get(f"{API}/dossiers/{{code:(?!by-citizen$)[^/]+}}", get_dossier)
     app.router.add_get(f"{API}/openapi.json", get_openapi)
     app.router.add_get(f"{API}/health", get_health)
-    app[BOARD] = Board(store, app[QUEUE], app[CLOCK])
+    app[BOARD] = Boards(store, app[QUEUE], app[CLOCK])
     app.cleanup_ctx.append(app[BOARD].cleanup_ctx)
     queue_api.add_routes(app, API)
     display.add_routes(app, speech or PhraseCache(speech_folder(store), EspeakNg()))

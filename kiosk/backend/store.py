@@ -30,6 +30,11 @@ def _dump(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("\\u0000", "\\ufffd")
 
 
+DEFAULT_SITE = "main"
+"""The site every backend has: a centre's own backend serves only it; a province's serves it
+among the others (`kiosk site add`)."""
+
+
 def _v1(db: Database) -> None:
     db.ddl("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
     db.ddl("CREATE TABLE levels (code TEXT PRIMARY KEY, name TEXT, name_en TEXT, rank INTEGER)")
@@ -268,9 +273,93 @@ def _v8(db: Database) -> None:
     db.ddl("CREATE INDEX tickets_line_called ON tickets (line, day, called_at)")
 
 
+def _v9(db: Database) -> None:
+    """Sites: one backend serves many centres (a province's communes). Terminals, the queue's
+    services, counters and tickets, the hall displays (queue_events), calls for staff, ratings
+    and the audit of what staff did at a site belong to one; an account sees its own sites, or
+    all of them ("*", a province admin). What was there before is the site "main", the one every
+    backend has. A ticket number is unique per site, service and day: the tables whose keys
+    change are made again and refilled (SQLite cannot change a table's constraints)."""
+    db.ddl("""
+        CREATE TABLE sites (
+            code TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            name_en TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            priority_categories TEXT NOT NULL DEFAULT '[]'
+        )""")
+    named = json.loads((db.execute("SELECT value FROM meta WHERE key = 'site'").fetchone() or ["{}"])[0] or "{}")
+    categories = db.execute("SELECT value FROM meta WHERE key = 'priority_categories'").fetchone()
+    db.execute("INSERT INTO sites (code, name, name_en, created_at, priority_categories) VALUES (?, ?, ?, ?, ?)",
+               [DEFAULT_SITE, named.get("name") or "", named.get("name_en") or "",
+                dt.datetime.now().isoformat(timespec="seconds"), categories[0] if categories else "[]"])
+    db.execute("DELETE FROM meta WHERE key = 'priority_categories'")
+    _rebuild(db, "services", "site TEXT NOT NULL, letter TEXT NOT NULL, data TEXT, PRIMARY KEY (site, letter)",
+             "letter, data")
+    _rebuild(db, "counters", "site TEXT NOT NULL, number INTEGER NOT NULL, data TEXT, PRIMARY KEY (site, number)",
+             "number, data")
+    _rebuild(db, "counter_pauses", "site TEXT NOT NULL, number INTEGER NOT NULL, since TEXT NOT NULL,"
+             " officer TEXT NOT NULL, PRIMARY KEY (site, number)", "number, since, officer")
+    _rebuild(db, "tickets", """
+            id INTEGER PRIMARY KEY,
+            site TEXT NOT NULL,
+            public_id TEXT NOT NULL UNIQUE,
+            service TEXT NOT NULL,
+            line TEXT NOT NULL,
+            day TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            priority TEXT,
+            status TEXT NOT NULL,
+            issued_at TEXT NOT NULL,
+            called_at TEXT,
+            finished_at TEXT,
+            counter INTEGER,
+            officer TEXT,
+            recalls INTEGER NOT NULL DEFAULT 0,
+            transfers INTEGER NOT NULL DEFAULT 0,
+            terminal_id INTEGER,
+            idempotency_key TEXT,
+            UNIQUE (site, service, day, number),
+            UNIQUE (terminal_id, idempotency_key)""",
+             "id, public_id, service, line, day, number, priority, status, issued_at, called_at, finished_at,"
+             " counter, officer, recalls, transfers, terminal_id, idempotency_key")
+    db.ddl("CREATE INDEX tickets_served ON tickets (site, service, status, finished_at)")
+    db.ddl("CREATE INDEX tickets_counter ON tickets (site, counter, status)")
+    db.ddl("CREATE INDEX tickets_counter_calls ON tickets (site, counter, called_at)")
+    db.ddl("CREATE INDEX tickets_line ON tickets (site, line, day, status, issued_at)")
+    db.ddl("CREATE INDEX tickets_line_priority ON tickets (site, line, day, status) WHERE priority IS NOT NULL")
+    db.ddl("CREATE INDEX tickets_line_called ON tickets (site, line, day, called_at)")
+    db.ddl("CREATE INDEX tickets_day ON tickets (site, day, status)")
+    for table in ("terminals", "enrolment_codes", "queue_events", "help_requests", "ratings"):
+        db.ddl(f"ALTER TABLE {table} ADD COLUMN site TEXT NOT NULL DEFAULT '{DEFAULT_SITE}'")
+    db.ddl("CREATE INDEX terminals_site ON terminals (site, id)")
+    db.ddl("DROP INDEX queue_events_day")
+    db.ddl("CREATE INDEX queue_events_day ON queue_events (site, day, action)")
+    db.ddl("CREATE INDEX queue_events_site ON queue_events (site, id)")
+    db.ddl("DROP INDEX help_requests_open")
+    db.ddl("CREATE INDEX help_requests_open ON help_requests (site, answered_at, terminal_id, asked_at)")
+    db.ddl("CREATE INDEX ratings_day ON ratings (site, day)")
+    # The audit log's entries of a site's own (its kiosks, counters, calls for staff): NULL for
+    # the province's (logins, one-stop systems, sites), which only a province admin sees.
+    db.ddl("ALTER TABLE audit_log ADD COLUMN site TEXT")
+    db.ddl("CREATE INDEX audit_log_site ON audit_log (site, id)")
+    # "*": every site (a province admin, as every account was before); else codes, "a,b".
+    db.ddl("ALTER TABLE admins ADD COLUMN sites TEXT NOT NULL DEFAULT '*'")
+    db.execute(f"UPDATE admins SET sites = '{DEFAULT_SITE}' WHERE role = 'counter'")
+
+
+def _rebuild(db: Database, table: str, columns: str, kept: str) -> None:
+    """`table` made again with `columns`, its rows (the columns `kept`) in the site "main"."""
+    db.ddl(f"CREATE TABLE {table}_new ({columns})")
+    db.execute(f"INSERT INTO {table}_new (site, {kept}) SELECT '{DEFAULT_SITE}', {kept} FROM {table}")
+    db.ddl(f"DROP TABLE {table}")
+    db.ddl(f"ALTER TABLE {table}_new RENAME TO {table}")
+    db.after_copy(table)
+
+
 # Append only: each entry moves the schema one version up (SQLite: PRAGMA user_version;
 # PostgreSQL: the schema_version table). Each is written once, for both (Database.ddl).
-MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
 LIMIT_MEMORY = 24 * 3600.0
 """Seconds a counted call is kept: the longest period of any limit."""
 
@@ -804,17 +893,23 @@ class BackendStore:
 
     # -- audit log -----------------------------------------------------------
 
-    def audit(self, who: str, action: str, target: str, detail: dict, now: dt.datetime) -> None:
-        """Note who changed what: staff on the admin pages, the `kiosk` command, an enrolling kiosk."""
+    def audit(self, who: str, action: str, target: str, detail: dict, now: dt.datetime,
+              site: str | None = None) -> None:
+        """Note who changed what: staff on the admin pages, the `kiosk` command, an enrolling kiosk.
+        `site`: the site it was done at (its kiosks, counters, calls for staff); None for what
+        belongs to the whole backend (logins, one-stop systems, sites)."""
         with self.write():
             self.db.insert("audit_log", {"at": now.isoformat(timespec="seconds"), "who": who, "action": action,
-                                         "target": target, "detail": _dump(detail)})
+                                         "target": target, "detail": _dump(detail), "site": site})
 
-    def audit_log(self, limit: int, offset: int = 0) -> list[dict]:
-        """The newest entries first."""
+    def audit_log(self, limit: int, offset: int = 0, sites: Sequence[str] | None = None) -> list[dict]:
+        """The newest entries first: all of them, or only those done at `sites`."""
+        where, args = "", []
+        if sites is not None:
+            where, args = f"WHERE site IN ({', '.join('?' * len(sites))})" if sites else "WHERE 1 = 0", list(sites)
         rows = self.db.execute(
-            "SELECT id, at, who, action, target, detail FROM audit_log ORDER BY id DESC LIMIT ? OFFSET ?",
-            [limit, offset],
+            f"SELECT id, at, who, action, target, detail, site FROM audit_log {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+            [*args, limit, offset],
         )
-        return [{"id": r[0], "at": r[1], "who": r[2], "action": r[3], "target": r[4], "detail": json.loads(r[5])}
-                for r in rows]
+        return [{"id": r[0], "at": r[1], "who": r[2], "action": r[3], "target": r[4], "detail": json.loads(r[5]),
+                 "site": r[6]} for r in rows]

@@ -21,7 +21,7 @@ from ..domain.text import mask_name
 from .errors import RequestError
 from .http import (
     CALENDAR, CLOCK, LIMITS, QUEUE, RATINGS, STORE, TERMINALS, client_address, idempotency_key, json_response,
-    path_int, read_json, require_admin, take_limits, terminal_id,
+    path_int, read_json, require_admin, requested_site, take_limits, terminal_id,
 )
 from .ratings import audit_citizen_lookup
 from .store import LimitCheck
@@ -62,8 +62,10 @@ async def post_enrol(request: web.Request) -> web.Response:
     store, now = request.app[STORE], request.app[CLOCK]()
 
     def enrol() -> tuple[int, str]:
-        number, token, name = request.app[TERMINALS].enrol(body.code, (body.name or "").strip() or None, now)
-        store.audit(f"terminal {number}", "terminal_enrolled", f"terminal {number}", {"name": name, "address": address}, now)
+        terminals = request.app[TERMINALS]
+        number, token, name = terminals.enrol(body.code, (body.name or "").strip() or None, now)
+        store.audit(f"terminal {number}", "terminal_enrolled", f"terminal {number}", {"name": name, "address": address},
+                    now, terminals.site_of(number))
         return number, token
 
     number, token = await store.run(enrol)
@@ -116,16 +118,16 @@ async def post_help(request: web.Request) -> web.Response:
         asked, created = terminals.ask_help(number, call.screen, now)
         if created:
             store.audit(f"terminal {number}", "help_requested", f"terminal {number}",
-                        {"request": asked["id"], "screen": call.screen}, now)
+                        {"request": asked["id"], "screen": call.screen}, now, asked["site"])
         return asked, created
 
     asked, created = await store.run(ask)
     return json_response({"request": asked, "repeated": not created}, status=201 if created else 200)
 
 
-def unknown_services(app: Mapping, config: TerminalConfig) -> list[str]:
-    """Letters a configuration offers that this site's queue has no service for."""
-    letters = {s.letter for s in app[QUEUE].config().services}
+def unknown_services(app: Mapping, config: TerminalConfig, terminal: int) -> list[str]:
+    """Letters a configuration offers that the terminal's site's queue has no service for."""
+    letters = {s.letter for s in app[QUEUE].at(app[TERMINALS].site_of(terminal)).config().services}
     return sorted(set(config.services) - letters)
 
 
@@ -158,14 +160,14 @@ async def put_config(request: web.Request) -> web.Response:
     terminals, store, now = request.app[TERMINALS], request.app[STORE], request.app[CLOCK]()
 
     def save() -> int:
-        unknown = unknown_services(request.app, config)
+        unknown = unknown_services(request.app, config, number)
         if unknown:
             # 409, not 400: the body is well formed but does not fit this site's queue.
             raise RequestError(409, "unknown_services", f"services: no service has the letters {unknown}")
         _, old = terminals.config(number)
         version = terminals.set_config(number, config)
         store.audit("admin token", "terminal_config_changed", f"terminal {number}",
-                    {"version": version, "changes": config_changes(old, config)}, now)
+                    {"version": version, "changes": config_changes(old, config)}, now, terminals.site_of(number))
         return version
 
     version = await store.run(save)
@@ -190,9 +192,10 @@ async def post_by_citizen(request: web.Request) -> web.Response:
     """A citizen's dossiers, for a kiosk that has just read their card."""
     terminal = await terminal_id(request)
     limits = request.app[LIMITS]
-    # Per terminal and for the whole site, so that more tokens do not make harvesting faster.
+    site = await request.app[STORE].run(request.app[TERMINALS].site_of, terminal)
+    # Per terminal and for its whole site, so that more tokens do not make harvesting faster.
     await take_limits(request, [LimitCheck("citizen_lookup", str(terminal), limits.citizen_lookups_per_minute, 60),
-                                LimitCheck("citizen_lookup", "site", limits.citizen_lookups_per_minute_site, 60)],
+                                LimitCheck("citizen_lookup", f"site:{site}", limits.citizen_lookups_per_minute_site, 60)],
                       "too_many_lookups", "Too many citizen lookups from this terminal or this centre; try again in a minute.")
     lookup = await read_json(request, CitizenLookup)
     store = request.app[STORE]
@@ -226,8 +229,9 @@ async def post_rating(request: web.Request) -> web.Response:
     await take_limits(request, [LimitCheck("rating", str(terminal), limits.ratings_per_minute, 60),
                                 LimitCheck("rating", str(terminal), limits.ratings_per_hour, 3600)],
                       "too_many_ratings", "Too many ratings from this terminal; the rest wait and are sent later.")
-    ratings = request.app[RATINGS]
-    number, created = await request.app[STORE].run(ratings.add, rating, terminal, key, request.app[CLOCK]())
+    ratings, terminals, now = request.app[RATINGS], request.app[TERMINALS], request.app[CLOCK]()
+    number, created = await request.app[STORE].run(
+        lambda: ratings.add(rating, terminal, key, now, terminals.site_of(terminal)))
     return json_response({"id": number, **rating.to_dict()}, status=201 if created else 200)
 
 
@@ -241,9 +245,11 @@ def stats_day(text: str | None, now: dt.datetime) -> dt.date:
         raise RequestError(400, "bad_date", "date is YYYY-MM-DD.") from None
 
 
-def daily_stats(app: Mapping, day: dt.date, now: dt.datetime) -> dict:
-    """The day's statistics: what GET /stats/daily answers and the admin pages show. `app`:
-    the application, or a request's `config_dict` in a sub-application."""
+def daily_stats(app: Mapping, day: dt.date, now: dt.datetime, site: str) -> dict:
+    """A site's day in statistics: what GET /stats/daily answers and the admin pages show. `app`:
+    the application, or a request's `config_dict` in a sub-application. The queue and the
+    ratings are the site's; the dossiers are the whole backend's (a dossier is the province's,
+    whichever centre received it)."""
     by_status: Counter[str] = Counter()
     by_timeliness: Counter[str] = Counter()
     calendar = app[CALENDAR]
@@ -253,13 +259,14 @@ def daily_stats(app: Mapping, day: dt.date, now: dt.datetime) -> dict:
         by_timeliness[standing.value if standing else "no_deadline"] += 1
     return {
         "date": day.isoformat(),
-        "queue": app[QUEUE].daily(day),
+        "site": site,
+        "queue": app[QUEUE].at(site).daily(day),
         "dossiers": {
             "by_status": {str(s.value): by_status.get(str(s.value), 0) for s in Status},
             "by_timeliness": {t.value: by_timeliness.get(t.value, 0) for t in [*Timeliness]}
             | {"no_deadline": by_timeliness.get("no_deadline", 0)},
         },
-        "ratings": app[RATINGS].daily(day),
+        "ratings": app[RATINGS].daily(day, site),
     }
 
 
@@ -267,7 +274,8 @@ async def get_daily_stats(request: web.Request) -> web.Response:
     require_admin(request)
     now = request.app[CLOCK]()
     day = stats_day(request.query.get("date"), now)
-    return json_response(await request.app[STORE].run(daily_stats, request.app, day, now))
+    site = await requested_site(request)
+    return json_response(await request.app[STORE].run(daily_stats, request.app, day, now, site))
 
 
 def add_routes(app: web.Application, api: str) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from ..domain.terminal import Health, TerminalConfig
 from .database import Database
 from .errors import RequestError
-from .store import BackendStore
+from .store import DEFAULT_SITE, BackendStore
 
 # What an installer types on the kiosk's keypad: no I, L, O, 0 or 1 to mistake for one
 # another; 12 of these 31 signs are 59 bits, far more than guesses at a limited rate in a day.
@@ -44,27 +44,34 @@ class Terminals:
         self.store = store
         self.db = store.db
 
-    def add(self, name: str, now: dt.datetime) -> tuple[int, str]:
-        """Register a terminal; answers its id and its token, which is not kept."""
+    def add(self, name: str, now: dt.datetime, site: str = DEFAULT_SITE) -> tuple[int, str]:
+        """Register a terminal at `site`; answers its id and its token, which is not kept."""
         with self.store.write():
-            return self._insert(name, now)
+            self._check_site(site)
+            return self._insert(name, now, site)
 
-    def _insert(self, name: str, now: dt.datetime) -> tuple[int, str]:
+    def _check_site(self, site: str) -> None:
+        if self.db.execute("SELECT 1 FROM sites WHERE code = ?", [site]).fetchone() is None:
+            raise ValueError(f"there is no site {site}: add it first (kiosk site add)")
+
+    def _insert(self, name: str, now: dt.datetime, site: str) -> tuple[int, str]:
         token = secrets.token_urlsafe(32)
         number = self.db.insert_id("terminals", {
-            "name": name, "token_hash": token_hash(token), "created_at": now.isoformat(timespec="seconds"),
+            "site": site, "name": name, "token_hash": token_hash(token), "created_at": now.isoformat(timespec="seconds"),
             "config": json.dumps(TerminalConfig().to_dict()), "config_version": 1,
         })
         return number, token
 
-    def add_enrolment(self, name: str, now: dt.datetime) -> tuple[str, dt.datetime]:
-        """A one-time code with which a kiosk registers itself as `name` (POST /terminals/enrol),
-        instead of a token carried to it; answers the code, which is not kept, and its expiry."""
+    def add_enrolment(self, name: str, now: dt.datetime, site: str = DEFAULT_SITE) -> tuple[str, dt.datetime]:
+        """A one-time code with which a kiosk registers itself as `name` at `site` (POST
+        /terminals/enrol), instead of a token carried to it; answers the code, which is not kept,
+        and its expiry."""
         code = "".join(secrets.choice(ENROLMENT_ALPHABET) for _ in range(ENROLMENT_LENGTH))
         expires = now + ENROLMENT_VALID
         with self.store.write():
+            self._check_site(site)
             self.db.insert("enrolment_codes", {
-                "code_hash": token_hash(code), "terminal_name": name,
+                "site": site, "code_hash": token_hash(code), "terminal_name": name,
                 "created_at": now.isoformat(timespec="seconds"), "expires_at": expires.isoformat(timespec="seconds"),
             })
         return enrolment_code_text(code), expires
@@ -74,7 +81,7 @@ class Terminals:
         key = token_hash(_plain_code(code))
         with self.store.write():
             row = self.db.execute(
-                "SELECT terminal_name, expires_at, used_at FROM enrolment_codes WHERE code_hash = ?", [key]
+                "SELECT terminal_name, expires_at, used_at, site FROM enrolment_codes WHERE code_hash = ?", [key]
             ).fetchone()
             if row is None:
                 raise RequestError(404, "enrolment_code_unknown", "No terminal waits for this enrolment code.")
@@ -83,20 +90,28 @@ class Terminals:
             if dt.datetime.fromisoformat(row[1]) <= now:
                 raise RequestError(410, "enrolment_code_expired", "This enrolment code has expired.")
             chosen = name or row[0]
-            number, token = self._insert(chosen, now)
+            number, token = self._insert(chosen, now, row[3])
             self.db.execute("UPDATE enrolment_codes SET used_at = ?, terminal_id = ? WHERE code_hash = ?",
                             [now.isoformat(timespec="seconds"), number, key])
         return number, token, chosen
 
-    _COLUMNS = "id, name, created_at, revoked_at, last_seen, config_version, health"
+    _COLUMNS = "id, name, created_at, revoked_at, last_seen, config_version, health, site"
 
     @staticmethod
     def _row(r: tuple) -> dict[str, Any]:
         return {"id": r[0], "name": r[1], "created_at": r[2], "revoked_at": r[3], "last_seen": r[4],
-                "config_version": r[5], "health": json.loads(r[6]) if r[6] else None}
+                "config_version": r[5], "health": json.loads(r[6]) if r[6] else None, "site": r[7]}
 
-    def list(self) -> list[dict[str, Any]]:
-        return [self._row(r) for r in self.db.execute(f"SELECT {self._COLUMNS} FROM terminals ORDER BY id")]
+    def list(self, site: str | None = None) -> list[dict[str, Any]]:
+        """Every terminal, or `site`'s."""
+        if site is None:
+            return [self._row(r) for r in self.db.execute(f"SELECT {self._COLUMNS} FROM terminals ORDER BY id")]
+        return [self._row(r) for r in self.db.execute(
+            f"SELECT {self._COLUMNS} FROM terminals WHERE site = ? ORDER BY id", [site])]
+
+    def site_of(self, terminal_id: int) -> str:
+        """The site a terminal serves (it exists: its token was just checked)."""
+        return self.db.execute("SELECT site FROM terminals WHERE id = ?", [terminal_id]).fetchone()[0]
 
     def get(self, terminal_id: int) -> dict[str, Any] | None:
         """One terminal as `list` shows it."""
@@ -144,12 +159,12 @@ class Terminals:
 
     # -- calls for staff ("Gọi cán bộ hỗ trợ") --------------------------------------------
 
-    _HELP_COLUMNS = "id, terminal_id, terminal_name, screen, asked_at, answered_at, answered_by"
+    _HELP_COLUMNS = "id, terminal_id, terminal_name, screen, asked_at, answered_at, answered_by, site"
 
     @staticmethod
     def _help_row(r: tuple) -> dict[str, Any]:
         return {"id": r[0], "terminal_id": r[1], "terminal_name": r[2], "screen": r[3], "asked_at": r[4],
-                "answered_at": r[5], "answered_by": r[6]}
+                "answered_at": r[5], "answered_by": r[6], "site": r[7]}
 
     def ask_help(self, terminal_id: int, screen: str, now: dt.datetime) -> tuple[dict[str, Any], bool]:
         """A citizen at `terminal_id` called for staff from `screen`: (the request, whether it is
@@ -161,9 +176,9 @@ class Terminals:
                 "ORDER BY id DESC LIMIT 1", [terminal_id]).fetchone()
             if row is not None and now - dt.datetime.fromisoformat(row[4]) < HELP_REPEAT:
                 return self._help_row(row), False
-            name = self.db.execute("SELECT name FROM terminals WHERE id = ?", [terminal_id]).fetchone()[0]
+            name, site = self.db.execute("SELECT name, site FROM terminals WHERE id = ?", [terminal_id]).fetchone()
             number = self.db.insert_id("help_requests", {
-                "terminal_id": terminal_id, "terminal_name": name, "screen": screen,
+                "site": site, "terminal_id": terminal_id, "terminal_name": name, "screen": screen,
                 "asked_at": now.isoformat(timespec="seconds")})
         return self.help_request(number), True  # type: ignore[return-value]
 
@@ -171,10 +186,11 @@ class Terminals:
         row = self.db.execute(f"SELECT {self._HELP_COLUMNS} FROM help_requests WHERE id = ?", [request_id]).fetchone()
         return self._help_row(row) if row else None
 
-    def open_help_requests(self) -> list[dict[str, Any]]:
-        """The calls nobody has answered yet, the oldest first."""
+    def open_help_requests(self, site: str = DEFAULT_SITE) -> list[dict[str, Any]]:
+        """The calls at `site` nobody has answered yet, the oldest first."""
         rows = self.db.execute(
-            f"SELECT {self._HELP_COLUMNS} FROM help_requests WHERE answered_at IS NULL ORDER BY asked_at, id")
+            f"SELECT {self._HELP_COLUMNS} FROM help_requests WHERE site = ? AND answered_at IS NULL"
+            " ORDER BY asked_at, id", [site])
         return [self._help_row(r) for r in rows]
 
     def answer_help(self, request_id: int, who: str, now: dt.datetime) -> list[int] | None:

@@ -359,7 +359,7 @@ def test_admin_command_refusals_are_one_line_reasons(site, tmp_path):
         assert done.returncode == 1 and reason in done.stderr and done.stderr.count("\n") == 1, done.stderr
     assert kiosk("admin", "add", *db_args(site.db)).returncode == 2
     assert kiosk("admin", "add", "new-one", "--password-file", str(good), *db_args(site.db), "--json").stdout \
-        == '{"username": "new-one", "role": "admin", "counters": []}\n'
+        == '{"username": "new-one", "role": "admin", "counters": [], "sites": ["*"]}\n'
     assert "new-one" in kiosk("admin", "list", *db_args(site.db)).stdout
     assert audit(site, "admin_added")[-1][1] == "new-one"
 

@@ -138,7 +138,8 @@ def test_a_schema_6_centre_keeps_its_queue_and_accounts_after_the_counters_migra
     assert store.db.execute("SELECT service, line FROM tickets ORDER BY id").fetchall() == [
         ("A", "A"), ("A", "A"), ("B", "B")]
     assert Accounts(store).list()[0] | {"created_at": None} == {
-        "username": "lan", "created_at": None, "locked_until": None, "role": "admin", "counters": []}
+        "username": "lan", "created_at": None, "locked_until": None, "role": "admin", "counters": [],
+        "sites": ["*"]}
     queue = TicketQueue(store, WorkingCalendar())
     queue.configure(sample_queue(all_day=True))
     assert queue.call_next(1, now(), "lan")["id"] == "old-ticket-0001"
