@@ -33,8 +33,8 @@ class Display:
         self.shown: dict[str, float] = {}
         self.changed = asyncio.Event()
 
-    async def follow(self, session: aiohttp.ClientSession, url: str) -> None:
-        async with session.get(f"{url}/display/events?site=main", timeout=aiohttp.ClientTimeout(total=None)) as reply:
+    async def follow(self, session: aiohttp.ClientSession, url: str, site: str = "main") -> None:
+        async with session.get(f"{url}/display/events?site={site}", timeout=aiohttp.ClientTimeout(total=None)) as reply:
             async for line in reply.content:
                 if line.startswith(b"data: "):
                     calls = json.loads(line[6:])["calls"]

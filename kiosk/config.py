@@ -264,7 +264,8 @@ def upstream_settings(config: configparser.ConfigParser) -> UpstreamSettings | N
                             section.get("madonvi", "").strip(), numbers["keep_minutes"], numbers["catalogue_hours"])
 
 
-BACKEND_LIMITS = ("citizen_lookups_per_minute", "citizen_lookups_per_minute_site", "tickets_per_minute",
+BACKEND_LIMITS = ("citizen_lookups_per_minute", "citizen_lookups_per_minute_site", "citizen_lookups_per_minute_all",
+                  "tickets_per_minute",
                   "tickets_per_hour", "ratings_per_minute", "ratings_per_hour", "client_seconds")
 """The [backend] keys of kiosk.backend.http.Limits, each a whole number, 1 or more."""
 

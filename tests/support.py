@@ -135,6 +135,28 @@ def prepare_site(folder: Path, for_the_run: bool = False) -> tuple[str, Path, st
     return db, admin_file, token
 
 
+def add_sites(db: str | Path, count: int) -> list[str]:
+    """`count` more sites beside "main" (xa-000, xa-001...), each with the sample queue open around
+    the clock (services A to E, the sample counters): their codes."""
+    from kiosk.backend.queue import TicketQueue
+    from kiosk.backend.sample import sample_queue
+    from kiosk.backend.sites import Sites
+    from kiosk.config import load_config, working_calendar
+    from kiosk.domain.calendar import now
+
+    store = stores.new_store(db)
+    try:
+        codes = []
+        for n in range(count):
+            code = f"xa-{n:03d}"
+            Sites(store).add(code, f"Xã thử {n} (dữ liệu mẫu)", "", now())
+            TicketQueue(store, working_calendar(load_config()), code).configure(sample_queue(all_day=True))
+            codes.append(code)
+        return codes
+    finally:
+        store.close()
+
+
 def lifted_config(folder: Path) -> Path:
     """The shipped configuration with the per-terminal ceilings on tickets and ratings lifted: the
     tests that share one terminal token issue more than a kiosk would (the ceilings have tests of

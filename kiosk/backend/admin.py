@@ -46,12 +46,12 @@ T = TypeVar("T")
 LOGIN = f"{PREFIX}/login"
 SESSION_COOKIE = "kiosk_admin"
 LOGIN_COOKIE = "kiosk_admin_login"
+"""Before there is a session, the login form's CSRF token is checked against this cookie."""
 LANGUAGE_COOKIE = "kiosk_admin_lang"
 """The language staff chose with ?lang=; without it, Vietnamese."""
 SITE_COOKIE = "kiosk_admin_site"
 """The site an account of several chose with ?site=: the pages show that site's kiosks, queue,
 counters and statistics until another is chosen."""
-"""Before there is a session, the login form's CSRF token is checked against this cookie."""
 ONLINE_WITHIN = dt.timedelta(minutes=3)  # kiosks send a heartbeat a minute: three missed is offline
 FAILED_LOGIN_DELAY = 0.5  # seconds before a refused login is answered: guessing goes slower
 ADDRESS_FAILURES = 20
@@ -276,13 +276,15 @@ async def _choose_site(request: web.Request, session: Session) -> tuple[str, lis
     every = await _run(request, request.config_dict[SITES].list)
     visible = [s for s in every if session.may_see(s.code)]
     codes = [s.code for s in visible]
+    if not codes:  # an account whose sites are all gone sees nothing, not "main"
+        raise RequestError(403, "no_site", N_("This account may not work at this site."))
     asked = request.query.get("site")
     if asked is not None and asked not in codes:  # another site's page is none of this account's
         raise RequestError(404, "site_not_found", N_("There is no such site, or this account may not see it."))
     for chosen in (asked, request.cookies.get(SITE_COOKIE)):
         if chosen in codes:
             return chosen, visible
-    return (DEFAULT_SITE if DEFAULT_SITE in codes or not codes else codes[0]), visible
+    return (DEFAULT_SITE if DEFAULT_SITE in codes else codes[0]), visible
 
 
 def site_query(request: web.Request, site: str) -> str:

@@ -1,12 +1,14 @@
 """The queue's changes as they happen, for every page that follows them: the hall displays, the
 counter pages and the citizens' ticket pages (Server-Sent Events).
 
-One task reads the newest change's id (queue_events) a few times a second while anyone listens,
-and only then: a change made by any other process on the same database (another backend process,
-a command) is seen that soon. A change made through this process pokes it (`poke_after_changes`,
-after every POST): seen at once. On PostgreSQL, every change is also announced (NOTIFY
-kiosk_queue) and heard by each process's listener, which pokes it: seen at once in every process. When it moves, the board is read once and the same
-bytes go to every display, however many: 50 displays cost one query, not 50."""
+Each site has its board. One task reads the newest change's id of every site at once
+(queue_events) a few times a second while anyone listens, and only then: a change made by any
+other process on the same database (another backend process, a command) is seen that soon. A
+change made through this process pokes it (`poke_after_changes`, after every POST): seen at once.
+On PostgreSQL, every change is also announced (NOTIFY kiosk_queue) and heard by each process's
+listener, which pokes it: seen at once in every process. When it moves, the boards of the sites
+it moved for are read once and the same bytes go to every display of the site, however many:
+50 displays cost one query, not 50, and 200 sites' displays one poll, not 200."""
 
 from __future__ import annotations
 
@@ -32,21 +34,30 @@ KEEPALIVE_SECONDS = 15.0
 """A comment line this often on a quiet stream, so that a proxy or a NAT does not drop it and a
 display whose network went away finds out."""
 MAX_LISTENERS = 1000
-"""Streams open at once; past it a new one is refused (503) rather than the server running out
-of sockets: a centre has a few displays and counters, and the phones of those waiting."""
+"""Streams open at once in a process; past it a new one is refused (503) rather than the server
+running out of sockets: a centre has a few displays and counters, and the phones of those waiting."""
+MAX_LISTENERS_PER_SITE = 250
+"""Streams of one site at once: a site's pages (or anyone opening its display a thousand times)
+cannot take every stream of the process from the others."""
 RETRY_MS = 1000
 """What a page's EventSource waits before it connects again after the stream broke."""
 
 
 class Boards:
-    """Every site's board, each made when a page of that site first follows it (so a province's
-    sites cost nothing until a display or counter of theirs opens), and the listener that pokes
-    them all when the database announces a change."""
+    """Every site's board, each made when a page of that site first follows it, and the one task
+    that watches for changes for all of them: a few times a second while anyone listens, it reads
+    the newest change of every site at once (one query, however many sites), and only when that
+    moved, which sites it moved for; only their boards are read again. On PostgreSQL a listener
+    thread hears every process's changes (NOTIFY) and pokes it."""
 
     def __init__(self, store: BackendStore, queue: TicketQueue, clock: Callable[[], dt.datetime]):
         self.store, self.queue, self.clock = store, queue, clock
         self.boards: dict[str, Board] = {}
         self.closing = False
+        self.newest = -1
+        """The newest change of any site seen; -1 before the first read."""
+        self._wanted = asyncio.Event()
+        self._poked = asyncio.Event()
 
     def of(self, site: str) -> Board:
         """The board of `site` (which the caller has checked exists)."""
@@ -59,11 +70,15 @@ class Boards:
         return sum(board.listeners for board in self.boards.values())
 
     def poke(self) -> None:
-        """The queue may have changed here: every site's board looks now rather than at the next poll."""
-        for board in self.boards.values():
-            board.poke()
+        """The queue may have changed here: look now rather than at the next poll."""
+        self._poked.set()
+
+    def want(self) -> None:
+        """A page listens: watch."""
+        self._wanted.set()
 
     async def cleanup_ctx(self, app: web.Application) -> AsyncIterator[None]:
+        watch = asyncio.create_task(self._watch())
         app.on_shutdown.append(self._close)
         stopping, listener = threading.Event(), None
         if self.store.postgres:  # every process's changes heard at once, not at the next poll
@@ -75,8 +90,9 @@ class Boards:
             yield
         finally:
             stopping.set()
-            for board in self.boards.values():
-                await board.stop()
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
             if listener is not None:
                 await asyncio.to_thread(listener.join, 5)
 
@@ -94,32 +110,6 @@ class Boards:
             async with board._changed:
                 board._changed.notify_all()
 
-
-class Board:
-    """A site's newest board (TicketQueue.board) and the pages waiting for the next one."""
-
-    def __init__(self, store: BackendStore, queue: TicketQueue, clock: Callable[[], dt.datetime], family: Boards):
-        self.store, self.queue, self.clock = store, queue, clock
-        self.family = family
-        self.event = -1
-        """The newest change seen; -1 before the first read."""
-        self.state: dict[str, Any] = {}
-        self.listeners = 0
-        self._changed = asyncio.Condition()
-        self._wanted = asyncio.Event()
-        self._poked = asyncio.Event()
-        self._day = ""
-        self._watching = asyncio.create_task(self._watch())
-
-    @property
-    def closing(self) -> bool:
-        return self.family.closing
-
-    async def stop(self) -> None:
-        self._watching.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._watching
-
     async def _watch(self) -> None:
         while True:
             await self._wanted.wait()
@@ -133,19 +123,49 @@ class Board:
             if self.listeners == 0:
                 self._wanted.clear()
 
-    def poke(self) -> None:
-        """The queue may have changed here: look now rather than at the next poll."""
-        self._poked.set()
+    async def refresh(self) -> None:
+        """The boards that pages follow, read again where the queue has changed (or the day has: a
+        new day's board is empty)."""
+        watched = [board for board in self.boards.values() if board.listeners]
+        last = await self.store.run(self.queue.newest_event)
+        if last != self.newest:
+            changed = await self.store.run(self.queue.sites_changed_since, self.newest) if self.newest >= 0 else None
+            for board in watched:
+                if changed is None or board.queue.site in changed:
+                    await board.refresh()
+            self.newest = last
+        day = self.clock().date().isoformat()
+        for board in watched:
+            if board.day != day:
+                await board.refresh()
+
+
+class Board:
+    """A site's newest board (TicketQueue.board) and the pages waiting for the next one."""
+
+    def __init__(self, store: BackendStore, queue: TicketQueue, clock: Callable[[], dt.datetime], family: Boards):
+        self.store, self.queue, self.clock = store, queue, clock
+        self.family = family
+        self.event = -1
+        """The site's newest change seen; -1 before the first read."""
+        self.state: dict[str, Any] = {}
+        self.listeners = 0
+        self.day = ""
+        self._changed = asyncio.Condition()
+
+    @property
+    def closing(self) -> bool:
+        return self.family.closing
 
     async def refresh(self) -> None:
-        """Reads the board again if the queue has changed (or the day has: a new day's board is empty)."""
+        """Reads the board again if the site's queue has changed (or the day has)."""
         now = self.clock()
         day = now.date().isoformat()
         last = await self.store.run(self.queue.last_event)
-        if last == self.event and day == self._day:
+        if last == self.event and day == self.day:
             return
         self.state = await self.store.run(self.queue.board, now)
-        self.event, self._day = last, day
+        self.event, self.day = last, day
         async with self._changed:
             self._changed.notify_all()
 
@@ -153,9 +173,9 @@ class Board:
         """The board now, then each time it changes, until the server closes; `seen`: the event a
         page already shows (its Last-Event-ID), which it is not sent again."""
         self.listeners += 1
-        self._wanted.set()
+        self.family.want()
         try:
-            if self.event < 0:
+            if self.listeners == 1:  # nobody followed it a moment ago: it may be behind
                 await self.refresh()
             while not self.closing:
                 if self.event != seen:
@@ -176,7 +196,7 @@ async def event_stream(request: web.Request, board: Board,
                        message: Callable[[dict[str, Any]], Awaitable[Any]]) -> web.StreamResponse:
     """Server-Sent Events: `message(state)` of each of a site's boards (as JSON; None sends
     nothing), a comment line when nothing changed for a while. Ends quietly when the page goes away."""
-    if board.family.listeners >= MAX_LISTENERS:  # before the answer starts: then it can still be a refusal
+    if board.listeners >= MAX_LISTENERS_PER_SITE or board.family.listeners >= MAX_LISTENERS:  # before the answer starts: then it can still be a refusal
         raise RequestError(503, "too_many_streams", "Too many pages follow the queue right now; try again soon.")
     last = request.headers.get("Last-Event-ID", "")
     seen = int(last) if last.isascii() and last.isdigit() and len(last) < 16 else -1

@@ -236,19 +236,24 @@ def bearer(request: web.Request) -> str:
     return token.strip()
 
 
-def known_terminal(terminals: Terminals, token: str, conn: Database | None = None) -> int:
-    """The live terminal holding `token` (401 otherwise), read through `conn` (BackendStore.read)
-    or on the store's thread."""
+def known_terminal(terminals: Terminals, token: str, conn: Database | None = None) -> tuple[int, str]:
+    """The live terminal holding `token` and its site (401 otherwise), read through `conn`
+    (BackendStore.read) or on the store's thread."""
     found = terminals.authenticate(token, conn)
     if found is None:
         raise RequestError(401, "unauthorized", "This terminal token is not valid or was revoked.")
     return found
 
 
-async def terminal_id(request: web.Request) -> int:
-    """The terminal whose token the request carries (401 otherwise)."""
+async def terminal_and_site(request: web.Request) -> tuple[int, str]:
+    """The terminal whose token the request carries (401 otherwise), and the site it serves."""
     terminals, token = request.app[TERMINALS], bearer(request)
     return await request.app[STORE].read(lambda conn: known_terminal(terminals, token, conn))
+
+
+async def terminal_id(request: web.Request) -> int:
+    """The terminal whose token the request carries (401 otherwise)."""
+    return (await terminal_and_site(request))[0]
 
 
 async def terminal_or_admin(request: web.Request) -> int | None:
@@ -314,6 +319,9 @@ class Limits:
     citizen_lookups_per_minute_site: int = 60
     """All terminals of a site together: a stolen token or ten cannot harvest ID numbers faster than
     this (per site, so that a province's busy communes do not share one ceiling)."""
+    citizen_lookups_per_minute_all: int = 600
+    """All sites together: tokens stolen at many communes cannot harvest a province's dossiers
+    faster than this either."""
     tickets_per_minute: int = 15
     tickets_per_hour: int = 400
     """Per terminal: at peak a kiosk issues a ticket every 10 s or so (6 a minute, 360 an hour)."""

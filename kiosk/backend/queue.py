@@ -436,6 +436,14 @@ class TicketQueue:
         return self.db.execute("SELECT COALESCE(MAX(id), 0) FROM queue_events WHERE site = ?",
                                [self.site]).fetchone()[0]
 
+    def newest_event(self) -> int:
+        """The newest change of any site."""
+        return self.db.execute("SELECT COALESCE(MAX(id), 0) FROM queue_events").fetchone()[0]
+
+    def sites_changed_since(self, event: int) -> set[str]:
+        """The sites whose queue changed after `event` (any site's)."""
+        return {r[0] for r in self.db.execute("SELECT DISTINCT site FROM queue_events WHERE id > ?", [event])}
+
     def waiting_list(self, letter: str, now: dt.datetime) -> list[dict[str, Any]]:
         """A line's waiting tickets in calling order, as a counter sees them: nothing personal."""
         service = self._service(letter)

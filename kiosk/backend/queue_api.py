@@ -16,9 +16,9 @@ from ..domain.serial import JsonMixin
 from ..i18n import N_, translate
 from .board import BOARD, event_stream
 from .errors import RequestError
-from .http import (CLOCK, LIMITS, QUEUE, RATINGS, SITES, STORE, TERMINALS, body_deadline, client_address, csp_hash,
+from .http import (CLOCK, LIMITS, QUEUE, RATINGS, SITES, STORE, body_deadline, client_address, csp_hash,
                    idempotency_key, json_response, path_int, read_json, require_admin, requested_site, take_limits,
-                   terminal_id, terminal_or_admin)
+                   terminal_and_site, terminal_or_admin)
 from .ratings import PHONE, phone_key
 from .store import LimitCheck
 
@@ -49,10 +49,9 @@ def _public_id(request: web.Request) -> str:
 async def _kiosk_site(request: web.Request) -> str:
     """The site a kiosk's call is about: its own, when it sends its token; else ?site= ("main")."""
     try:
-        terminal = await terminal_id(request)
+        return (await terminal_and_site(request))[1]
     except RequestError:  # no token, or not a kiosk's: the services are public
         return await requested_site(request)
-    return await request.app[STORE].run(request.app[TERMINALS].site_of, terminal)
 
 
 async def get_services(request: web.Request) -> web.Response:
@@ -65,7 +64,7 @@ async def post_ticket(request: web.Request) -> web.Response:
     store, queue, limits = app[STORE], app[QUEUE], app[LIMITS]
     # Who asks, before anything of the request is read: a caller without a good token waits for
     # no body and takes no write lock.
-    terminal = await terminal_id(request)
+    terminal, site = await terminal_and_site(request)  # a kiosk's tickets are its own site's
     key = idempotency_key(request, required=True)
     body = await read_json(request, TicketRequest)
     now = app[CLOCK]()
@@ -78,8 +77,7 @@ async def post_ticket(request: web.Request) -> web.Response:
             raise RequestError(429, "too_many_tickets", "This kiosk has issued too many tickets just now; "
                                                         "please wait a minute or ask at the information desk.")
         try:
-            at = queue.at(app[TERMINALS].site_of(terminal))  # a kiosk's tickets are its own site's
-            return *at.issue_within(body.service, body.priority, terminal, key, now), None
+            return *queue.at(site).issue_within(body.service, body.priority, terminal, key, now), None
         except RequestError as error:
             return None, False, error  # counted against the ceilings all the same, as every well-formed call is
 

@@ -288,11 +288,10 @@ def _v9(db: Database) -> None:
             created_at TEXT NOT NULL,
             priority_categories TEXT NOT NULL DEFAULT '[]'
         )""")
-    named = json.loads((db.execute("SELECT value FROM meta WHERE key = 'site'").fetchone() or ["{}"])[0] or "{}")
+    # "main" without a name of its own is named by the catalogue (Sites.get), as before sites.
     categories = db.execute("SELECT value FROM meta WHERE key = 'priority_categories'").fetchone()
-    db.execute("INSERT INTO sites (code, name, name_en, created_at, priority_categories) VALUES (?, ?, ?, ?, ?)",
-               [DEFAULT_SITE, named.get("name") or "", named.get("name_en") or "",
-                dt.datetime.now().isoformat(timespec="seconds"), categories[0] if categories else "[]"])
+    db.execute("INSERT INTO sites (code, name, name_en, created_at, priority_categories) VALUES (?, '', '', ?, ?)",
+               [DEFAULT_SITE, dt.datetime.now().isoformat(timespec="seconds"), categories[0] if categories else "[]"])
     db.execute("DELETE FROM meta WHERE key = 'priority_categories'")
     _rebuild(db, "services", "site TEXT NOT NULL, letter TEXT NOT NULL, data TEXT, PRIMARY KEY (site, letter)",
              "letter, data")
@@ -338,6 +337,7 @@ def _v9(db: Database) -> None:
     db.ddl("CREATE INDEX queue_events_site ON queue_events (site, id)")
     db.ddl("DROP INDEX help_requests_open")
     db.ddl("CREATE INDEX help_requests_open ON help_requests (site, answered_at, terminal_id, asked_at)")
+    db.ddl("CREATE INDEX help_requests_terminal ON help_requests (terminal_id, answered_at, id)")
     db.ddl("CREATE INDEX ratings_day ON ratings (site, day)")
     # The audit log's entries of a site's own (its kiosks, counters, calls for staff): NULL for
     # the province's (logins, one-stop systems, sites), which only a province admin sees.

@@ -21,7 +21,7 @@ from ..domain.text import mask_name
 from .errors import RequestError
 from .http import (
     CALENDAR, CLOCK, LIMITS, QUEUE, RATINGS, STORE, TERMINALS, client_address, idempotency_key, json_response,
-    path_int, read_json, require_admin, requested_site, take_limits, terminal_id,
+    path_int, read_json, require_admin, requested_site, take_limits, terminal_and_site, terminal_id,
 )
 from .ratings import audit_citizen_lookup
 from .store import LimitCheck
@@ -190,12 +190,12 @@ class CitizenLookup(JsonMixin):
 
 async def post_by_citizen(request: web.Request) -> web.Response:
     """A citizen's dossiers, for a kiosk that has just read their card."""
-    terminal = await terminal_id(request)
+    terminal, site = await terminal_and_site(request)
     limits = request.app[LIMITS]
-    site = await request.app[STORE].run(request.app[TERMINALS].site_of, terminal)
-    # Per terminal and for its whole site, so that more tokens do not make harvesting faster.
+    # Per terminal, for its whole site and for all sites, so that more tokens do not make harvesting faster.
     await take_limits(request, [LimitCheck("citizen_lookup", str(terminal), limits.citizen_lookups_per_minute, 60),
-                                LimitCheck("citizen_lookup", f"site:{site}", limits.citizen_lookups_per_minute_site, 60)],
+                                LimitCheck("citizen_lookup", f"site:{site}", limits.citizen_lookups_per_minute_site, 60),
+                                LimitCheck("citizen_lookup", "all", limits.citizen_lookups_per_minute_all, 60)],
                       "too_many_lookups", "Too many citizen lookups from this terminal or this centre; try again in a minute.")
     lookup = await read_json(request, CitizenLookup)
     store = request.app[STORE]
@@ -222,16 +222,15 @@ async def post_by_citizen(request: web.Request) -> web.Response:
 
 
 async def post_rating(request: web.Request) -> web.Response:
-    terminal = await terminal_id(request)
+    terminal, site = await terminal_and_site(request)
     key = idempotency_key(request, required=False)
     rating = await read_json(request, Rating)
     limits = request.app[LIMITS]
     await take_limits(request, [LimitCheck("rating", str(terminal), limits.ratings_per_minute, 60),
                                 LimitCheck("rating", str(terminal), limits.ratings_per_hour, 3600)],
                       "too_many_ratings", "Too many ratings from this terminal; the rest wait and are sent later.")
-    ratings, terminals, now = request.app[RATINGS], request.app[TERMINALS], request.app[CLOCK]()
-    number, created = await request.app[STORE].run(
-        lambda: ratings.add(rating, terminal, key, now, terminals.site_of(terminal)))
+    ratings = request.app[RATINGS]
+    number, created = await request.app[STORE].run(ratings.add, rating, terminal, key, request.app[CLOCK](), site)
     return json_response({"id": number, **rating.to_dict()}, status=201 if created else 200)
 
 

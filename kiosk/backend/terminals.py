@@ -126,13 +126,13 @@ class Terminals:
             )
             return cursor.rowcount == 1
 
-    def authenticate(self, token: str, conn: Database | None = None) -> int | None:
-        """The id of the live terminal holding `token`, or None (through `conn`, the store's own
-        by default)."""
+    def authenticate(self, token: str, conn: Database | None = None) -> tuple[int, str] | None:
+        """The id and site of the live terminal holding `token`, or None (through `conn`, the
+        store's own by default)."""
         row = (conn or self.db).execute(
-            "SELECT id FROM terminals WHERE token_hash = ? AND revoked_at IS NULL", [token_hash(token)]
+            "SELECT id, site FROM terminals WHERE token_hash = ? AND revoked_at IS NULL", [token_hash(token)]
         ).fetchone()
-        return row[0] if row else None
+        return (row[0], row[1]) if row else None
 
     def exists(self, terminal_id: int) -> bool:
         return self.db.execute("SELECT 1 FROM terminals WHERE id = ?", [terminal_id]).fetchone() is not None

@@ -20,7 +20,7 @@ from kiosk.backend.queue import TicketQueue
 from kiosk.backend.server import app_runner, make_app, speech_folder
 from kiosk.config import load_config, working_calendar
 from kiosk.domain.calendar import WorkingCalendar, now
-from support import ADMIN_TOKEN, prepare_site
+from support import ADMIN_TOKEN, add_sites, prepare_site
 import stores
 from stores import new_store
 
@@ -209,3 +209,71 @@ def test_a_calls_audio_is_real_speech_after_a_chime(tmp_path, counter):
         opened = new_store(db, open_keys=False)
         assert speech_folder(opened).is_dir()  # in the user's cache folder
         opened.close()
+
+
+def test_many_sites_displays_cost_one_poll_and_only_the_changed_site_is_read(tmp_path, monkeypatch):
+    """Twenty sites with a display each: a call at one site reads that site's board again and no
+    other, and the watch reads one newest-change id for all of them, not twenty."""
+    db, _, _ = prepare_site(tmp_path)
+    codes = add_sites(db, 20)
+    reads: dict[str, int] = {}
+    polls: list[int] = []
+    site_polls: list[str] = []
+    board_of, newest, last = TicketQueue.board, TicketQueue.newest_event, TicketQueue.last_event
+    monkeypatch.setattr(TicketQueue, "board", lambda self, *a: reads.update({self.site: reads.get(self.site, 0) + 1})
+                        or board_of(self, *a))
+    monkeypatch.setattr(TicketQueue, "newest_event", lambda self: polls.append(1) or newest(self))
+    monkeypatch.setattr(TicketQueue, "last_event", lambda self: site_polls.append(self.site) or last(self))
+
+    async def run():
+        async with serving(db) as (session, _runner):
+            streams = {code: await session.get(f"/display/events?site={code}") for code in codes}
+            for reply in streams.values():
+                await events(reply, 1)
+            before = dict(reads)
+            polls.clear()
+            site_polls.clear()
+            await asyncio.sleep(1.0)  # a second of watching, nothing changing
+            quiet_polls, quiet_site_polls = len(polls), len(site_polls)
+            display = await asyncio.to_thread(_call_at, db, codes[7])
+            event, board = await asyncio.wait_for(the_call(streams[codes[7]], display), 10)
+            await asyncio.sleep(0.5)
+            changed = {code for code in codes if reads.get(code, 0) != before.get(code, 0)}
+            for reply in streams.values():
+                reply.close()
+            return quiet_polls, quiet_site_polls, changed
+
+    quiet_polls, quiet_site_polls, changed = asyncio.run(run())
+    assert changed == {codes[7]}
+    assert 1 <= quiet_polls <= 10 and quiet_site_polls == 0  # about five a second for all twenty sites together
+
+
+def _call_at(db, site):
+    store = new_store(db)
+    try:
+        queue = TicketQueue(store, working_calendar(load_config()), site)
+        ticket, _ = queue.issue("A", None, 1, uuid.uuid4().hex, now())
+        queue.call_next(1, now(), "elsewhere")
+        return ticket["display"]
+    finally:
+        store.close()
+
+
+def test_one_site_cannot_take_every_stream(tmp_path, monkeypatch):
+    db, _, _ = prepare_site(tmp_path)
+    [other] = add_sites(db, 1)
+    monkeypatch.setattr(board_module, "MAX_LISTENERS_PER_SITE", 2)
+
+    async def run():
+        async with serving(db) as (session, _runner):
+            mine = [await session.get("/display/events?site=main") for _ in range(2)]
+            for reply in mine:
+                assert reply.status == 200
+                await events(reply, 1)
+            assert (await session.get("/display/events?site=main")).status == 503
+            theirs = await session.get(f"/display/events?site={other}")
+            assert theirs.status == 200 and (await events(theirs, 1))[0][1]["calls"] == []
+            for reply in [*mine, theirs]:
+                reply.close()
+
+    asyncio.run(run())

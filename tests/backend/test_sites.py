@@ -214,12 +214,15 @@ def test_the_site_commands_refuse_in_one_line(site, tmp_path):
     secret = tmp_path / "password"
     secret.write_text(PASSWORD, encoding="utf-8")
     account = ["admin", "add", "someone", "--password-file", str(secret)]
+    queue_file = tmp_path / "queue.json"
+    queue_file.write_text(json.dumps(QUEUE, ensure_ascii=False), encoding="utf-8")
     for args, reason in [
         (["site", "add", "Xã Có Dấu", "Tên"], "a site's code is"),
         (["site", "add", SITE, "Again"], "exists already"),
         (["site", "add", "xa-moi", "   "], "a site's name is"),
         (["terminal", "add", "Kiosk", "--site", "nowhere"], "there is no site nowhere"),
         (["queue", "configure", "/dev/null", "--site", SITE], "is not a queue configuration"),
+        (["queue", "configure", str(queue_file), "--site", "nowhere"], "there is no site nowhere"),
         ([*account, "--counter", "1", "--site", "main", "--site", SITE], "works at one site"),
         ([*account, "--site", "nowhere"], "there is no site nowhere"),
     ]:
