@@ -20,7 +20,7 @@ from kiosk.backend.integrations import Integrations
 from kiosk.backend.server import app_runner, make_app
 from kiosk.backend.terminals import Terminals
 from kiosk.domain.calendar import WorkingCalendar, now
-from support import ADMIN_TOKEN, prepare_site
+from support import ADMIN_TOKEN, add_sites, prepare_site
 from stores import new_store
 
 pytestmark = pytest.mark.both_stores
@@ -132,6 +132,32 @@ def test_citizen_lookups_per_terminal_and_for_the_whole_centre_survive_a_restart
     store = new_store(db)
     assert store.db.execute("SELECT COUNT(*) FROM citizen_lookups").fetchone()[0] == 6  # refused ones look nothing up
     store.close()
+
+
+def test_citizen_lookups_count_per_site_under_a_ceiling_for_all_sites(tmp_path):
+    """A commune's kiosk has its own site's ceiling, not what the main site left; and tokens of
+    many sites together stop at the ceiling for all of them."""
+    db, _, first = prepare_site(tmp_path)
+    [commune, other] = add_sites(db, 2)
+    store = new_store(db)
+    _, second = Terminals(store).add("kiosk of a commune", now(), commune)
+    _, third = Terminals(store).add("kiosk of another commune", now(), other)
+    store.close()
+    limits = Limits(citizen_lookups_per_minute=5, citizen_lookups_per_minute_site=3, citizen_lookups_per_minute_all=7)
+    body = {"id_number": CITIZEN, "proof": "chip"}
+
+    async def answered(session, token, count):
+        replies = await asyncio.gather(*(post(session, "/api/v1/dossiers/by-citizen", body, token)
+                                         for _ in range(count)))
+        return [s for s, _ in replies].count(200)
+
+    async def run():
+        async with serving(db, limits) as session:
+            assert await answered(session, first, 5) == 3  # the main site's ceiling
+            assert await answered(session, second, 5) == 3  # the commune's own, whole
+            assert await answered(session, third, 5) == 1  # what is left of all sites' 7
+
+    asyncio.run(run())
 
 
 def test_tickets_and_ratings_have_a_ceiling_per_terminal(tmp_path):
