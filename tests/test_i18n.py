@@ -32,6 +32,7 @@ message is marked to be translated later, translate(message, language), a screen
 UI_CODE = [PACKAGE / "app.py", PACKAGE / "i18n.py", *sorted((PACKAGE / "screens").glob("*.py")),
            *sorted((PACKAGE / "journeys").glob("*.py")), PACKAGE / "hardware" / "receipts.py",
            PACKAGE / "hardware" / "printer.py", PACKAGE / "hardware" / "card_reader.py",
+           PACKAGE / "hardware" / "idcard" / "errors.py",
            PACKAGE / "domain" / "dossier.py", PACKAGE / "domain" / "rating.py",
            PACKAGE / "backend" / "admin.py", PACKAGE / "backend" / "queue_api.py",
            PACKAGE / "backend" / "counter_page.py", PACKAGE / "backend" / "display.py"]

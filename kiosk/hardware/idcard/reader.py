@@ -1,0 +1,141 @@
+"""Reading a CCCD's chip through any way of sending it APDUs (`Transmit`: pyscard's connection on
+a kiosk, the test card in the tests): select the eMRTD application, open secure messaging with
+BAC, read EF.COM, DG1 and DG13 in chunks, and say who the card is. Every read is bounded in time
+(DEADLINE); every failure is a CardReadError with words for the screen.
+
+Not yet here (issue 18 goes on): PACE with the CAN, DG14/DG15/SOD, passive and active
+authentication, the pyscard transport and `kiosk read-card`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from . import bac
+from .errors import CardReadError, ChipAnswerInvalid, ReadTimeout, WrongAccessKey
+from .groups import Identity, groups_of_com, id_number_of_mrz, identity_of_dg13, mrz_of_dg1
+from .keys import ENC, MAC, bac_seed, derive_key, document_number, expiry_candidates, mrz_information
+from .secure_messaging import SecureMessaging
+from .tlv import header
+
+Transmit = Callable[[bytes], tuple[bytes, int]]
+"""Sends one APDU and answers (data, status word); raises NoCard or CardRemoved when the card is
+not there (the transport knows how its reader says so)."""
+
+AID = bytes.fromhex("A0000002471001")
+"""The eMRTD application (ICAO 9303 Part 10)."""
+FILES = {"COM": 0x011E, 1: 0x0101, 13: 0x010D, 14: 0x010E, 15: 0x010F, "SOD": 0x011D}
+"""Each elementary file's identifier. DG2 (the face) is not listed: it is never read."""
+CHUNK = 0xDF
+"""Bytes asked for at a time: what a short answer holds once secure messaging wraps it."""
+MAX_FILE = 32 * 1024
+"""The largest group read (DG13 is some 1 KB; the SOD a few KB): a larger length is nonsense."""
+DEADLINE = 5.0
+"""Seconds a whole read may take. Public figures for eMRTD readers are 1 to 3 s without the face
+image (the CCCD's BAC or PACE, and 3 to 4 KB read); past 5 s the citizen is told to try again."""
+
+
+class FileAbsent(CardReadError):
+    """The card has no such group (6A82)."""
+
+    code = "file_absent"
+
+
+def _status_error(sw: int, step: str) -> CardReadError:
+    if sw == 0x6300 or sw & 0xFFF0 == 0x63C0:
+        return WrongAccessKey(f"{step}: {sw:04X}")
+    if sw == 0x6A82:
+        return FileAbsent(f"{step}: {sw:04X}")
+    return ChipAnswerInvalid(f"{step}: status {sw:04X}")
+
+
+class ChipReader:
+    """One conversation with one card: commands in turn, under secure messaging once it is open."""
+
+    def __init__(self, transmit: Transmit, deadline: float = DEADLINE, clock: Callable[[], float] = time.monotonic):
+        self._transmit, self._clock = transmit, clock
+        self._ends = clock() + deadline
+        self.sm: SecureMessaging | None = None
+
+    def command(self, apdu: bytes, step: str) -> bytes:
+        if self._clock() > self._ends:
+            raise ReadTimeout(step)
+        data, sw = self._transmit(self.sm.wrap(apdu) if self.sm else apdu)
+        if self.sm and sw == 0x9000:
+            data = self.sm.unwrap(data)
+        if sw != 0x9000:
+            raise _status_error(sw, step)
+        return data
+
+    def select_application(self) -> None:
+        self.sm = None
+        self.command(b"\x00\xa4\x04\x0c" + bytes([len(AID)]) + AID, "select the eMRTD application")
+
+    def basic_access_control(self, mrz_info: str) -> None:
+        seed = bac_seed(mrz_info)
+        k_enc, k_mac = derive_key(seed, ENC, "3des"), derive_key(seed, MAC, "3des")
+        rnd_ic = self.command(bytes.fromhex("0084000008"), "get challenge")
+        if len(rnd_ic) != 8:
+            raise ChipAnswerInvalid("challenge of the wrong size")
+        rnd_ifd, k_ifd = secrets.token_bytes(8), secrets.token_bytes(16)
+        data = bac.authenticate_data(k_enc, k_mac, rnd_ic, rnd_ifd, k_ifd)
+        answer = self.command(bytes.fromhex("00820000") + bytes([len(data)]) + data + b"\x28", "mutual authenticate")
+        self.sm = bac.session(k_enc, k_mac, answer, rnd_ic, rnd_ifd, k_ifd)
+
+    def read_file(self, name: int | str) -> bytes:
+        """A whole elementary file, read in chunks after its first bytes say its length."""
+        self.command(b"\x00\xa4\x02\x0c\x02" + FILES[name].to_bytes(2, "big"), f"select {name}")
+        data = self.command(b"\x00\xb0\x00\x00\x04", f"read {name}")
+        _tag, length, start = header(data)
+        total = start + length
+        if total > MAX_FILE:
+            raise ChipAnswerInvalid(f"{name} says it holds {total} bytes")
+        while len(data) < total:
+            offset = len(data)
+            part = self.command(b"\x00\xb0" + offset.to_bytes(2, "big") + bytes([min(CHUNK, total - offset)]),
+                                f"read {name}")
+            if not part:
+                raise ChipAnswerInvalid(f"{name} ended early")
+            data += part
+        return data[:total]
+
+
+@dataclass(frozen=True)
+class CardRead:
+    """What was read and how far it is trusted; the identity lives in memory for one look-up."""
+
+    identity: Identity
+    access: str
+    """"BAC" (PACE next)."""
+    groups: tuple = ()
+    """The data groups EF.COM lists."""
+    raw: dict = field(default_factory=dict, repr=False)
+    """The groups' bytes, for the checks that follow (passive authentication)."""
+
+
+def read_card(transmit: Transmit, id_number: str, born: dt.date, issued: dt.date | None = None,
+              deadline: float = DEADLINE, clock: Callable[[], float] = time.monotonic) -> CardRead:
+    """Read the card whose ID number, date of birth and (if known) issue date the citizen's QR
+    gave: BAC with each expiry the law allows, then EF.COM, DG1 and DG13. The card must be that
+    citizen's: its MRZ and DG13 must hold the same ID number."""
+    reader = ChipReader(transmit, deadline, clock)
+    number, birth = document_number(id_number), born.strftime("%y%m%d")
+    refused: WrongAccessKey | None = None
+    for expiry in expiry_candidates(born, issued):
+        reader.select_application()
+        try:
+            reader.basic_access_control(mrz_information(number, birth, expiry))
+            break
+        except WrongAccessKey as error:
+            refused = error
+    else:
+        raise refused or WrongAccessKey("no key")
+    raw = {name: reader.read_file(name) for name in ("COM", 1, 13)}
+    groups = tuple(groups_of_com(raw["COM"]))
+    identity = identity_of_dg13(raw[13])
+    if id_number_of_mrz(mrz_of_dg1(raw[1])) != identity.id_number or identity.id_number != id_number:
+        raise ChipAnswerInvalid("the card's groups name different ID numbers")
+    return CardRead(identity, "BAC", groups, raw)

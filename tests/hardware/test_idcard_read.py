@@ -1,0 +1,110 @@
+"""Reading a CCCD's chip end to end against the test card (tests/idcard_card.py), in process:
+BAC with the key the citizen's QR gives, secure messaging, the groups read in chunks, and each
+way it fails (a wrong ID number, a card taken away, an altered answer, nonsense, too slow); DG13
+taken by field number; nothing of the citizen in a repr. Through pcscd and vpcd comes next."""
+
+import itertools
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from idcard_card import Person, VirtualCard, groups, tlv, utf8
+from kiosk.hardware.idcard.errors import CardRemoved, ChipAnswerInvalid, ReadTimeout, WrongAccessKey
+from kiosk.hardware.idcard.groups import fields_of_dg13, groups_of_com, identity_of_dg13
+from kiosk.hardware.idcard.reader import read_card
+
+PERSON = Person()
+
+
+def test_the_card_is_read_with_the_key_its_qr_gives():
+    card = VirtualCard()
+    read = read_card(card.transmit, PERSON.id_number, PERSON.born, PERSON.issued)
+    who = read.identity
+    assert (who.id_number, who.full_name, who.birth_date, who.sex) == (PERSON.id_number, PERSON.name, "17/05/1990", "Nữ")
+    assert who.residence == PERSON.residence and who.issued == "01/03/2021" and who.expiry == "17/05/2030"
+    assert who.parents == ("Nguyễn Văn Bố", "Trần Thị Mẹ") and who.spouse == ""
+    assert read.access == "BAC" and read.groups == (1, 2, 13, 14, 15)
+    assert card.read == ["COM", 1, 13] and card.refused_keys == 0  # never DG2, the face
+
+
+def test_without_the_issue_date_each_expiry_the_law_allows_is_tried():
+    card = VirtualCard()
+    read = read_card(card.transmit, PERSON.id_number, PERSON.born, None)
+    assert read.identity.id_number == PERSON.id_number
+    assert card.refused_keys == 2  # 14 and 25 refused, 40 opened it
+
+
+def test_another_citizen_s_number_does_not_open_the_card():
+    with pytest.raises(WrongAccessKey) as refused:
+        read_card(VirtualCard().transmit, "079090001235", PERSON.born, PERSON.issued)
+    assert "6300" in refused.value.detail and refused.value.message.startswith("This card does not match")
+
+
+def test_a_card_taken_away_mid_read():
+    for after in (1, 4, 9):
+        card = VirtualCard()
+        card.removed_after = after
+        with pytest.raises(CardRemoved):
+            read_card(card.transmit, PERSON.id_number, PERSON.born, PERSON.issued)
+
+
+def test_an_altered_answer_or_nonsense_is_not_believed():
+    for fault in ("tamper", "nonsense"):
+        card = VirtualCard()
+        setattr(card, fault, True)
+        with pytest.raises(ChipAnswerInvalid):
+            read_card(card.transmit, PERSON.id_number, PERSON.born, PERSON.issued)
+
+
+def test_a_card_whose_groups_disagree_is_not_believed():
+    other = Person(id_number="079090009999")
+    files = groups(PERSON) | {13: groups(other)[13]}
+    with pytest.raises(ChipAnswerInvalid):
+        read_card(VirtualCard(PERSON, files).transmit, PERSON.id_number, PERSON.born, PERSON.issued)
+
+
+def test_a_read_is_bounded_in_time():
+    ticks = itertools.count(0, 0.5)  # each command half a second: a reader far too slow
+    with pytest.raises(ReadTimeout):
+        read_card(VirtualCard().transmit, PERSON.id_number, PERSON.born, PERSON.issued, deadline=5.0,
+                  clock=lambda: next(ticks))
+
+
+def test_nothing_of_the_citizen_shows_in_a_repr():
+    read = read_card(VirtualCard().transmit, PERSON.id_number, PERSON.born, PERSON.issued)
+    shown = repr(read) + repr(read.identity) + str(read)
+    for secret in (PERSON.id_number, PERSON.id_number[-6:], "Nguyễn", "17/05/1990", "Thử"):
+        assert secret not in shown
+
+
+def test_dg13_is_taken_by_field_number_and_keeps_unknown_fields():
+    def field(number, value):
+        return tlv(0x30, tlv(0x02, bytes([number])) + utf8(value))
+
+    dg13 = groups(PERSON, extra_fields=field(16, "mã lạ") + field(21, "trường mới"))[13]
+    values = fields_of_dg13(dg13)
+    assert values[16] == "mã lạ" and values[21] == "trường mới" and values[2] == PERSON.name
+    assert identity_of_dg13(dg13).other == {16: "mã lạ", 21: "trường mới"}  # 15, the old number, is known
+    # The fields in another order are the same identity.
+    reordered = tlv(0x6D, tlv(0x30, tlv(0x02, b"\x01") + tlv(0x06, b"\x28") + tlv(0x31, field(2, "B") + field(1, "0" * 12))))
+    assert (identity_of_dg13(reordered).id_number, identity_of_dg13(reordered).full_name) == ("0" * 12, "B")
+    assert groups_of_com(groups(PERSON)["COM"]) == [1, 2, 13, 14, 15]
+
+
+@pytest.mark.parametrize("data", [b"", b"\x6d", b"\x6d\x05\x30", b"\x61\x00", b"\x6d\x84\xff\xff\xff\xff",
+                                  tlv(0x6D, tlv(0x30, tlv(0x02, b"\x02") + utf8("no ID field"))),
+                                  tlv(0x6D, tlv(0x30, tlv(0x02, b"\x01") + tlv(0x0C, b"\xff\xfe"))),
+                                  bytes.fromhex("6d") + bytes([0x20]) + bytes([0x30, 0x1E] * 16)])
+def test_a_malformed_dg13_is_a_clear_refusal(data):
+    with pytest.raises(ChipAnswerInvalid):
+        identity_of_dg13(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_any_bytes_as_a_group_are_read_or_refused_never_a_crash(data):
+    for parse in (identity_of_dg13, groups_of_com):
+        try:
+            parse(b"\x6d" + bytes([len(data) & 0x7F]) + data if parse is identity_of_dg13 else data)
+        except ChipAnswerInvalid:
+            pass

@@ -1,0 +1,164 @@
+"""A test CCCD: a pure-Python chip that answers as the card does (the eMRTD application, BAC,
+secure messaging, SELECT and READ BINARY of its groups), built from a synthetic identity. Nobody
+real: every value is made up. Ways to misbehave, for the tests of each failure: a wrong byte in
+an answer, a card taken away after some commands, nonsense for an answer.
+
+PACE, DG14/DG15, the SOD and serving it through vpcd to pcscd come with the rest of issue 18."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from kiosk.hardware.idcard import bac
+from kiosk.hardware.idcard.errors import CardRemoved
+from kiosk.hardware.idcard.keys import (ENC, MAC, bac_seed, check_digit, derive_key, document_number,
+                                        expiry_candidates, mrz_information)
+from kiosk.hardware.idcard.reader import AID, FILES
+from kiosk.hardware.idcard.secure_messaging import SecureMessaging, pad, retail_mac, tdes_decrypt, tdes_encrypt, unpad
+from kiosk.hardware.idcard.tlv import parse
+
+
+def tlv(tag: int, value: bytes) -> bytes:
+    size = len(value)
+    length = bytes([size]) if size < 0x80 else (bytes([0x81, size]) if size < 0x100 else b"\x82" + size.to_bytes(2, "big"))
+    return tag.to_bytes((tag.bit_length() + 7) // 8, "big") + length + value
+
+
+def utf8(text: str) -> bytes:
+    return tlv(0x0C, text.encode())
+
+
+@dataclass
+class Person:
+    """A synthetic citizen (no real person has these)."""
+
+    id_number: str = "079090001234"
+    name: str = "Nguyễn Thị Mẫu"
+    mrz_name: str = "NGUYEN<<THI<MAU"
+    born: dt.date = dt.date(1990, 5, 17)
+    issued: dt.date = dt.date(2021, 3, 1)
+    sex: str = "Nữ"
+    residence: str = "Số 1 đường Thử, phường Mẫu, tỉnh Gia Lai"
+
+    @property
+    def expiry(self) -> str:
+        return expiry_candidates(self.born, self.issued)[0]
+
+
+def mrz(person: Person) -> str:
+    number = document_number(person.id_number)
+    line1 = f"IDVNM{number}{check_digit(number)}{person.id_number}<<"
+    line1 += check_digit(line1[5:])
+    birth, expiry = person.born.strftime("%y%m%d"), person.expiry
+    line2 = f"{birth}{check_digit(birth)}F{expiry}{check_digit(expiry)}VNM" + "<" * 11
+    line2 += check_digit(line1[5:30] + line2[0:7] + line2[8:15])
+    return line1 + line2 + person.mrz_name.ljust(30, "<")[:30]
+
+
+def groups(person: Person, extra_fields: bytes = b"") -> dict:
+    """EF.COM, DG1 and DG13 as the card holds them."""
+    def field(number: int, *values: bytes) -> bytes:
+        return tlv(0x30, tlv(0x02, bytes([number])) + b"".join(values))
+
+    dg13 = tlv(0x6D, tlv(0x30, tlv(0x02, b"\x01") + tlv(0x06, bytes.fromhex("28CF060000000000")) + tlv(0x31, b"".join([
+        field(1, utf8(person.id_number)), field(2, utf8(person.name)),
+        field(3, utf8(person.born.strftime("%d/%m/%Y"))), field(4, utf8(person.sex)), field(5, utf8("Việt Nam")),
+        field(6, utf8("Kinh")), field(7, utf8("Không")), field(8, utf8("Xã Thử, tỉnh Mẫu")),
+        field(9, utf8(person.residence)), field(10, utf8("Nốt ruồi thử")),
+        field(11, utf8(person.issued.strftime("%d/%m/%Y"))), field(12, utf8("17/05/2030")),
+        field(13, tlv(0x30, utf8("Nguyễn Văn Bố")), tlv(0x30, utf8("Trần Thị Mẹ"))), field(14),
+        field(15, utf8("")), extra_fields,
+    ]))))
+    return {
+        "COM": tlv(0x60, tlv(0x5F01, b"0107") + tlv(0x5F36, b"040000") + tlv(0x5C, bytes([0x61, 0x75, 0x6D, 0x6E, 0x6F]))),
+        1: tlv(0x61, tlv(0x5F1F, mrz(person).encode())),
+        13: dg13,
+    }
+
+
+class VirtualCard:
+    """The chip. `transmit` takes an APDU and answers (data, status word)."""
+
+    def __init__(self, person: Person | None = None, files: dict | None = None):
+        self.person = person or Person()
+        self.files = files if files is not None else groups(self.person)
+        seed = bac_seed(mrz_information(document_number(self.person.id_number), self.person.born.strftime("%y%m%d"),
+                                        self.person.expiry))
+        self.k_enc, self.k_mac = derive_key(seed, ENC, "3des"), derive_key(seed, MAC, "3des")
+        self.sm: SecureMessaging | None = None
+        self.challenge = b""
+        self.current: bytes = b""
+        self.commands = 0
+        self.refused_keys = 0
+        self.removed_after: int | None = None
+        """Commands after which the card is taken away."""
+        self.tamper = False
+        """Flip a byte of every protected answer (as a relay or a faulty chip would)."""
+        self.nonsense = False
+        """Answer READ BINARY with random bytes and 9000."""
+        self.read = []
+        """The files read, by name."""
+
+    def transmit(self, apdu: bytes) -> tuple[bytes, int]:
+        self.commands += 1
+        if self.removed_after is not None and self.commands > self.removed_after:
+            raise CardRemoved("the test card was taken away")
+        cla, ins, p1, p2 = apdu[:4]
+        if self.sm is not None and cla & 0x0C:
+            return self._protected(apdu)
+        if ins == 0xA4 and p1 == 0x04:
+            self.sm = None
+            return (b"", 0x9000) if apdu[5:5 + apdu[4]] == AID else (b"", 0x6A82)
+        if ins == 0x84:
+            self.challenge = secrets.token_bytes(8)
+            return self.challenge, 0x9000
+        if ins == 0x82:
+            return self._authenticate(apdu[5:5 + apdu[4]])
+        return b"", 0x6982  # anything else needs secure messaging
+
+    def _authenticate(self, data: bytes) -> tuple[bytes, int]:
+        encrypted, mac = data[:32], data[32:40]
+        if retail_mac(self.k_mac, pad(encrypted, 8)) != mac:
+            self.refused_keys += 1
+            return b"", 0x6300
+        plain = tdes_decrypt(self.k_enc, encrypted)
+        rnd_ifd, rnd_ic, k_ifd = plain[:8], plain[8:16], plain[16:32]
+        if rnd_ic != self.challenge:
+            return b"", 0x6300
+        k_ic = secrets.token_bytes(16)
+        answer = tdes_encrypt(self.k_enc, rnd_ic + rnd_ifd + k_ic)
+        answer += retail_mac(self.k_mac, pad(answer, 8))
+        # The card's side of the session: the same keys and counter the terminal derives.
+        self.sm = bac.session(self.k_enc, self.k_mac, answer, rnd_ic, rnd_ifd, k_ifd)
+        return answer, 0x9000
+
+    def _protected(self, apdu: bytes) -> tuple[bytes, int]:
+        sm = self.sm
+        objects = {n.tag: n.value for n in parse(apdu[5:5 + apdu[4]])}
+        covered = apdu[5:5 + apdu[4]]
+        covered = covered[:covered.index(b"\x8e\x08")]
+        sm.ssc += 1
+        if sm._mac(pad(bytes([apdu[0]]) + apdu[1:4], 8) + covered) != objects.get(0x8E):
+            self.sm = None
+            return b"", 0x6988
+        data = unpad(sm._crypt(objects[0x87][1:], False)) if 0x87 in objects else b""
+        ins, p1, p2 = apdu[1:4]
+        answer = b""
+        if ins == 0xA4:
+            name = next((n for n, fid in FILES.items() if fid.to_bytes(2, "big") == data), None)
+            if name not in self.files:
+                sm.ssc += 1
+                return b"", 0x6A82
+            self.current = self.files[name]
+            self.read.append(name)
+        elif ins == 0xB0:
+            offset, size = (p1 << 8) | p2, objects[0x97][0] or 256
+            answer = secrets.token_bytes(size) if self.nonsense else self.current[offset:offset + size]
+        sm.ssc += 1
+        body = (tlv(0x87, b"\x01" + sm._crypt(pad(answer, 8), True)) if answer else b"") + tlv(0x99, b"\x90\x00")
+        reply = body + tlv(0x8E, sm._mac(body))
+        if self.tamper and answer:
+            reply = reply[:3] + bytes([reply[3] ^ 0x01]) + reply[4:]
+        return reply, 0x9000
