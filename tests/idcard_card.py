@@ -78,7 +78,7 @@ def groups(person: Person, extra_fields: bytes = b"") -> dict:
     }
 
 
-class VirtualCard:
+class VirtualCccd:
     """The chip. `transmit` takes an APDU and answers (data, status word)."""
 
     def __init__(self, person: Person | None = None, files: dict | None = None):
@@ -98,6 +98,9 @@ class VirtualCard:
         """Flip a byte of every protected answer (as a relay or a faulty chip would)."""
         self.nonsense = False
         """Answer READ BINARY with random bytes and 9000."""
+        self.plain = False
+        """Answer SELECT and READ BINARY without secure messaging (a benchmark's baseline: the
+        same APDUs, unprotected; no real card does)."""
         self.read = []
         """The files read, by name."""
 
@@ -116,7 +119,21 @@ class VirtualCard:
             return self.challenge, 0x9000
         if ins == 0x82:
             return self._authenticate(apdu[5:5 + apdu[4]])
+        if self.plain and ins in (0xA4, 0xB0):
+            return self._file_command(ins, p1, p2, apdu[5:5 + apdu[4]] if ins == 0xA4 else b"", apdu[4] or 256)
         return b"", 0x6982  # anything else needs secure messaging
+
+    def _file_command(self, ins: int, p1: int, p2: int, data: bytes, size: int) -> tuple[bytes, int]:
+        """SELECT of a file by its identifier, or READ BINARY of `size` bytes at P1-P2."""
+        if ins == 0xA4:
+            name = next((n for n, fid in FILES.items() if fid.to_bytes(2, "big") == data), None)
+            if name not in self.files:
+                return b"", 0x6A82
+            self.current = self.files[name]
+            self.read.append(name)
+            return b"", 0x9000
+        offset = (p1 << 8) | p2
+        return (secrets.token_bytes(size) if self.nonsense else self.current[offset:offset + size]), 0x9000
 
     def _authenticate(self, data: bytes) -> tuple[bytes, int]:
         encrypted, mac = data[:32], data[32:40]
@@ -145,18 +162,10 @@ class VirtualCard:
             return b"", 0x6988
         data = unpad(sm._crypt(objects[0x87][1:], False)) if 0x87 in objects else b""
         ins, p1, p2 = apdu[1:4]
-        answer = b""
-        if ins == 0xA4:
-            name = next((n for n, fid in FILES.items() if fid.to_bytes(2, "big") == data), None)
-            if name not in self.files:
-                sm.ssc += 1
-                return b"", 0x6A82
-            self.current = self.files[name]
-            self.read.append(name)
-        elif ins == 0xB0:
-            offset, size = (p1 << 8) | p2, objects[0x97][0] or 256
-            answer = secrets.token_bytes(size) if self.nonsense else self.current[offset:offset + size]
+        answer, status = self._file_command(ins, p1, p2, data, objects.get(0x97, b"\x00")[0] or 256)
         sm.ssc += 1
+        if status != 0x9000:
+            return b"", status
         body = (tlv(0x87, b"\x01" + sm._crypt(pad(answer, 8), True)) if answer else b"") + tlv(0x99, b"\x90\x00")
         reply = body + tlv(0x8E, sm._mac(body))
         if self.tamper and answer:

@@ -180,8 +180,11 @@ class VirtualCard:
 
     ATR_REQUEST, NOT_SUPPORTED = b"\x04", b"\x6d\x00"
 
-    def __init__(self, port: int, atr: bytes = ATR):
-        self.port, self.atr = port, atr
+    def __init__(self, port: int, atr: bytes = ATR, chip=None):
+        """`chip`: what answers the APDUs, a callable taking the APDU and answering (data, status
+        word) or raising to be taken out of the reader (tests/idcard_card.py); none: every APDU is
+        "instruction not supported"."""
+        self.port, self.atr, self.chip = port, atr, chip
         self._connection: socket.socket | None = None
         self._thread: threading.Thread | None = None
 
@@ -213,6 +216,13 @@ class VirtualCard:
                     reply = self.atr
                 elif len(message) == 1:
                     continue  # power on, power off, reset: no answer expected
+                elif self.chip is not None:
+                    try:
+                        data, status = self.chip(message)
+                    except Exception:  # the chip is taken out of the reader mid-conversation
+                        connection.shutdown(socket.SHUT_RDWR)
+                        return
+                    reply = data + status.to_bytes(2, "big")
                 else:
                     reply = self.NOT_SUPPORTED
                 connection.sendall(struct.pack(">H", len(reply)) + reply)

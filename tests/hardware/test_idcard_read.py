@@ -8,7 +8,7 @@ import itertools
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from idcard_card import Person, VirtualCard, groups, tlv, utf8
+from idcard_card import Person, VirtualCccd, groups, tlv, utf8
 from kiosk.hardware.idcard.errors import CardRemoved, ChipAnswerInvalid, ReadTimeout, WrongAccessKey
 from kiosk.hardware.idcard.groups import fields_of_dg13, groups_of_com, identity_of_dg13
 from kiosk.hardware.idcard.reader import read_card
@@ -17,7 +17,7 @@ PERSON = Person()
 
 
 def test_the_card_is_read_with_the_key_its_qr_gives():
-    card = VirtualCard()
+    card = VirtualCccd()
     read = read_card(card.transmit, PERSON.id_number, PERSON.born, PERSON.issued)
     who = read.identity
     assert (who.id_number, who.full_name, who.birth_date, who.sex) == (PERSON.id_number, PERSON.name, "17/05/1990", "Nữ")
@@ -28,7 +28,7 @@ def test_the_card_is_read_with_the_key_its_qr_gives():
 
 
 def test_without_the_issue_date_each_expiry_the_law_allows_is_tried():
-    card = VirtualCard()
+    card = VirtualCccd()
     read = read_card(card.transmit, PERSON.id_number, PERSON.born, None)
     assert read.identity.id_number == PERSON.id_number
     assert card.refused_keys == 2  # 14 and 25 refused, 40 opened it
@@ -36,13 +36,13 @@ def test_without_the_issue_date_each_expiry_the_law_allows_is_tried():
 
 def test_another_citizen_s_number_does_not_open_the_card():
     with pytest.raises(WrongAccessKey) as refused:
-        read_card(VirtualCard().transmit, "079090001235", PERSON.born, PERSON.issued)
+        read_card(VirtualCccd().transmit, "079090001235", PERSON.born, PERSON.issued)
     assert "6300" in refused.value.detail and refused.value.message.startswith("This card does not match")
 
 
 def test_a_card_taken_away_mid_read():
     for after in (1, 4, 9):
-        card = VirtualCard()
+        card = VirtualCccd()
         card.removed_after = after
         with pytest.raises(CardRemoved):
             read_card(card.transmit, PERSON.id_number, PERSON.born, PERSON.issued)
@@ -50,7 +50,7 @@ def test_a_card_taken_away_mid_read():
 
 def test_an_altered_answer_or_nonsense_is_not_believed():
     for fault in ("tamper", "nonsense"):
-        card = VirtualCard()
+        card = VirtualCccd()
         setattr(card, fault, True)
         with pytest.raises(ChipAnswerInvalid):
             read_card(card.transmit, PERSON.id_number, PERSON.born, PERSON.issued)
@@ -60,18 +60,18 @@ def test_a_card_whose_groups_disagree_is_not_believed():
     other = Person(id_number="079090009999")
     files = groups(PERSON) | {13: groups(other)[13]}
     with pytest.raises(ChipAnswerInvalid):
-        read_card(VirtualCard(PERSON, files).transmit, PERSON.id_number, PERSON.born, PERSON.issued)
+        read_card(VirtualCccd(PERSON, files).transmit, PERSON.id_number, PERSON.born, PERSON.issued)
 
 
 def test_a_read_is_bounded_in_time():
     ticks = itertools.count(0, 0.5)  # each command half a second: a reader far too slow
     with pytest.raises(ReadTimeout):
-        read_card(VirtualCard().transmit, PERSON.id_number, PERSON.born, PERSON.issued, deadline=5.0,
+        read_card(VirtualCccd().transmit, PERSON.id_number, PERSON.born, PERSON.issued, deadline=5.0,
                   clock=lambda: next(ticks))
 
 
 def test_nothing_of_the_citizen_shows_in_a_repr():
-    read = read_card(VirtualCard().transmit, PERSON.id_number, PERSON.born, PERSON.issued)
+    read = read_card(VirtualCccd().transmit, PERSON.id_number, PERSON.born, PERSON.issued)
     shown = repr(read) + repr(read.identity) + str(read)
     for secret in (PERSON.id_number, PERSON.id_number[-6:], "Nguyễn", "17/05/1990", "Thử"):
         assert secret not in shown

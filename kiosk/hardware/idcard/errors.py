@@ -24,6 +24,13 @@ class NoCard(CardReadError):
     message = N_("Place your ID card on the reader.")
 
 
+class NoReader(CardReadError):
+    """No card reader, or no PC/SC service to reach it."""
+
+    code = "no_reader"
+    message = N_("The card reader is not working. Please ask staff for help.")
+
+
 class WrongAccessKey(CardReadError):
     """The card refused the key (the CAN or the MRZ key): the digits typed or scanned are not this card's."""
 
