@@ -1,6 +1,6 @@
 """Reading an ID card's chip through the kiosk's real path (pyscard, a real pcscd, the vpcd
-virtual reader, the test card of tests/idcard_card.py): a whole read (select, BAC, EF.COM, DG1
-and DG13 under secure messaging, the identity parsed), next to the same file APDUs sent without
+virtual reader, the test card of tests/idcard_card.py): a whole read (select, PACE with the CAN
+on brainpoolP256r1, EF.COM, DG1 and DG13 under AES secure messaging, the identity parsed), next to the same file APDUs sent without
 secure messaging (select, then the same SELECTs and READ BINARYs, unprotected) in the same run.
 What a real reader adds (the radio, the chip's own slowness) is not here: public figures for
 eMRTD reads without the face are 1 to 3 s.
@@ -60,7 +60,7 @@ def main() -> None:
         pcscd.stop()
     secure, plain = secure[2:], plain[2:]
     baseline = "the same file APDUs without secure messaging"
-    report(args, [figure("whole read (BAC, secure messaging, 3 groups), median", median(secure) * 1000,
+    report(args, [figure("whole read (PACE, secure messaging, 3 groups), median", median(secure) * 1000,
                          median(plain) * 1000, "ms", baseline),
                   figure("whole read, p90", percentile(secure, 0.9) * 1000, percentile(plain, 0.9) * 1000, "ms",
                          baseline)])

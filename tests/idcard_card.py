@@ -3,7 +3,9 @@ secure messaging, SELECT and READ BINARY of its groups), built from a synthetic 
 real: every value is made up. Ways to misbehave, for the tests of each failure: a wrong byte in
 an answer, a card taken away after some commands, nonsense for an answer.
 
-PACE, DG14/DG15, the SOD and serving it through vpcd to pcscd come with the rest of issue 18."""
+It speaks PACE (with its CAN, the ID number's last 6 digits) and BAC, as the CCCD does; `pace`
+False makes an older card that knows BAC only. DG14/DG15 and the SOD come with the rest of
+issue 18."""
 
 from __future__ import annotations
 
@@ -11,10 +13,12 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from kiosk.hardware.idcard import bac
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from kiosk.hardware.idcard import bac, pace
 from kiosk.hardware.idcard.errors import CardRemoved
-from kiosk.hardware.idcard.keys import (ENC, MAC, bac_seed, check_digit, derive_key, document_number,
-                                        expiry_candidates, mrz_information)
+from kiosk.hardware.idcard.keys import (ENC, MAC, bac_seed, can_of, can_password, check_digit, derive_key,
+                                        document_number, expiry_candidates, mrz_information, pace_password_key)
 from kiosk.hardware.idcard.reader import AID, FILES
 from kiosk.hardware.idcard.secure_messaging import SecureMessaging, pad, retail_mac, tdes_decrypt, tdes_encrypt, unpad
 from kiosk.hardware.idcard.tlv import parse
@@ -98,6 +102,9 @@ class VirtualCccd:
         """Flip a byte of every protected answer (as a relay or a faulty chip would)."""
         self.nonsense = False
         """Answer READ BINARY with random bytes and 9000."""
+        self.pace = True
+        """Whether the card knows PACE (MSE:SET AT); without it, BAC only."""
+        self.pace_state: dict = {}
         self.plain = False
         """Answer SELECT and READ BINARY without secure messaging (a benchmark's baseline: the
         same APDUs, unprotected; no real card does)."""
@@ -119,9 +126,43 @@ class VirtualCccd:
             return self.challenge, 0x9000
         if ins == 0x82:
             return self._authenticate(apdu[5:5 + apdu[4]])
+        if ins == 0x22 and p1 == 0xC1 and p2 == 0xA4:
+            self.sm = None
+            self.pace_state = {}
+            return b"", 0x9000 if self.pace and pace.OID in apdu else 0x6A80
+        if ins == 0x86 and self.pace:
+            return self._general_authenticate(apdu[5:5 + apdu[4]])
         if self.plain and ins in (0xA4, 0xB0):
             return self._file_command(ins, p1, p2, apdu[5:5 + apdu[4]] if ins == 0xA4 else b"", apdu[4] or 256)
         return b"", 0x6982  # anything else needs secure messaging
+
+    def _general_authenticate(self, data: bytes) -> tuple[bytes, int]:
+        """PACE's four steps, the chip's side (generic mapping on brainpoolP256r1, AES-128)."""
+        state = self.pace_state
+        inner = {t.tag: t.value for t in parse(parse(data)[0].value)} if len(data) > 2 else {}
+        if not inner:
+            state["nonce"] = secrets.randbelow(2 ** 128)
+            k_pi = pace_password_key(can_password(can_of(self.person.id_number)))
+            worker = Cipher(algorithms.AES(k_pi), modes.CBC(bytes(16))).encryptor()
+            return pace._dynamic(0x80, worker.update(state["nonce"].to_bytes(16, "big")) + worker.finalize()), 0x9000
+        if 0x81 in inner:
+            state["sk_map"] = pace.random_key()
+            state["generator"] = pace.mapped_generator(state["nonce"], state["sk_map"], pace.point(inner[0x81]))
+            return pace._dynamic(0x82, pace.encoded(pace.CURVE.generator * state["sk_map"])), 0x9000
+        if 0x83 in inner:
+            state["pk_ifd"] = inner[0x83]
+            sk = pace.random_key()
+            state["pk"] = pace.encoded(state["generator"] * sk)
+            state["keys"] = pace.session_keys(pace.shared_secret(sk, pace.point(inner[0x83])))
+            return pace._dynamic(0x84, state["pk"]), 0x9000
+        if 0x85 in inner:
+            ks_enc, ks_mac = state["keys"]
+            if inner[0x85] != pace.token(ks_mac, state["pk"]):  # the terminal had another password
+                self.refused_keys += 1
+                return b"", 0x6300
+            self.sm = SecureMessaging("aes", ks_enc, ks_mac, 0)
+            return pace._dynamic(0x86, pace.token(ks_mac, state["pk_ifd"])), 0x9000
+        return b"", 0x6A80
 
     def _file_command(self, ins: int, p1: int, p2: int, data: bytes, size: int) -> tuple[bytes, int]:
         """SELECT of a file by its identifier, or READ BINARY of `size` bytes at P1-P2."""
@@ -153,11 +194,11 @@ class VirtualCccd:
 
     def _protected(self, apdu: bytes) -> tuple[bytes, int]:
         sm = self.sm
-        objects = {n.tag: n.value for n in parse(apdu[5:5 + apdu[4]])}
-        covered = apdu[5:5 + apdu[4]]
-        covered = covered[:covered.index(b"\x8e\x08")]
+        found = parse(apdu[5:5 + apdu[4]])
+        objects = {n.tag: n.value for n in found}
+        covered = b"".join(tlv(n.tag, n.value) for n in found if n.tag != 0x8E)
         sm.ssc += 1
-        if sm._mac(pad(bytes([apdu[0]]) + apdu[1:4], 8) + covered) != objects.get(0x8E):
+        if sm._mac(pad(bytes([apdu[0]]) + apdu[1:4], sm.block) + covered) != objects.get(0x8E):
             self.sm = None
             return b"", 0x6988
         data = unpad(sm._crypt(objects[0x87][1:], False)) if 0x87 in objects else b""
@@ -166,7 +207,7 @@ class VirtualCccd:
         sm.ssc += 1
         if status != 0x9000:
             return b"", status
-        body = (tlv(0x87, b"\x01" + sm._crypt(pad(answer, 8), True)) if answer else b"") + tlv(0x99, b"\x90\x00")
+        body = (tlv(0x87, b"\x01" + sm._crypt(pad(answer, sm.block), True)) if answer else b"") + tlv(0x99, b"\x90\x00")
         reply = body + tlv(0x8E, sm._mac(body))
         if self.tamper and answer:
             reply = reply[:3] + bytes([reply[3] ^ 0x01]) + reply[4:]

@@ -133,3 +133,68 @@ def test_a_cccd_s_keys_come_from_the_end_of_its_id_number():
 ])
 def test_a_cccd_s_expiry_is_its_holder_s_birthday_at_a_milestone(born, issued, expected):
     assert expiry_candidates(born, issued) == expected
+
+
+def test_pace_of_the_worked_example():
+    """ICAO 9303-11 Appendix G.1: ECDH generic mapping on brainpoolP256r1 with AES-128, the MRZ
+    password, the chip's keys and nonce fixed, played by a chip that checks the terminal's token."""
+    from kiosk.hardware.idcard import pace
+
+    chip_map_sk = int("498FF49756F2DC1587840041839A85982BE7761D14715FB091EFA7BCE9058560", 16)
+    chip_dh_sk = int("107CF58696EF6155053340FD633392BA81909DF7B9706F226F32086C7AFF974A", 16)
+    terminal_keys = iter([int("7F4EF07B9EA82FD78AD689B38D0BC78CF21F249D953BC46F4C6E19259C010F99", 16),
+                          int("A73FB703AC1436A18E0CFA5ABB3F7BEC7A070E7A6788486BEE230C4A22762595", 16)])
+    seen = {}
+
+    def chip(apdu, step):
+        body = apdu[5:5 + apdu[4]]
+        if b"\x81\x41" in body:  # the terminal's mapping key
+            seen["pk_map_ifd"] = body[-65:]
+            return pace._dynamic(0x82, pace.encoded(pace.CURVE.generator * chip_map_sk))
+        if b"\x83\x41" in body:
+            seen["pk_dh_ifd"] = body[-65:]
+            generator = pace.mapped_generator(int("3F00C4D39D153F2B2A214A078D899B22", 16), chip_map_sk,
+                                              pace.point(seen["pk_map_ifd"]))
+            seen["generator"] = pace.encoded(generator)
+            return pace._dynamic(0x84, pace.encoded(generator * chip_dh_sk))
+        if b"\x85\x08" in body:
+            seen["t_ifd"] = body[-8:]
+            return pace._dynamic(0x86, H("3ABB9674BCE93C08"))
+        return pace._dynamic(0x80, H("95A3A016522EE98D01E76CB6B98B42C3"))
+
+    password = mrz_password(mrz_information("T22000129", "640812", "101031"))
+    sm = pace.establish(chip, password, new_key=lambda: next(terminal_keys))
+    assert seen["pk_map_ifd"] == H("047ACF3EFC982EC45565A4B155129EFBC74650DCBFA6362D896FC70262E0C2CC5E"
+                                   "544552DCB6725218799115B55C9BAA6D9F6BC3A9618E70C25AF71777A9C4922D")
+    assert seen["generator"] == H("048CED63C91426D4F0EB1435E7CB1D74A46723A0AF21C89634F65A9AE87A9265E2"
+                                  "8C879506743F8611AC33645C5B985C80B5F09A0B83407C1B6A4D857AE76FE522")
+    assert seen["pk_dh_ifd"] == H("042DB7A64C0355044EC9DF190514C625CBA2CEA48754887122F3A5EF0D5EDD301C"
+                                  "3556F3B3B186DF10B857B58F6A7EB80F20BA5DC7BE1D43D9BF850149FBB36462")
+    assert seen["t_ifd"] == H("C2B0BD78D94BA866")
+    assert (sm.cipher, sm.ks_enc, sm.ks_mac, sm.ssc) == (
+        "aes", H("F5F0E35C0D7161EE6724EE513A0D9A7F"), H("FE251C7858B356B24514B3BD5F4297D1"), 0)
+    assert pace.decrypt_nonce(pace_password_key(password), H("95A3A016522EE98D01E76CB6B98B42C3")) == \
+        int("3F00C4D39D153F2B2A214A078D899B22", 16)
+
+
+def test_pace_refuses_a_point_off_the_curve_and_a_wrong_token():
+    from kiosk.hardware.idcard import pace
+
+    good = pace.encoded(pace.CURVE.generator * 5)
+    with pytest.raises(ChipAnswerInvalid):
+        pace.point(good[:-1] + bytes([good[-1] ^ 1]))
+    with pytest.raises(ChipAnswerInvalid):
+        pace.point(good[:33])
+
+    def chip(apdu, step):
+        body = apdu[5:5 + apdu[4]]
+        if b"\x81\x41" in body:
+            return pace._dynamic(0x82, good)
+        if b"\x83\x41" in body:
+            return pace._dynamic(0x84, good)
+        if b"\x85\x08" in body:
+            return pace._dynamic(0x86, bytes(8))  # not the token of this key
+        return pace._dynamic(0x80, bytes(16))
+
+    with pytest.raises(ChipAnswerInvalid):
+        pace.establish(chip, can_password("123456"))

@@ -1,5 +1,6 @@
 """Reading a CCCD's chip end to end against the test card (tests/idcard_card.py), in process:
-BAC with the key the citizen's QR gives, secure messaging, the groups read in chunks, and each
+PACE with the CAN (or the 6 digits typed), BAC on a card without PACE with the key the
+citizen's QR gives, secure messaging, the groups read in chunks, and each
 way it fails (a wrong ID number, a card taken away, an altered answer, nonsense, too slow); DG13
 taken by field number; nothing of the citizen in a repr. Through pcscd and vpcd comes next."""
 
@@ -23,25 +24,44 @@ def test_the_card_is_read_with_the_key_its_qr_gives():
     assert (who.id_number, who.full_name, who.birth_date, who.sex) == (PERSON.id_number, PERSON.name, "17/05/1990", "Nữ")
     assert who.residence == PERSON.residence and who.issued == "01/03/2021" and who.expiry == "17/05/2030"
     assert who.parents == ("Nguyễn Văn Bố", "Trần Thị Mẹ") and who.spouse == ""
-    assert read.access == "BAC" and read.groups == (1, 2, 13, 14, 15)
+    assert read.access == "PACE" and read.groups == (1, 2, 13, 14, 15)
     assert card.read == ["COM", 1, 13] and card.refused_keys == 0  # never DG2, the face
 
 
-def test_without_the_issue_date_each_expiry_the_law_allows_is_tried():
+def test_the_six_digits_typed_are_enough_with_pace():
+    read = read_card(VirtualCccd().transmit, can=PERSON.id_number[-6:])
+    assert read.access == "PACE" and read.identity.id_number == PERSON.id_number
+    with pytest.raises(WrongAccessKey):
+        read_card(VirtualCccd().transmit, can="000000")
+
+
+def test_a_card_without_pace_is_read_with_bac_and_each_expiry_the_law_allows():
     card = VirtualCccd()
+    card.pace = False
+    read = read_card(card.transmit, PERSON.id_number, PERSON.born, PERSON.issued)
+    assert read.access == "BAC" and card.refused_keys == 0
+    card = VirtualCccd()
+    card.pace = False
     read = read_card(card.transmit, PERSON.id_number, PERSON.born, None)
     assert read.identity.id_number == PERSON.id_number
     assert card.refused_keys == 2  # 14 and 25 refused, 40 opened it
+    card = VirtualCccd()
+    card.pace = False
+    with pytest.raises(WrongAccessKey):  # without the QR's dates there is no BAC key
+        read_card(card.transmit, can=PERSON.id_number[-6:])
 
 
 def test_another_citizen_s_number_does_not_open_the_card():
-    with pytest.raises(WrongAccessKey) as refused:
-        read_card(VirtualCccd().transmit, "079090001235", PERSON.born, PERSON.issued)
-    assert "6300" in refused.value.detail and refused.value.message.startswith("This card does not match")
+    for pace in (True, False):
+        card = VirtualCccd()
+        card.pace = pace
+        with pytest.raises(WrongAccessKey) as refused:
+            read_card(card.transmit, "079090001235", PERSON.born, PERSON.issued)
+        assert "6300" in refused.value.detail and refused.value.message.startswith("This card does not match")
 
 
 def test_a_card_taken_away_mid_read():
-    for after in (1, 4, 9):
+    for after in (1, 4, 9, 14):
         card = VirtualCccd()
         card.removed_after = after
         with pytest.raises(CardRemoved):

@@ -3,8 +3,11 @@ a kiosk, the test card in the tests): select the eMRTD application, open secure 
 BAC, read EF.COM, DG1 and DG13 in chunks, and say who the card is. Every read is bounded in time
 (DEADLINE); every failure is a CardReadError with words for the screen.
 
-Not yet here (issue 18 goes on): PACE with the CAN, DG14/DG15/SOD, passive and active
-authentication, the pyscard transport and `kiosk read-card`."""
+PACE with the CAN comes first (the CCCD's own way); a card that refuses it is read with BAC,
+each expiry date the law allows tried in turn.
+
+Not yet here (issue 18 goes on): DG14/DG15/SOD, passive and active authentication, and
+`kiosk read-card`."""
 
 from __future__ import annotations
 
@@ -14,10 +17,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import bac
+from . import bac, pace
 from .errors import CardReadError, ChipAnswerInvalid, ReadTimeout, WrongAccessKey
 from .groups import Identity, groups_of_com, id_number_of_mrz, identity_of_dg13, mrz_of_dg1
-from .keys import ENC, MAC, bac_seed, derive_key, document_number, expiry_candidates, mrz_information
+from .keys import (ENC, MAC, bac_seed, can_of, can_password, derive_key, document_number, expiry_candidates,
+                   mrz_information)
 from .secure_messaging import SecureMessaging
 from .tlv import header
 
@@ -85,6 +89,15 @@ class ChipReader:
         answer = self.command(bytes.fromhex("00820000") + bytes([len(data)]) + data + b"\x28", "mutual authenticate")
         self.sm = bac.session(k_enc, k_mac, answer, rnd_ic, rnd_ifd, k_ifd)
 
+    def password_authenticated_connection(self, can: str) -> bool:
+        """PACE with the CAN; False when the card does not know PACE (it refuses MSE:SET AT)."""
+        try:
+            pace.set_algorithm(self.command)
+        except (ChipAnswerInvalid, FileAbsent):
+            return False
+        self.sm = pace.establish(self.command, can_password(can))
+        return True
+
     def read_file(self, name: int | str) -> bytes:
         """A whole elementary file, read in chunks after its first bytes say its length."""
         self.command(b"\x00\xa4\x02\x0c\x02" + FILES[name].to_bytes(2, "big"), f"select {name}")
@@ -109,33 +122,49 @@ class CardRead:
 
     identity: Identity
     access: str
-    """"BAC" (PACE next)."""
+    """"PACE" or "BAC": how the chip was opened."""
     groups: tuple = ()
     """The data groups EF.COM lists."""
     raw: dict = field(default_factory=dict, repr=False)
     """The groups' bytes, for the checks that follow (passive authentication)."""
 
 
-def read_card(transmit: Transmit, id_number: str, born: dt.date, issued: dt.date | None = None,
-              deadline: float = DEADLINE, clock: Callable[[], float] = time.monotonic) -> CardRead:
-    """Read the card whose ID number, date of birth and (if known) issue date the citizen's QR
-    gave: BAC with each expiry the law allows, then EF.COM, DG1 and DG13. The card must be that
-    citizen's: its MRZ and DG13 must hold the same ID number."""
+def read_card(transmit: Transmit, id_number: str | None = None, born: dt.date | None = None,
+              issued: dt.date | None = None, can: str | None = None, deadline: float = DEADLINE,
+              clock: Callable[[], float] = time.monotonic) -> CardRead:
+    """Read the card of the citizen whose QR gave the ID number, date of birth and issue date (or
+    who typed the 6 digits of the CAN): PACE with the CAN, or on an older card BAC with each expiry
+    the law allows (which needs the QR's dates); then EF.COM, DG1 and DG13. The card must be that
+    citizen's: its MRZ and DG13 hold the same ID number, which ends with the CAN."""
+    if id_number is None and can is None:
+        raise ValueError("an ID number or a CAN is needed")
+    can = can or can_of(id_number)
     reader = ChipReader(transmit, deadline, clock)
+    reader.select_application()
+    access = "PACE"
+    if not reader.password_authenticated_connection(can):
+        access = "BAC"
+        if id_number is None or born is None:
+            raise WrongAccessKey("this card knows BAC only, which needs the QR's dates")
+        _basic_access_control(reader, id_number, born, issued)
+    raw = {name: reader.read_file(name) for name in ("COM", 1, 13)}
+    groups = tuple(groups_of_com(raw["COM"]))
+    identity = identity_of_dg13(raw[13])
+    if id_number_of_mrz(mrz_of_dg1(raw[1])) != identity.id_number or not identity.id_number.endswith(can) \
+            or identity.id_number != (id_number or identity.id_number):
+        raise ChipAnswerInvalid("the card's groups name different ID numbers")
+    return CardRead(identity, access, groups, raw)
+
+
+def _basic_access_control(reader: ChipReader, id_number: str, born: dt.date, issued: dt.date | None) -> None:
+    """BAC with each expiry date the law allows, until one opens the card."""
     number, birth = document_number(id_number), born.strftime("%y%m%d")
     refused: WrongAccessKey | None = None
     for expiry in expiry_candidates(born, issued):
         reader.select_application()
         try:
             reader.basic_access_control(mrz_information(number, birth, expiry))
-            break
+            return
         except WrongAccessKey as error:
             refused = error
-    else:
-        raise refused or WrongAccessKey("no key")
-    raw = {name: reader.read_file(name) for name in ("COM", 1, 13)}
-    groups = tuple(groups_of_com(raw["COM"]))
-    identity = identity_of_dg13(raw[13])
-    if id_number_of_mrz(mrz_of_dg1(raw[1])) != identity.id_number or identity.id_number != id_number:
-        raise ChipAnswerInvalid("the card's groups name different ID numbers")
-    return CardRead(identity, "BAC", groups, raw)
+    raise refused or WrongAccessKey("no key")
