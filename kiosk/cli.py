@@ -852,23 +852,77 @@ def cmd_search(args: argparse.Namespace) -> None:
         _print(f"{number:>3}. {hit.code}  {hit.name}")
 
 
-def cmd_parse_scan(args: argparse.Namespace) -> None:
-    from .domain.scan import MAX_SCAN_LENGTH, parse_scan
+def _scan_from_stdin() -> str:
+    """A scan's text from standard input: an ID card's text on the command line is seen by every
+    user in `ps`. No more is read than a scan can be: past 4 bytes a character, it is too long
+    whatever it holds, and parse_scan says so."""
+    from .domain.scan import MAX_SCAN_LENGTH
 
-    text = args.text
-    if text == "-":
-        # An ID card's text on the command line is seen by every user in `ps`: "-" reads it
-        # from standard input instead. Read no more than a scan can be: past 4 bytes a
-        # character, it is too long whatever it holds, and parse_scan says so.
-        limit = 4 * MAX_SCAN_LENGTH
-        data = sys.stdin.buffer.read(limit + 1)
-        try:
-            text = data.decode("utf-8") if len(data) <= limit else data.decode("utf-8", "replace")
-        except UnicodeDecodeError:
-            raise Failure("the text on standard input is not UTF-8") from None
+    limit = 4 * MAX_SCAN_LENGTH
+    data = sys.stdin.buffer.read(limit + 1)
+    try:
+        return data.decode("utf-8") if len(data) <= limit else data.decode("utf-8", "replace")
+    except UnicodeDecodeError:
+        raise Failure("the text on standard input is not UTF-8") from None
+
+
+def cmd_parse_scan(args: argparse.Namespace) -> None:
+    from .domain.scan import parse_scan
+
+    text = _scan_from_stdin() if args.text == "-" else args.text
     # "unknown" is an answer, not a failure: exit 0 for every kind.
     result = parse_scan(text)
     _print(result.to_json() if args.json else result.describe())
+
+
+def cmd_read_card(args: argparse.Namespace) -> None:
+    """Staff's check of a card on the reader: what was verified, the identity masked."""
+    from .domain.scan import parse_scan
+    from .domain.text import mask_name
+    from .hardware.idcard.errors import CardReadError
+    from .hardware.idcard.passive import LEVELS, load_cscas
+    from .hardware.idcard.reader import read_card
+    from .hardware.idcard.transport import pcsc_transmit
+    from .i18n import translate
+
+    id_number = born = issued = can = None
+    if args.qr is not None:
+        scan = parse_scan(_scan_from_stdin() if args.qr == "-" else args.qr)
+        if scan.identity is None:
+            raise Failure("the QR text is not an ID card's (kiosk parse-scan - tells what it is)")
+        id_number, born, issued = scan.identity.id_number, scan.identity.birth_date, scan.identity.issued_on
+    elif args.can is not None:
+        if len(args.can) != 6 or not args.can.isascii() or not args.can.isdigit():
+            raise Failure("--can is the last 6 digits of the ID number")
+        can = args.can
+    else:
+        raise Failure("give --can DIGITS (the ID number's last 6) or --qr - (the card's QR text on standard input)")
+    cscas = load_cscas(Path(args.csca)) if args.csca else []
+    try:
+        with pcsc_transmit(args.reader) as transmit:
+            read = read_card(transmit, id_number, born, issued, can, tuple(cscas))
+    except CardReadError as error:
+        raise Failure(f"{translate(error.message, 'vi')} / {error.message} ({error.code}: {error.detail})") from None
+    level = LEVELS.index(read.passive.level)
+    found = {
+        "access": read.access, "groups": [str(g) for g in read.groups],
+        "integrity": level >= 1, "signature": level >= 2, "chain": level >= 3,
+        "active_authentication": read.active, "signer": read.passive.signer, "problem": read.passive.problem,
+        "name": mask_name(read.identity.full_name), "id_number_last4": read.identity.id_number[-4:],
+        "cscas": len(cscas),
+    }
+    if args.json:
+        _print(json.dumps(found, ensure_ascii=False))
+        return
+    _print(f"Card read with {found['access']}: {found['name']}, ID number ending {found['id_number_last4']}.")
+    _print(f"  groups: {', '.join(found['groups'])}")
+    _print(f"  integrity (each group's hash as signed): {'yes' if found['integrity'] else 'no'}")
+    _print(f"  signature (by its document signer): {'yes' if found['signature'] else 'no'}"
+           + (f" ({found['signer']})" if found["signer"] else ""))
+    _print(f"  chain (to one of {len(cscas)} CSCA certificates installed): {'yes' if found['chain'] else 'no'}")
+    _print(f"  active authentication: {found['active_authentication']}")
+    if found["problem"]:
+        _print(f"  not further because: {found['problem']}")
 
 
 def cmd_card_reader(args: argparse.Namespace) -> None:
@@ -1076,6 +1130,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     reader = command("card-reader", cmd_card_reader, "Show the card reader: service, readers, card.")
     reader.add_argument("--json", action="store_true", help="machine-readable output")
+
+    read = command("read-card", cmd_read_card,
+                   "Read the ID card on the reader's chip and print what was verified, the identity masked.")
+    which = read.add_mutually_exclusive_group()
+    which.add_argument("--can", metavar="DIGITS", help="the last 6 digits of the card's ID number")
+    which.add_argument("--qr", metavar="-", help="the card's QR text: - reads it from standard input")
+    read.add_argument("--csca", metavar="DIR", help="a folder of CSCA certificates (PEM or DER) to check the chain")
+    read.add_argument("--reader", metavar="NAME", help="the reader (default: the first with a card)")
+    read.add_argument("--json", action="store_true", help="machine-readable output")
 
     queue = command("queue", None, "The centre's queue.")
     queue_commands = queue.add_subparsers(dest="queue_command", metavar="ACTION", required=True)

@@ -10,9 +10,12 @@ issue 18."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import secrets
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from kiosk.hardware.idcard import bac, pace
@@ -82,12 +85,50 @@ def groups(person: Person, extra_fields: bytes = b"") -> dict:
     }
 
 
+@functools.cache
+def chip_key():
+    """The test card's active-authentication key (RSA, as many eID chips have; made once)."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=1024)
+
+
+def dg15(key) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return tlv(0x6F, key.public_key().public_bytes(serialization.Encoding.DER,
+                                                   serialization.PublicFormat.SubjectPublicKeyInfo))
+
+
+def sign_challenge(private_key: rsa.RSAPrivateKey, nonce: bytes) -> bytes:
+    """What a chip answers to INTERNAL AUTHENTICATE: ISO/IEC 9796-2 scheme 1 with SHA-1."""
+    numbers = private_key.private_numbers()
+    n = numbers.public_numbers.n
+    size = (n.bit_length() + 7) // 8
+    recoverable = secrets.token_bytes(size - 20 - 2)
+    message = b"\x6a" + recoverable + hashlib.sha1(recoverable + nonce).digest() + b"\xbc"
+    return pow(int.from_bytes(message, "big"), numbers.d, n).to_bytes(size, "big")
+
+
+@functools.cache
+def card_issuer():
+    """One test CSCA and document signer for the run (made once: key generation is the slow part)."""
+    from idcard_pki import make_issuer
+
+    return make_issuer()
+
+
 class VirtualCccd:
     """The chip. `transmit` takes an APDU and answers (data, status word)."""
 
-    def __init__(self, person: Person | None = None, files: dict | None = None):
+    def __init__(self, person: Person | None = None, files: dict | None = None, issuer=None):
+        """`issuer` (tests/idcard_pki.py): who signs the card's SOD; the module's test issuer by default."""
         self.person = person or Person()
         self.files = files if files is not None else groups(self.person)
+        self.key = chip_key()
+        """The key the chip signs challenges with: DG15's, unless `clone` set another."""
+        self.files.setdefault(15, dg15(self.key))
+        if "SOD" not in self.files:
+            self.issuer = issuer or card_issuer()
+            self.files["SOD"] = self.issuer.sod({n: d for n, d in self.files.items() if isinstance(n, int)})
         seed = bac_seed(mrz_information(document_number(self.person.id_number), self.person.born.strftime("%y%m%d"),
                                         self.person.expiry))
         self.k_enc, self.k_mac = derive_key(seed, ENC, "3des"), derive_key(seed, MAC, "3des")
@@ -102,6 +143,8 @@ class VirtualCccd:
         """Flip a byte of every protected answer (as a relay or a faulty chip would)."""
         self.nonsense = False
         """Answer READ BINARY with random bytes and 9000."""
+        self.challenges = []
+        """The challenges the chip was asked to sign."""
         self.pace = True
         """Whether the card knows PACE (MSE:SET AT); without it, BAC only."""
         self.pace_state: dict = {}
@@ -132,8 +175,8 @@ class VirtualCccd:
             return b"", 0x9000 if self.pace and pace.OID in apdu else 0x6A80
         if ins == 0x86 and self.pace:
             return self._general_authenticate(apdu[5:5 + apdu[4]])
-        if self.plain and ins in (0xA4, 0xB0):
-            return self._file_command(ins, p1, p2, apdu[5:5 + apdu[4]] if ins == 0xA4 else b"", apdu[4] or 256)
+        if self.plain and ins in (0xA4, 0xB0, 0x88):
+            return self._file_command(ins, p1, p2, apdu[5:5 + apdu[4]] if ins != 0xB0 else b"", apdu[4] or 256)
         return b"", 0x6982  # anything else needs secure messaging
 
     def _general_authenticate(self, data: bytes) -> tuple[bytes, int]:
@@ -166,6 +209,9 @@ class VirtualCccd:
 
     def _file_command(self, ins: int, p1: int, p2: int, data: bytes, size: int) -> tuple[bytes, int]:
         """SELECT of a file by its identifier, or READ BINARY of `size` bytes at P1-P2."""
+        if ins == 0x88:
+            self.challenges.append(data)
+            return sign_challenge(self.key, data), 0x9000
         if ins == 0xA4:
             name = next((n for n, fid in FILES.items() if fid.to_bytes(2, "big") == data), None)
             if name not in self.files:
@@ -205,10 +251,10 @@ class VirtualCccd:
         ins, p1, p2 = apdu[1:4]
         answer, status = self._file_command(ins, p1, p2, data, objects.get(0x97, b"\x00")[0] or 256)
         sm.ssc += 1
-        if status != 0x9000:
-            return b"", status
-        body = (tlv(0x87, b"\x01" + sm._crypt(pad(answer, sm.block), True)) if answer else b"") + tlv(0x99, b"\x90\x00")
+        # An error is answered protected too, as chips do: its status in DO99, under the MAC.
+        body = (tlv(0x87, b"\x01" + sm._crypt(pad(answer, sm.block), True)) if answer else b"")
+        body += tlv(0x99, status.to_bytes(2, "big"))
         reply = body + tlv(0x8E, sm._mac(body))
         if self.tamper and answer:
             reply = reply[:3] + bytes([reply[3] ^ 0x01]) + reply[4:]
-        return reply, 0x9000
+        return reply, status

@@ -198,3 +198,30 @@ def test_pace_refuses_a_point_off_the_curve_and_a_wrong_token():
 
     with pytest.raises(ChipAnswerInvalid):
         pace.establish(chip, can_password("123456"))
+
+
+def test_active_authentication_with_rsa_and_ec_keys():
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    from idcard_card import sign_challenge, tlv
+    from kiosk.hardware.idcard import active
+
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    nonce = active.challenge()
+    dg15 = tlv(0x6F, rsa_key.public_key().public_bytes(serialization.Encoding.DER,
+                                                       serialization.PublicFormat.SubjectPublicKeyInfo))
+    active.verify(active.public_key(dg15), nonce, sign_challenge(rsa_key, nonce))
+    with pytest.raises(ChipAnswerInvalid):  # the answer to another challenge
+        active.verify(active.public_key(dg15), nonce, sign_challenge(rsa_key, active.challenge()))
+    with pytest.raises(ChipAnswerInvalid):
+        active.verify(active.public_key(dg15), nonce, bytes(128))
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    r, s = decode_dss_signature(ec_key.sign(nonce, ec.ECDSA(hashes.SHA256())))
+    plain = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    active.verify(ec_key.public_key(), nonce, plain)
+    with pytest.raises(ChipAnswerInvalid):
+        active.verify(ec_key.public_key(), nonce[::-1], plain)
+    with pytest.raises(ChipAnswerInvalid):
+        active.public_key(tlv(0x6F, b"\x30\x03\x02\x01\x01"))

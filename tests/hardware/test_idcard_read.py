@@ -9,7 +9,7 @@ import itertools
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from idcard_card import Person, VirtualCccd, groups, tlv, utf8
+from idcard_card import Person, VirtualCccd, groups, card_issuer, tlv, utf8
 from kiosk.hardware.idcard.errors import CardRemoved, ChipAnswerInvalid, ReadTimeout, WrongAccessKey
 from kiosk.hardware.idcard.groups import fields_of_dg13, groups_of_com, identity_of_dg13
 from kiosk.hardware.idcard.reader import read_card
@@ -25,7 +25,20 @@ def test_the_card_is_read_with_the_key_its_qr_gives():
     assert who.residence == PERSON.residence and who.issued == "01/03/2021" and who.expiry == "17/05/2030"
     assert who.parents == ("Nguyễn Văn Bố", "Trần Thị Mẹ") and who.spouse == ""
     assert read.access == "PACE" and read.groups == (1, 2, 13, 14, 15)
-    assert card.read == ["COM", 1, 13] and card.refused_keys == 0  # never DG2, the face
+    assert card.read == ["COM", 1, 13, 15, "SOD"] and card.refused_keys == 0  # never DG2, the face
+    assert read.passive.level == "signature" and read.passive.groups == (1, 13, 15)  # no CSCA installed
+    assert read.active == "verified"
+    chained = read_card(VirtualCccd().transmit, PERSON.id_number, PERSON.born, PERSON.issued,
+                        cscas=(card_issuer().csca,))
+    assert chained.passive.level == "chain"
+
+
+def test_a_group_changed_after_it_was_signed_is_not_believed():
+    files = groups(PERSON)
+    card = VirtualCccd(PERSON, dict(files))  # its SOD signs these groups
+    card.files[13] = groups(PERSON, extra_fields=b"\x30\x06\x02\x01\x10\x0c\x01x")[13]
+    with pytest.raises(ChipAnswerInvalid):
+        read_card(card.transmit, PERSON.id_number, PERSON.born, PERSON.issued)
 
 
 def test_the_six_digits_typed_are_enough_with_pace():
@@ -128,3 +141,32 @@ def test_any_bytes_as_a_group_are_read_or_refused_never_a_crash(data):
             parse(b"\x6d" + bytes([len(data) & 0x7F]) + data if parse is identity_of_dg13 else data)
         except ChipAnswerInvalid:
             pass
+
+
+def test_the_chip_proves_it_holds_dg15_s_key_with_a_fresh_challenge():
+    card = VirtualCccd()
+    first = read_card(card.transmit, PERSON.id_number, PERSON.born, PERSON.issued)
+    second = read_card(card.transmit, PERSON.id_number, PERSON.born, PERSON.issued)
+    assert first.active == second.active == "verified"
+    assert len(card.challenges) == 2 and card.challenges[0] != card.challenges[1] and len(card.challenges[0]) == 8
+
+
+def test_a_cloned_chip_fails_active_authentication():
+    """A copy of the genuine card's groups and SOD, on a chip without its private key."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    genuine = VirtualCccd()
+    clone = VirtualCccd(PERSON, dict(genuine.files))
+    clone.key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    with pytest.raises(ChipAnswerInvalid) as refused:
+        read_card(clone.transmit, PERSON.id_number, PERSON.born, PERSON.issued)
+    assert "active authentication" in str(refused.value)
+
+
+def test_a_card_without_dg15_says_active_authentication_is_absent():
+    files = groups(PERSON)
+    files["SOD"] = card_issuer().sod({1: files[1], 13: files[13]})
+    card = VirtualCccd(PERSON, files)
+    del card.files[15]  # the test card adds its key's DG15 unless told otherwise
+    read = read_card(card.transmit, PERSON.id_number, PERSON.born, PERSON.issued)
+    assert read.active == "absent" and read.passive.level == "signature" and card.challenges == []

@@ -6,8 +6,14 @@ BAC, read EF.COM, DG1 and DG13 in chunks, and say who the card is. Every read is
 PACE with the CAN comes first (the CCCD's own way); a card that refuses it is read with BAC,
 each expiry date the law allows tried in turn.
 
-Not yet here (issue 18 goes on): DG14/DG15/SOD, passive and active authentication, and
-`kiosk read-card`."""
+Then passive authentication (passive.py): the groups read against the SOD's signed hashes, its
+signature, and the chain to a CSCA the site installed.
+
+And active authentication (active.py) when the card has DG15: it signs a fresh challenge with
+the key DG15 holds, which a clone of its data cannot.
+
+Not yet here (issue 18 goes on): `kiosk read-card`, the journey on the dossier screen, and the
+backend's use of the level reached."""
 
 from __future__ import annotations
 
@@ -17,9 +23,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import bac, pace
+from . import active, bac, pace
 from .errors import CardReadError, ChipAnswerInvalid, ReadTimeout, WrongAccessKey
 from .groups import Identity, groups_of_com, id_number_of_mrz, identity_of_dg13, mrz_of_dg1
+from .passive import PassiveResult, verify
 from .keys import (ENC, MAC, bac_seed, can_of, can_password, derive_key, document_number, expiry_candidates,
                    mrz_information)
 from .secure_messaging import SecureMessaging
@@ -68,7 +75,7 @@ class ChipReader:
         if self._clock() > self._ends:
             raise ReadTimeout(step)
         data, sw = self._transmit(self.sm.wrap(apdu) if self.sm else apdu)
-        if self.sm and sw == 0x9000:
+        if self.sm and (sw == 0x9000 or data):  # an error may come protected too (its status in DO99)
             data = self.sm.unwrap(data)
         if sw != 0x9000:
             raise _status_error(sw, step)
@@ -126,12 +133,16 @@ class CardRead:
     groups: tuple = ()
     """The data groups EF.COM lists."""
     raw: dict = field(default_factory=dict, repr=False)
-    """The groups' bytes, for the checks that follow (passive authentication)."""
+    """The groups' bytes, for the checks that follow (active authentication)."""
+    passive: PassiveResult = PassiveResult("none", ())
+    """How far passive authentication got."""
+    active: str = "absent"
+    """"verified" (the chip signed our challenge with DG15's key) or "absent" (no DG15)."""
 
 
 def read_card(transmit: Transmit, id_number: str | None = None, born: dt.date | None = None,
-              issued: dt.date | None = None, can: str | None = None, deadline: float = DEADLINE,
-              clock: Callable[[], float] = time.monotonic) -> CardRead:
+              issued: dt.date | None = None, can: str | None = None, cscas: tuple = (),
+              deadline: float = DEADLINE, clock: Callable[[], float] = time.monotonic) -> CardRead:
     """Read the card of the citizen whose QR gave the ID number, date of birth and issue date (or
     who typed the 6 digits of the CAN): PACE with the CAN, or on an older card BAC with each expiry
     the law allows (which needs the QR's dates); then EF.COM, DG1 and DG13. The card must be that
@@ -153,7 +164,21 @@ def read_card(transmit: Transmit, id_number: str | None = None, born: dt.date | 
     if id_number_of_mrz(mrz_of_dg1(raw[1])) != identity.id_number or not identity.id_number.endswith(can) \
             or identity.id_number != (id_number or identity.id_number):
         raise ChipAnswerInvalid("the card's groups name different ID numbers")
-    return CardRead(identity, access, groups, raw)
+    for name in (14, 15, "SOD"):
+        if name in groups or name == "SOD":  # EF.COM does not list the SOD, which every card has
+            try:
+                raw[name] = reader.read_file(name)
+            except FileAbsent:
+                pass
+    passive = PassiveResult("none", (), problem="the card has no SOD")
+    if "SOD" in raw:
+        passive = verify(raw["SOD"], {n: data for n, data in raw.items() if isinstance(n, int)}, list(cscas))
+    proven = "absent"
+    if 15 in raw:  # its key is the one the SOD signed (verify refused any other DG15)
+        key, nonce = active.public_key(raw[15]), active.challenge()
+        active.verify(key, nonce, reader.command(b"\x00\x88\x00\x00\x08" + nonce + b"\x00", "active authentication"))
+        proven = "verified"
+    return CardRead(identity, access, groups, raw, passive, proven)
 
 
 def _basic_access_control(reader: ChipReader, id_number: str, born: dt.date, issued: dt.date | None) -> None:
