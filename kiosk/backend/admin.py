@@ -327,31 +327,27 @@ def _signed_in(handler: Callable[[web.Request, Session], Awaitable[web.Response]
     return page
 
 
-def _staff(handler: Callable[[web.Request, Session], Awaitable[web.Response]]
-           ) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """A page for admins only: a counter officer is sent to the counter page."""
+def _only(allowed: Callable[[Session], bool]):
+    """A page for the accounts `allowed` lets in; any other is sent to its own start page."""
 
-    @functools.wraps(handler)
-    async def page(request: web.Request, session: Session) -> web.Response:
-        if not session.is_admin:
-            return _see_other(_start_page(session))
-        return await handler(request, session)
+    def decorate(handler: Callable[[web.Request, Session], Awaitable[web.Response]]
+                 ) -> Callable[[web.Request], Awaitable[web.Response]]:
+        @functools.wraps(handler)
+        async def page(request: web.Request, session: Session) -> web.Response:
+            if not allowed(session):
+                return _see_other(_start_page(session))
+            return await handler(request, session)
 
-    return _signed_in(page)
+        return _signed_in(page)
+
+    return decorate
 
 
-def _province(handler: Callable[[web.Request, Session], Awaitable[web.Response]]
-              ) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """A page of the whole backend (the one-stop systems that push every site's dossiers): for
-    an admin of every site only; a site's admin is sent to its kiosks."""
-
-    @functools.wraps(handler)
-    async def page(request: web.Request, session: Session) -> web.Response:
-        if not session.is_province:
-            return _see_other(_start_page(session))
-        return await handler(request, session)
-
-    return _staff(page)
+_staff = _only(lambda session: session.is_admin)
+"""A page for admins only: a counter officer is sent to the counter page."""
+_province = _only(lambda session: session.is_province)
+"""A page of the whole backend (the one-stop systems that push every site's dossiers): for an
+admin of every site only; a site's admin is sent to its kiosks."""
 
 
 def _start_page(session: Session) -> str:

@@ -52,16 +52,17 @@ class Sites:
         """The site `code`, its names as staff gave them (the catalogue's office name for a "main"
         that was given none: a centre's own backend names itself by its catalogue)."""
         row = self.db.execute("SELECT code, name, name_en FROM sites WHERE code = ?", [code]).fetchone()
-        if row is None:
-            return None
-        site = Site(*row)
-        if not site.name and code == DEFAULT_SITE:
-            office = json.loads(self.store.meta("site") or "{}")
-            site = Site(code, office.get("name") or "", office.get("name_en") or "")
-        return site
+        return self._named(Site(*row)) if row else None
 
     def list(self) -> list[Site]:
-        return [s for s in (self.get(r[0]) for r in self.db.execute("SELECT code FROM sites ORDER BY code")) if s]
+        """Every site, in one query (the admin pages read it at every request)."""
+        return [self._named(Site(*r)) for r in self.db.execute("SELECT code, name, name_en FROM sites ORDER BY code")]
+
+    def _named(self, site: Site) -> Site:
+        if site.name or site.code != DEFAULT_SITE:
+            return site
+        office = json.loads(self.store.meta("site") or "{}")
+        return Site(site.code, office.get("name") or "", office.get("name_en") or "")
 
     def codes(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT code FROM sites ORDER BY code")]
