@@ -202,7 +202,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--journeys", type=int, default=JOURNEYS)
     parser.add_argument("--budget", type=float, default=BUDGET, help="seconds of journeys at most")
-    parser.add_argument("--child", nargs=6, help=argparse.SUPPRESS)
+    parser.add_argument("--child", type=json.loads, help=argparse.SUPPRESS)  # run_kivy_child's list
     parser.add_argument("--label-child", action="store_true", help=argparse.SUPPRESS)
     add_report_arguments(parser)
     args = parser.parse_args()

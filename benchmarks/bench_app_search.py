@@ -120,7 +120,7 @@ def child(data: str, queries: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--child", type=json.loads, help=argparse.SUPPRESS)  # run_kivy_child's list
     parser.add_argument("--procedures", type=int, default=PROCEDURES)
     add_report_arguments(parser)
     args = parser.parse_args()

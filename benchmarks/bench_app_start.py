@@ -109,7 +109,7 @@ def closed_port() -> int:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=9)
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--child", type=json.loads, help=argparse.SUPPRESS)  # run_kivy_child's list
     add_report_arguments(parser)
     args = parser.parse_args()
     if args.child:

@@ -68,11 +68,13 @@ def clock() -> float:
 
 def run_kivy_child(script: str, *args: str, timeout: float = 300, flag: str = "--child") -> dict:
     """Run `script --child ARGS` (or another `flag`) headless in a fresh Kivy home; answer the
-    JSON object it prints on its last line of output."""
+    JSON object it prints on its last line of output. ARGS go as one JSON list: a value that
+    starts with "-" (a random token may) would otherwise be taken by argparse for an option."""
     with tempfile.TemporaryDirectory(prefix="kivy-home-") as home:
         env = {**os.environ, "SDL_VIDEODRIVER": "offscreen", "KIVY_NO_ARGS": "1",
                "KIVY_LOG_MODE": "PYTHON", "KIVY_HOME": home}
-        done = subprocess.run([sys.executable, script, flag, *args], env=env,
+        command = [sys.executable, script, flag] + ([json.dumps(args)] if args else [])
+        done = subprocess.run(command, env=env,
                               capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
         raise RuntimeError(f"{Path(script).name} {' '.join(args)} failed:\n{done.stderr[-3000:]}")
