@@ -110,6 +110,9 @@ class KioskServices:
     """The staff PIN that opens staff mode; None: no staff mode on this kiosk."""
     card_reader: bool = False
     """The kiosk has a smart-card reader, whose state it reports ([card_reader] enabled)."""
+    chip: Any = None
+    """Its reader of ID card chips (kiosk.hardware.idcard.chip.PcscChip): with one, the dossier
+    screen reads a citizen's card from its chip; None: from its QR only."""
     needs_setup: bool = False
     """No terminal token yet: the app starts with the setup wizard."""
 

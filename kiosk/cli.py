@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from . import __version__
-from .config import (ConfigError, backend_limits, citizen_key_file, config_path, kiosk_settings, load_config,
+from .config import (ConfigError, backend_limits, citizen_detail_needs, citizen_key_file, config_path, kiosk_settings, load_config,
                      printer_settings, scanner_settings, upstream_settings, working_calendar)
 from .domain.calendar import now, today
 from .domain.text import showable
@@ -148,10 +148,14 @@ def cmd_backend(args: argparse.Namespace) -> None:
     db = _backend_db(args, config)
     admin_token = _admin_token(args, config)
     limits = backend_limits(config)
+    detail_needs = citizen_detail_needs(config)
     store = _open_store(db, config)
     banner = [f"Database: {shown_url(db)}", f"Citizen key file: {store.key_file} (back it up apart from the database)"]
     if not admin_token:
         banner.append("No admin token: counters, terminal configuration and statistics are closed.")
+    if detail_needs != "qr":
+        banner.append(f"A citizen's dossiers are listed in full only to a card read by its chip ({detail_needs}); "
+                      "to its QR alone, without their codes.")
     if args.sample_data:
         if store.is_empty():
             load_sample_site(store, calendar, today(), site=args.sample_site)
@@ -176,7 +180,7 @@ def cmd_backend(args: argparse.Namespace) -> None:
 
     def app_over(opened):
         return make_app(opened, calendar, admin_token=admin_token, limits=limits, trust_forwarded=trust_forwarded,
-                        upstream=upstream, speech=speech)
+                        upstream=upstream, speech=speech, citizen_detail=detail_needs)
 
     if workers == 1:
         _run_backend(store, app_over, host, port, banner)
@@ -201,7 +205,7 @@ def _run_kiosk(settings, windowed: bool, printer, config, path: Path | None) -> 
     from .client.outbox import Outbox
     from .client.pin import StaffPin
     from .client.store import LocalStore
-    from .config import card_reader_enabled, kiosk_preferences
+    from .config import card_reader_enabled, id_card_chip, kiosk_preferences
 
     from .kivy_setup import prepare_kivy
 
@@ -221,7 +225,7 @@ def _run_kiosk(settings, windowed: bool, printer, config, path: Path | None) -> 
                     idle_timeout=settings.idle_timeout, terminal_id=settings.terminal_id,
                     preferences=kiosk_preferences(config), config_path=path,
                     pin=StaffPin(settings.data_dir / "staff-pin.json"), card_reader=card_reader_enabled(config),
-                    needs_setup=not settings.token))
+                    chip=id_card_chip(config), needs_setup=not settings.token))
                 # The service manager stops the kiosk with SIGTERM, a person at the console with Ctrl-C.
                 for stop in (signal.SIGTERM, signal.SIGINT):
                     asyncio.get_running_loop().add_signal_handler(stop, app.stop)

@@ -210,6 +210,39 @@ def card_reader_enabled(config: configparser.ConfigParser) -> bool:
 
 
 @dataclass(frozen=True)
+class ChipSettings:
+    """[card_reader]: reading citizens' ID card chips on the dossier screen."""
+
+    reader: str | None = None
+    """The PC/SC reader's name; None: the first one holding a card."""
+    csca_folder: Path | None = None
+    """The CSCA certificates the site installed (PEM or DER files); None: none installed."""
+
+
+def chip_settings(config: configparser.ConfigParser) -> ChipSettings | None:
+    """[card_reader]: how the dossier screen reads ID card chips; None when the kiosk has no card
+    reader (the card's QR only)."""
+    if not card_reader_enabled(config):
+        return None
+    section = config["card_reader"]
+    folder_text = section.get("csca_folder", "").strip()
+    folder = Path(folder_text).expanduser() if folder_text else None
+    if folder is not None and not folder.is_dir():
+        raise ConfigError(f"[card_reader] csca_folder must be a folder of CSCA certificates, not {folder_text!r}")
+    return ChipSettings(section.get("reader", "").strip() or None, folder)
+
+
+def id_card_chip(config: configparser.ConfigParser) -> Any:
+    """The kiosk's ID card chip reader (kiosk.hardware.idcard.chip.PcscChip), or None."""
+    settings = chip_settings(config)
+    if settings is None:
+        return None
+    from .hardware.idcard.chip import PcscChip
+
+    return PcscChip(settings.reader, settings.csca_folder)
+
+
+@dataclass(frozen=True)
 class UpstreamSettings:
     """[upstream]: the province's one-stop system, reached in the national portal's integration
     protocol, that `kiosk backend` asks for dossiers it does not hold and pulls its catalogue from."""
@@ -286,6 +319,19 @@ def backend_limits(config: configparser.ConfigParser) -> Any:
     return Limits(**values)
 
 
+CITIZEN_DETAIL_NEEDS = ("qr", "chip", "chip-chain")
+"""[backend] citizen_detail_needs: see kiosk.backend.terminal_api.DETAIL_NEEDS."""
+
+
+def citizen_detail_needs(config: configparser.ConfigParser) -> str:
+    """[backend] citizen_detail_needs: the least proof of a citizen's card answered with their
+    dossiers' codes; qr (any card read) when empty."""
+    text = config.get("backend", "citizen_detail_needs", fallback="").strip().lower() or "qr"
+    if text not in CITIZEN_DETAIL_NEEDS:
+        raise ConfigError(f"[backend] citizen_detail_needs must be one of {', '.join(CITIZEN_DETAIL_NEEDS)}, not {text!r}")
+    return text
+
+
 def citizen_key_file(config: configparser.ConfigParser) -> Path | None:
     """[backend] citizen_key_file: the key of the ID-number hashes, kept apart from the database;
     None: the default, beside the database (kiosk-backend.sqlite3 -> kiosk-backend.citizen.key)."""
@@ -354,7 +400,7 @@ def check_config(config: configparser.ConfigParser) -> None:
     kiosk_preferences(config)
     printer_settings(config)
     scanner_settings(config)
-    card_reader_enabled(config)
+    chip_settings(config)
     working_calendar(config)
 
 

@@ -25,11 +25,31 @@ if "KIOSK_TEST_CACHE" not in os.environ:
 
 import pytest  # noqa: E402
 import stores  # noqa: E402
-from hardware.pcsc import process_pcsc  # noqa: E402
+from hardware.pcsc import Pcscd, missing_programs, process_pcsc  # noqa: E402
 from support import start_site  # noqa: E402
 
 # Before any test talks to PC/SC: a process's first call fixes the socket it uses for good.
 process_pcsc()
+
+
+@pytest.fixture(scope="module")
+def pcsc_folder():
+    """Where this process's pcscd lives (with the vpcd virtual reader): clients were pointed at
+    its socket before any PC/SC call (process_pcsc, above)."""
+    missing = missing_programs()
+    if missing:
+        pytest.fail(f"missing {missing}: install the packages pcscd and vsmartcard-vpcd")
+    return process_pcsc()
+
+
+@pytest.fixture
+def pcscd(pcsc_folder):
+    """A real pcscd for the tests of the card reader and of the ID card's chip."""
+    daemon = Pcscd(*pcsc_folder)
+    daemon.start()
+    yield daemon
+    daemon.stop()
+    assert not daemon.running
 
 
 def pytest_generate_tests(metafunc):

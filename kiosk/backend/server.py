@@ -32,7 +32,7 @@ from .accounts import Accounts
 from .database import Database
 from .errors import RequestError
 from .http import (
-    ACCOUNTS, ADMIN_TOKEN, CALENDAR, CLOCK, LIMITS, MAX_BODY, QUEUE, RATINGS, SITES, STORE,
+    ACCOUNTS, ADMIN_TOKEN, CALENDAR, CITIZEN_DETAIL, CLOCK, LIMITS, MAX_BODY, QUEUE, RATINGS, SITES, STORE,
     TERMINALS, TRUST_FORWARDED, PARSER_LIMIT, Limits, ParserFaults, bearer, json_errors, json_response,
     known_terminal,
 )
@@ -219,13 +219,16 @@ def make_app(
     trust_forwarded: bool = False,
     upstream: UpstreamSettings | None = None,
     speech: PhraseCache | None = None,
+    citizen_detail: str = "qr",
 ) -> web.Application:
     """`trust_forwarded`: the backend stands behind a reverse proxy that sets X-Forwarded-Proto
     and X-Forwarded-For (for the admin cookie's Secure flag and per-address limits).
     `upstream`: the province's one-stop system, asked for dossiers the backend does not hold.
     `limits`: the ceilings on look-ups, tickets and ratings, and the slow-client deadline.
     `speech`: how the hall displays' calls are spoken, and where the phrases are kept; by default
-    espeak-ng, the phrases in a folder beside the database."""
+    espeak-ng, the phrases in a folder beside the database.
+    `citizen_detail`: the least proof of a citizen's card answered with their dossiers' codes
+    (terminal_api.DETAIL_NEEDS: qr, chip or chip-chain)."""
     app = web.Application(middlewares=[json_errors, poke_after_changes], client_max_size=MAX_BODY)
     app[STORE] = store
     app[CALENDAR] = calendar
@@ -239,6 +242,7 @@ def make_app(
     app[ACCOUNTS] = Accounts(store)
     app[SITES] = Sites(store)
     app[TRUST_FORWARDED] = trust_forwarded
+    app[CITIZEN_DETAIL] = citizen_detail
     if upstream is not None:
         app[UPSTREAM] = Upstream(upstream, store, app[CLOCK])
         app.cleanup_ctx.append(app[UPSTREAM].cleanup_ctx)

@@ -20,13 +20,24 @@ from ..domain.terminal import Health, TerminalConfig
 from ..domain.text import mask_name
 from .errors import RequestError
 from .http import (
-    CALENDAR, CLOCK, LIMITS, QUEUE, RATINGS, STORE, TERMINALS, client_address, idempotency_key, json_response,
+    CALENDAR, CITIZEN_DETAIL, CLOCK, LIMITS, QUEUE, RATINGS, STORE, TERMINALS, client_address, idempotency_key, json_response,
     path_int, read_json, require_admin, requested_site, take_limits, terminal_and_site, terminal_id,
 )
 from .ratings import audit_citizen_lookup
 from .store import LimitCheck
 
 PROOFS = ("qr", "chip")
+TRUST_LEVELS = ("none", "integrity", "signature", "chain")
+"""How far a chip's passive authentication got, as the kiosk reports it (kiosk.hardware.idcard.passive):
+no SOD; the groups match it; its signature verifies; the signer chains to a CSCA the site installed."""
+ACTIVE = ("verified", "absent")
+"""Active authentication: the chip signed the kiosk's fresh challenge, or has no key to (no DG15).
+A chip that fails it is refused by the kiosk and never reaches here."""
+DETAIL_NEEDS = {"qr": "none", "chip": "signature", "chip-chain": "chain"}
+"""[backend] citizen_detail_needs: the least proof answered in full (the dossiers' codes, which
+open each one), and the chip's trust level it takes. `qr`: any card read (as before chips).
+A lesser proof, such as the QR that a photo of the card also gives, is answered masked: each
+dossier's procedure, status and masked name, but no code."""
 ENROLMENTS_PER_MINUTE = 10  # per client address: an installer types a code a few times at most
 
 
@@ -178,6 +189,10 @@ async def put_config(request: web.Request) -> web.Response:
 class CitizenLookup(JsonMixin):
     id_number: str
     proof: str
+    trust: str = ""
+    """With proof "chip": how far passive authentication got (TRUST_LEVELS)."""
+    active: str = ""
+    """With proof "chip": active authentication (ACTIVE)."""
 
     def problems(self) -> list[str]:
         found = []
@@ -185,11 +200,26 @@ class CitizenLookup(JsonMixin):
             found.append("id_number is the 12 digits of a citizen ID card")
         if self.proof not in PROOFS:
             found.append(f"proof must be one of {PROOFS}: how the card was read")
+        elif self.proof == "chip" and (self.trust not in TRUST_LEVELS or self.active not in ACTIVE):
+            found.append(f"a chip proof gives trust (one of {TRUST_LEVELS}) and active (one of {ACTIVE})")
+        elif self.proof == "qr" and (self.trust or self.active):
+            found.append("trust and active come with a chip proof only")
         return found
+
+    def full_detail(self, needs: str) -> bool:
+        """Whether this proof is answered in full where the backend's policy `needs` (DETAIL_NEEDS) that much."""
+        if needs == "qr":
+            return True
+        return self.proof == "chip" and TRUST_LEVELS.index(self.trust) >= TRUST_LEVELS.index(DETAIL_NEEDS[needs])
+
+    def audited(self) -> str:
+        """The proof as the audit log keeps it: "qr", or "chip signature active verified"."""
+        return self.proof if self.proof == "qr" else f"chip {self.trust} active {self.active}"
 
 
 async def post_by_citizen(request: web.Request) -> web.Response:
-    """A citizen's dossiers, for a kiosk that has just read their card."""
+    """A citizen's dossiers, for a kiosk that has just read their card: in full (their codes), or
+    masked (no codes) to a proof less than the backend's policy needs (DETAIL_NEEDS)."""
     terminal, site = await terminal_and_site(request)
     limits = request.app[LIMITS]
     # Per terminal, for its whole site and for all sites, so that more tokens do not make harvesting faster.
@@ -206,19 +236,20 @@ async def post_by_citizen(request: web.Request) -> web.Response:
 
     def look_up() -> list[dict]:
         found = store.dossiers_of_citizen(lookup.id_number, hashes)
-        audit_citizen_lookup(store, terminal, newest, lookup.proof, len(found), now)
+        audit_citizen_lookup(store, terminal, newest, lookup.audited(), len(found), now)
         return found
 
     found = await store.run(look_up)
+    full = lookup.full_detail(request.app[CITIZEN_DETAIL])
     dossiers = []
     for data in found:
         status = Status(data["status"])
         dossiers.append({
-            "code": data["code"], "procedure_name": data["procedure_name"],
+            **({"code": data["code"]} if full else {}), "procedure_name": data["procedure_name"],
             "status": {"code": int(status), "label_vi": status.label_vi, "label_en": status.label_en},
             "applicant_name": mask_name(data["applicant_name"]),
         })
-    return json_response({"dossiers": dossiers})
+    return json_response({"dossiers": dossiers, "detail": "full" if full else "masked"})
 
 
 async def post_rating(request: web.Request) -> web.Response:

@@ -13,7 +13,7 @@ import ssl
 import time
 import uuid
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -53,9 +53,12 @@ class HelpAnswer:
 @dataclass
 class CitizenDossier:
     code: str
+    """"" when the backend answered masked (a proof less than its policy needs): the dossier is
+    then shown, not opened."""
     procedure_name: str
     status: int
-    applicant_name: str
+    applicant_name: str = field(repr=False)
+    """Masked by the backend; the chip's full name where a chip was read (journeys.dossier)."""
 
 
 class BackendClient:
@@ -206,12 +209,15 @@ class BackendClient:
         view = await self._json("GET", f"{API}/dossiers/{code}", idempotent=True)
         return _parse(_dossier_report, view)
 
-    async def dossiers_of_citizen(self, id_number: str, proof: str) -> list[CitizenDossier]:
+    async def dossiers_of_citizen(self, id_number: str, proof: str, trust: str = "",
+                                  active: str = "") -> list[CitizenDossier]:
+        """`proof`: "qr" or "chip"; a chip's `trust` (its passive authentication's level) and
+        `active` (its active authentication) go with it."""
+        body = {"id_number": id_number, "proof": proof} | ({"trust": trust, "active": active} if proof == "chip" else {})
         # Not retried: each call counts against the terminal's limit and is audited.
-        data = await self._json("POST", f"{API}/dossiers/by-citizen",
-                                body={"id_number": id_number, "proof": proof}, idempotent=False)
+        data = await self._json("POST", f"{API}/dossiers/by-citizen", body=body, idempotent=False)
         return _parse(lambda d: [
-            CitizenDossier(x["code"], x["procedure_name"], int(x["status"]["code"]), x["applicant_name"])
+            CitizenDossier(x.get("code", ""), x["procedure_name"], int(x["status"]["code"]), x["applicant_name"])
             for x in d["dossiers"]
         ], data)
 

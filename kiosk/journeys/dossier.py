@@ -1,13 +1,14 @@
-"""Where is my dossier? Look one up by its code, or a citizen's by their ID card, and say in
-plain words why not when it cannot be: not found, no connection, the province's system out
-of reach, too many ID cards in a minute. The ID number is used for one request and kept
-nowhere."""
+"""Where is my dossier? Look one up by its code, or a citizen's by their ID card (its QR, or
+its chip read on the kiosk's card reader), and say in plain words why not when it cannot be:
+not found, no connection, the province's system out of reach, too many ID cards in a minute,
+a card that cannot be read. The ID number and what the chip holds are used for one request
+and kept nowhere."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..client.api import BackendClient, CitizenDossier
@@ -15,9 +16,11 @@ from ..client.errors import BackendError, NotFound, Offline, Rejected, Timeout, 
 from ..client.store import LocalStore
 from ..domain.codes import read_typed_code
 from ..domain.dossier import DossierReport
+from ..domain.text import mask_name
+from ..hardware.idcard.errors import CardReadError
 from ..hardware.printer import PrinterError
 from ..hardware.receipts import dossier_slip
-from ..i18n import Message
+from ..i18n import N_, Message
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,19 @@ TROUBLE = "Something went wrong reaching the system. Please try again later or a
 TOO_MANY = "This kiosk has looked up many ID cards in the last minute. Please wait a minute and scan again."
 NO_PROVINCE = ("The province's one-stop system cannot be reached right now, so the dossier cannot be looked up. "
                "Please try again later or ask at the counter.")
+TRUST_WORDS = {
+    "chain": N_("Read from your ID card's chip, and verified: the card is genuine."),
+    "signature": N_("Read from your ID card's chip: its data is as the issuing authority signed it."),
+    "integrity": N_("Read from your ID card's chip, but its signature could not be checked."),
+    "none": N_("Read from your ID card's chip, but its signature could not be checked."),
+}
+"""What the list of a citizen's dossiers says of a card read from its chip, by how far passive
+authentication got (kiosk.hardware.idcard.passive.LEVELS)."""
+MASKED = N_("To open a dossier, scan the code on its receipt.")
+"""Under a list answered masked (a proof less than the backend's policy needs: no codes)."""
+MASKED_CHIP = N_("To open a dossier, scan the code on its receipt, or place your ID card on the reader and read it "
+                 "from its chip.")
+"""The same, on a kiosk that reads chips."""
 MESSAGES = (NOT_FOUND, NO_CONNECTION, BAD_CODE, AMBIGUOUS_CODE, UNKNOWN_SCAN, NO_DOSSIERS, TROUBLE, TOO_MANY,
             NO_PROVINCE)
 
@@ -54,6 +70,17 @@ class CitizenFound:
 
     dossiers: list[CitizenDossier]
     message: str = ""
+    name: str = field(default="", repr=False)
+    """The citizen's full name, as their card's chip gave it: "" without a chip read."""
+    trust: str = ""
+    """How far the chip's data was verified (TRUST_WORDS); "" without a chip read."""
+    card_error: str = ""
+    """Why the chip could not be read (CardReadError.code), "" when it was or none was tried."""
+
+    @property
+    def masked(self) -> bool:
+        """The backend answered without codes: the dossiers are shown, not opened."""
+        return any(not dossier.code for dossier in self.dossiers)
 
 
 async def look_up_code(client: BackendClient | None, code: str, store_path: Path | None = None) -> Found:
@@ -76,6 +103,28 @@ async def look_up_citizen(client: BackendClient | None, id_number: str) -> Citiz
     except BackendError as error:
         return CitizenFound([], why(error, NO_DOSSIERS))
     return CitizenFound(found, "" if found else NO_DOSSIERS)
+
+
+async def look_up_by_chip(client: BackendClient | None, chip, key) -> CitizenFound:
+    """A citizen's dossiers with proof that their card is here: its chip read with `key`
+    (kiosk.hardware.idcard.chip: ChipKey, PcscChip) and verified as far as it goes. The chip's
+    full name takes the place of the backend's masked one where the two agree."""
+    try:
+        # Some 1 to 3 s of APDUs: in a thread, while the loop draws the screen.
+        read = await asyncio.to_thread(chip.read, key)
+    except CardReadError as error:
+        log.info("ID card chip not read: %s", error.code)  # the kind of failure; never the card's data
+        return CitizenFound([], error.message, card_error=error.code)
+    identity, trust = read.identity, read.passive.level
+    try:
+        if client is None:
+            raise Offline("no backend")
+        found = await client.dossiers_of_citizen(identity.id_number, "chip", trust, read.active)
+    except BackendError as error:
+        return CitizenFound([], why(error, NO_DOSSIERS), trust=trust)
+    masked = mask_name(identity.full_name)
+    named = [replace(d, applicant_name=identity.full_name) if d.applicant_name == masked else d for d in found]
+    return CitizenFound(named, "" if named else NO_DOSSIERS, identity.full_name, trust)
 
 
 def typed_code(typed: str) -> tuple[str | None, str]:

@@ -202,7 +202,7 @@ def procedure_script(language: str, procedure: Procedure | None, ready: bool) ->
 
 
 def dossier_script(language: str, state: str, report: DossierReport | None = None, message: str = "",
-                   statuses: Iterable[int] = ()) -> Script:
+                   statuses: Iterable[int] = (), reading_card: bool = False) -> Script:
     """The dossier's status, whether it is late, and its dates. Never its code, its applicant,
     nor the one-stop system's free text (notes, documents asked for, places), which may name
     people: only that documents are asked for, and the fees' amounts."""
@@ -210,6 +210,11 @@ def dossier_script(language: str, state: str, report: DossierReport | None = Non
     if state == "ask":
         return (script.say("Hold the QR code or barcode on your receipt, or your citizen ID card, under the scanner")
                 .say("Or type the code on your receipt:"))
+    if state == "chip":
+        return (script.say("Place your ID card on the reader")
+                .say("Then scan the QR code on the card, or type the last 6 digits of your ID number:"))
+    if state == "loading" and reading_card:
+        return script.say("Reading your ID card. Please leave it on the reader.")
     if state == "loading":
         return script.say("Looking up your dossier…")
     if state == "failed":

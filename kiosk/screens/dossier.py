@@ -2,11 +2,16 @@
 keypad, and see the dossier's status card: step, holder, appointment, timeliness, timeline,
 fees, documents asked for, where to collect the result.
 
+On a kiosk with a card reader, a citizen ID card is read from its chip: placed on the reader,
+with its QR scanned (or the last 6 digits of its number typed) to open it. The chip proves the
+card is here, where its QR proves only that someone holds a picture of it.
+
 Scans are read here only while this screen is shown. A card's identity is used for one
-request and kept nowhere: not on the screen, not on the app, not in logs."""
+request and kept nowhere: not on the screen after the session, not on disk, not in logs."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 from kivy.animation import Animation
@@ -18,9 +23,11 @@ from kivy.uix.widget import Widget
 from ..domain.dossier import DossierReport, Status, Timeliness
 from ..domain.scan import parse_scan
 from ..domain.text import shortened
+from ..hardware.idcard.chip import ChipKey
 from ..hardware.scanners import Scan
 from ..i18n import N_
-from ..journeys.dossier import UNKNOWN_SCAN, look_up_citizen, look_up_code, print_status_slip, typed_code
+from ..journeys.dossier import (MASKED, MASKED_CHIP, TRUST_WORDS, UNKNOWN_SCAN, look_up_by_chip, look_up_citizen, look_up_code,
+                                print_status_slip, typed_code)
 from ..journeys.read_aloud import dossier_script
 from .base import KioskScreen, load_kv
 
@@ -33,6 +40,11 @@ KEYS = {
     "letters": [*"ABCDEFGHIJKLMNOPQRSTUVWXYZ", "123", "<"],
 }
 KEYPAD_COLUMNS = {"digits": 4, "letters": 7}
+CAN_KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "clear", "0", "<"]
+"""The keypad of the chip's panel: the last 6 digits of the ID number."""
+CAN_LENGTH = 6
+CARD_POLL_SECONDS = 0.5
+"""How often the reader is asked whether the card has come, while the screen waits for it."""
 PAGE_KEYS = {"ABC": "letters", "123": "digits"}
 MAX_CODE_LENGTH = 40
 EXAMPLE_CODE = "000.00.53.H48-220921-0099"
@@ -67,9 +79,9 @@ class DossierPanel(BoxLayout):
     screen = ObjectProperty(None, allownone=True, rebind=True)
 
 
-class ScanHint(Widget):
-    """A receipt with a scanning line sweeping its QR code and an arrow nudging down to the
-    scanner: shows, without reading, what to do. Drawn in dossier.kv from `phase` (0..1)."""
+class Hint(Widget):
+    """A moving picture that shows, without reading, what to do: drawn in dossier.kv from
+    `phase` (0..1) in a square of `side`, centred."""
 
     phase = NumericProperty(0)
     side = NumericProperty(0)
@@ -92,6 +104,14 @@ class ScanHint(Widget):
             sweep = Animation(phase=1, duration=1.1, t="in_out_sine") + Animation(phase=0, duration=1.1, t="in_out_sine")
             sweep.repeat = True
             sweep.start(self)
+
+
+class ScanHint(Hint):
+    """A receipt with a scanning line sweeping its QR code and an arrow nudging down to the scanner."""
+
+
+class CardHint(Hint):
+    """An ID card, its chip showing, coming down onto a card reader."""
 
 
 class DossierSign(Widget):
@@ -117,7 +137,8 @@ class DossierSign(Widget):
 class DossierScreen(KioskScreen):
     example_code = EXAMPLE_CODE
     state = StringProperty("ask")
-    """"ask", "loading", "list" (a citizen's dossiers), "card", "failed"."""
+    """"ask", "chip" (the ID card on the reader: its QR or 6 digits to open it), "loading",
+    "list" (a citizen's dossiers), "card", "failed"."""
     typed = StringProperty("")
     """The code typed on the keypad so far."""
     page = StringProperty("digits")
@@ -136,11 +157,27 @@ class DossierScreen(KioskScreen):
     """How printing the status slip went, in English (translated on screen); "" before printing."""
     print_why = StringProperty("")
     """Why it did not print (out of paper, unplugged), in English; "" when it did."""
+    can = StringProperty("")
+    """The last digits of the ID number typed on the chip's panel so far."""
+    reading_card = BooleanProperty(False)
+    """"loading" is the chip being read (the citizen must leave the card on the reader)."""
+    card_waited = BooleanProperty(False)
+    """The card's QR was scanned but no card is on the reader yet: the chip's panel waits for it."""
+    holder_name = StringProperty("")
+    """The citizen's full name from their card's chip, over their list; "" otherwise."""
+    trust_words = StringProperty("")
+    """How far the chip's data was verified, in English (TRUST_WORDS), over the list."""
+    masked = BooleanProperty(False)
+    """The list was answered without codes (a proof less than the backend's policy needs)."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._levels: dict[str, tuple[str, str]] = {}
         self._shown = False
+        self._chip_key: ChipKey | None = None
+        """The QR's key to the card on the reader, while the panel waits for the card."""
+        self._chip_failed = False
+        """The last failure was the chip's: "Try again" goes back to the chip's panel."""
 
     # -- showing and leaving ---------------------------------------------------------
 
@@ -186,11 +223,11 @@ class DossierScreen(KioskScreen):
         result = parse_scan(scan.text)
         if result.kind == "dossier":
             self.look_up(result.dossier_code)
+        elif result.kind == "identity" and result.identity is not None and self.app.services.chip is not None:
+            self.read_chip(ChipKey.of_qr(result.identity))
         elif result.kind == "identity" and result.identity is not None:
             # Only the number leaves this function, for one request; the card is not kept.
-            self.sought = ""
-            self.state = "loading"
-            self.app.spawn(self._citizen(result.identity.id_number))
+            self._look_up_qr(result.identity.id_number)
         elif (code := typed_code(scan.text)[0]) is not None:
             self.look_up(code)  # a code typed on a keyboard without its dots and dashes, then Enter
         else:
@@ -199,8 +236,68 @@ class DossierScreen(KioskScreen):
 
     def look_up(self, code: str) -> None:
         self.sought, self.sought_typed = code, False
+        self.reading_card = False
         self.state = "loading"
         self.app.spawn(self._dossier(code))
+
+    def _look_up_qr(self, id_number: str) -> None:
+        self.sought, self.reading_card = "", False
+        self.state = "loading"
+        self.app.spawn(self._citizen(id_number))
+
+    # -- the ID card's chip ----------------------------------------------------------
+
+    def use_chip(self) -> None:
+        """The chip's panel: place the card, then scan its QR or type 6 digits."""
+        self._chip_key, self.card_waited = None, False
+        self.state = "chip"
+
+    def press_can(self, key: str) -> None:
+        if key == "<":
+            self.can = self.can[:-1]
+        elif key == "clear":
+            self.can = ""
+        elif len(self.can) < CAN_LENGTH:
+            self.can += key
+
+    def read_typed_can(self) -> None:
+        if len(self.can) == CAN_LENGTH:
+            self.read_chip(ChipKey.of_digits(self.can))
+
+    def read_chip(self, key: ChipKey) -> None:
+        """Read the card on the reader with `key`, then list the citizen's dossiers."""
+        self._chip_key, self.card_waited = None, False
+        self.sought, self.reading_card = "", True
+        self.state = "loading"
+        self.app.spawn(self._chip(key))
+
+    def without_chip(self) -> None:
+        """The card's QR alone, for a card whose chip cannot be read (the backend may then answer less)."""
+        key, self._chip_key = self._chip_key, None
+        if key is not None and key.id_number:
+            self._look_up_qr(key.id_number)
+
+    async def _chip(self, key: ChipKey) -> None:
+        found = await look_up_by_chip(self.app.services.client, self.app.services.chip, key)
+        if self.state != "loading":
+            return  # the citizen left meanwhile
+        if found.card_error == "no_card":
+            # Scanned before the card was placed: wait for it, the QR's key kept for this one read.
+            self._chip_key, self.card_waited = key, True
+            self.state = "chip"
+            self.app.spawn(self._wait_for_card(key))
+            return
+        self._chip_failed = bool(found.card_error)
+        self._show_citizen(found)
+
+    async def _wait_for_card(self, key: ChipKey) -> None:
+        chip = self.app.services.chip
+        while self.state == "chip" and self._chip_key is key:
+            if await asyncio.to_thread(chip.present):
+                if self.state == "chip" and self._chip_key is key:
+                    self.read_chip(key)
+                return
+            await asyncio.sleep(CARD_POLL_SECONDS)
 
     # -- the backend -----------------------------------------------------------------
 
@@ -221,9 +318,14 @@ class DossierScreen(KioskScreen):
         found = await look_up_citizen(self.app.services.client, id_number)
         if self.state != "loading":
             return  # the citizen left meanwhile
+        self._show_citizen(found)
+
+    def _show_citizen(self, found) -> None:
+        """A citizen's dossiers (CitizenFound): one opened at once, several listed, or why none."""
+        self.holder_name, self.trust_words, self.masked = found.name, TRUST_WORDS.get(found.trust, ""), found.masked
         if found.message:
             self._fail(found.message)
-        elif len(found.dossiers) == 1:
+        elif len(found.dossiers) == 1 and not found.masked:
             self.look_up(found.dossiers[0].code)
         else:
             self.dossiers = found.dossiers
@@ -244,6 +346,8 @@ class DossierScreen(KioskScreen):
             self.state = "list"
         elif self.state == "failed":
             self.edit()
+        elif self.state == "chip":
+            self._forget()
         elif self.state == "ask":
             self.app.go("home")
         else:
@@ -254,7 +358,7 @@ class DossierScreen(KioskScreen):
 
     def spoken(self):
         return dossier_script(self.app.language, self.state, self.report, self.message,
-                              [item.status for item in self.dossiers])
+                              [item.status for item in self.dossiers], self.reading_card)
 
     def again(self) -> None:
         """Back to the question, for another dossier."""
@@ -263,15 +367,24 @@ class DossierScreen(KioskScreen):
     def edit(self) -> None:
         """Back to the question after a failure, with what was typed kept for mending: one
         wrong digit should not mean typing twenty again."""
+        chip, self._chip_failed = self._chip_failed, False
         self.report, self.dossiers, self.message, self.sought = None, [], "", ""
+        self._forget_card()
         self.page = "digits"
-        self.state = "ask"
+        self.state = "chip" if chip else "ask"
 
     def _forget(self) -> None:
         self.typed, self.report, self.dossiers, self.message, self.sought = "", None, [], "", ""
         self.print_message, self.print_why = "", ""
+        self.can, self._chip_failed = "", False
+        self._forget_card()
         self.page = "digits"
         self.state = "ask"
+
+    def _forget_card(self) -> None:
+        """What the card gave, kept for one look-up: its key, its holder's name."""
+        self._chip_key, self.card_waited, self.reading_card = None, False, False
+        self.holder_name, self.trust_words, self.masked = "", "", False
 
     # -- the status slip -------------------------------------------------------------
 
@@ -294,8 +407,8 @@ class DossierScreen(KioskScreen):
 
     def on_state(self, *_args) -> None:
         """Show the panel of the state, as the queue screen does."""
-        kind = {"ask": "DossierAskPanel", "list": "DossierListPanel", "card": "DossierCardPanel",
-                "failed": "DossierMessagePanel", "loading": "DossierMessagePanel"}[self.state]
+        kind = {"ask": "DossierAskPanel", "chip": "DossierChipPanel", "list": "DossierListPanel",
+                "card": "DossierCardPanel", "failed": "DossierMessagePanel", "loading": "DossierMessagePanel"}[self.state]
         body = self.ids.body
         self._sweep(False)
         body.clear_widgets()
@@ -311,7 +424,7 @@ class DossierScreen(KioskScreen):
 
     def _sweep(self, moving: bool) -> None:
         for widget in self.ids.body.walk(restrict=True):
-            if isinstance(widget, (ScanHint, DossierSign)):
+            if isinstance(widget, (Hint, DossierSign)):
                 widget.sweep(moving)
 
     def _refill(self, *_args) -> None:
@@ -321,6 +434,8 @@ class DossierScreen(KioskScreen):
             return
         if self.state == "ask":
             self._fill_keypad(panel.ids.keypad)
+        elif self.state == "chip":
+            self._fill_can_keypad(panel.ids.keypad)
         elif self.state == "list":
             self._fill_list(panel.ids.rows)
         elif self.state == "card" and self.report is not None:
@@ -337,13 +452,32 @@ class DossierScreen(KioskScreen):
             button.bind(on_release=lambda _button, pressed=key: self.press(pressed))
             keypad.add_widget(button)
 
+    def _fill_can_keypad(self, keypad) -> None:
+        keypad.clear_widgets()
+        words = {"<": self.app.t("Delete"), "clear": self.app.t("Clear")}
+        for key in CAN_KEYS:
+            button = Factory.DossierKey(text=words.get(key, key))
+            button.key = key
+            button.bind(on_release=lambda _button, pressed=key: self.press_can(pressed))
+            keypad.add_widget(button)
+
     def _fill_list(self, rows) -> None:
         rows.clear_widgets()
+        if self.holder_name:
+            rows.add_widget(Factory.CardHeading(text=self.app.t("Dossiers of {}").format(self.holder_name)))
+        masked = (MASKED_CHIP if self.app.services.chip is not None else MASKED) if self.masked else ""
+        for words in (self.trust_words, masked):
+            if words:
+                rows.add_widget(Factory.CardLine(text=self.app.t(words), color=self.app.theme["secondary"]))
         for item in self.dossiers:
             status = Status(item.status)
-            button = Factory.DossierChoice(
-                text=f"{item.applicant_name} · {self.app.t(status.label)} · {item.code}\n{shortened(item.procedure_name, LIST_NAME_CHARACTERS)}")
-            button.bind(on_release=lambda _button, code=item.code: self.look_up(code))
+            first = " · ".join(part for part in (item.applicant_name, self.app.t(status.label), item.code) if part)
+            text = f"{first}\n{shortened(item.procedure_name, LIST_NAME_CHARACTERS)}"
+            if item.code:
+                button = Factory.DossierChoice(text=text)
+                button.bind(on_release=lambda _button, code=item.code: self.look_up(code))
+            else:  # answered masked: shown, not opened
+                button = Factory.DossierShown(text=text)
             rows.add_widget(button)
 
     def _fill_card(self, rows, report: DossierReport) -> None:

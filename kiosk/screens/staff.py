@@ -12,7 +12,7 @@ from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.spinner import Spinner
 from kivy.utils import escape_markup
 
-from ..config import card_reader_enabled, kiosk_preferences, kiosk_settings, load_config, printer_settings
+from ..config import card_reader_enabled, id_card_chip, kiosk_preferences, kiosk_settings, load_config, printer_settings
 from ..domain.terminal import PRINTER_DRIVERS, TerminalConfig
 from ..hardware.printer import PrinterError, open_printer
 from ..hardware.scanners import SCANNER_KINDS
@@ -209,7 +209,8 @@ class StaffScreen(KioskScreen):
         opened again only when its settings changed: `kiosk demo`'s simulated one, for one,
         is not in the file."""
         app = self.app
-        app.services.card_reader = card_reader_enabled(config)  # the centre does not decide these two
+        app.services.card_reader = card_reader_enabled(config)  # the centre does not decide these three
+        app.services.chip = id_card_chip(config)
         app.speech_on = kiosk_preferences(config).speech
         if app.centre_config is not None:
             return  # the centre's configuration stands; the file takes over if the centre's goes

@@ -129,14 +129,16 @@ def test_heartbeat_of_another_terminal_or_bad_health(site):
 
 
 def test_citizen_lookup_masked_rate_limited_and_audited_without_the_number(site):
-    reply = site.post("/api/v1/dossiers/by-citizen", {"id_number": CITIZEN, "proof": "chip"})
-    assert reply.status == 200
+    reply = site.post("/api/v1/dossiers/by-citizen",
+                      {"id_number": CITIZEN, "proof": "chip", "trust": "signature", "active": "verified"})
+    assert reply.status == 200 and reply.json()["detail"] == "full"
     dossiers = reply.json()["dossiers"]
     assert len(dossiers) == 3
     for dossier in dossiers:
         assert set(dossier) == {"code", "procedure_name", "status", "applicant_name"}
         assert dossier["applicant_name"] == "Nguyễn V** A"
-    assert site.post("/api/v1/dossiers/by-citizen", {"id_number": "079000000000", "proof": "qr"}).json() == {"dossiers": []}
+    assert site.post("/api/v1/dossiers/by-citizen", {"id_number": "079000000000", "proof": "qr"}).json() == {
+        "dossiers": [], "detail": "full"}
     assert site.post("/api/v1/dossiers/by-citizen", {"id_number": "12345", "proof": "qr"}).status == 400
     assert site.post("/api/v1/dossiers/by-citizen", {"id_number": CITIZEN, "proof": "photo"}).status == 400
     statuses = [site.post("/api/v1/dossiers/by-citizen", {"id_number": CITIZEN, "proof": "qr"}).status for _ in range(10)]
@@ -148,7 +150,7 @@ def test_citizen_lookup_masked_rate_limited_and_audited_without_the_number(site)
     rows = store.db.execute("SELECT terminal_id, at, id_hash, proof, found FROM citizen_lookups").fetchall()
     key = store.citizen_key(CITIZEN)
     store.close()
-    assert rows and rows[0][2] == key and rows[0][3] == "chip" and rows[0][4] == 3
+    assert rows and rows[0][2] == key and rows[0][3] == "chip signature active verified" and rows[0][4] == 3
     assert CITIZEN.encode() not in stored_bytes(site.db), "the ID number is in the database"
 
 

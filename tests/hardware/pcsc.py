@@ -237,3 +237,22 @@ def _receive(connection: socket.socket) -> bytes | None:
     (length,) = struct.unpack(">H", header)
     message = connection.recv(length, socket.MSG_WAITALL) if length else b""
     return message if len(message) == length else None
+
+
+def card_inserted(pcscd: Pcscd, chip) -> VirtualCard:
+    """A test chip (tests/idcard_card.py) put in pcscd's vpcd reader, once pcscd sees it there."""
+    from kiosk.hardware.idcard.errors import NoCard, NoReader
+    from kiosk.hardware.idcard.transport import pcsc_transmit
+
+    def has_card() -> bool:
+        try:
+            with pcsc_transmit(pcscd.reader()):
+                return True
+        except (NoCard, NoReader):
+            return False
+
+    card = VirtualCard(pcscd.port, chip=chip.transmit)
+    card.insert()
+    wait_for(has_card, what="the card in the reader")
+    return card
+

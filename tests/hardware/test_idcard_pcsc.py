@@ -6,35 +6,20 @@ import json
 import subprocess
 
 import pytest
-from hardware.pcsc import VirtualCard, wait_for
+from hardware.pcsc import card_inserted
 
 from idcard_card import Person, VirtualCccd, card_issuer
 from support import KIOSK
-from kiosk.hardware.idcard.errors import CardRemoved, NoCard, NoReader, WrongAccessKey
+from kiosk.hardware.idcard.errors import CardRemoved, NoCard, WrongAccessKey
 from kiosk.hardware.idcard.reader import read_card
 from kiosk.hardware.idcard.transport import pcsc_transmit
 
 PERSON = Person()
 
 
-def inserted(pcscd, chip):
-    card = VirtualCard(pcscd.port, chip=chip.transmit)
-    card.insert()
-    wait_for(lambda: _has_card(pcscd.reader()), what="the card in the reader")
-    return card
-
-
-def _has_card(name):
-    try:
-        with pcsc_transmit(name):
-            return True
-    except (NoCard, NoReader):
-        return False
-
-
 def test_the_card_is_read_through_pcscd(pcscd):
     chip = VirtualCccd()
-    card = inserted(pcscd, chip)
+    card = card_inserted(pcscd, chip)
     try:
         with pcsc_transmit() as transmit:
             read = read_card(transmit, PERSON.id_number, PERSON.born, PERSON.issued)
@@ -49,7 +34,7 @@ def test_no_card_and_another_citizen_s_number(pcscd):
     with pytest.raises(NoCard):
         with pcsc_transmit():
             pass
-    card = inserted(pcscd, VirtualCccd())
+    card = card_inserted(pcscd, VirtualCccd())
     try:
         with pytest.raises(WrongAccessKey):
             with pcsc_transmit() as transmit:
@@ -60,7 +45,7 @@ def test_no_card_and_another_citizen_s_number(pcscd):
 
 def test_a_card_taken_out_mid_read(pcscd):
     chip = VirtualCccd()
-    card = inserted(pcscd, chip)
+    card = card_inserted(pcscd, chip)
     chip.removed_after = chip.commands + 6  # during the reading of the groups
     try:
         with pytest.raises(CardRemoved):
@@ -79,7 +64,7 @@ def test_staff_s_read_card_command(pcscd, tmp_path):
     QR on standard input, and with the site's CSCA folder; the identity masked, nothing more."""
     from cryptography.hazmat.primitives import serialization
 
-    card = inserted(pcscd, VirtualCccd())
+    card = card_inserted(pcscd, VirtualCccd())
     try:
         by_can = kiosk("read-card", "--can", PERSON.id_number[-6:], "--json")
         qr = f"{PERSON.id_number}||{PERSON.name}|17051990|Nữ|{PERSON.residence}|01032021"

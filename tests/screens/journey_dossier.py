@@ -83,20 +83,21 @@ def find_text(root, kind, text):
     raise AssertionError(f"no {kind} saying {text!r}")
 
 
-def assert_forgotten(app, data, codes):
-    """Nothing of the citizen in the app's state, on any screen, or in any file the kiosk wrote
-    (its data folder and Kivy's home)."""
+def assert_forgotten(app, data, codes, personal=PERSONAL):
+    """Nothing of the citizen (`personal`) in the app's state, on any screen, or in any file the
+    kiosk wrote (its data folder and Kivy's home)."""
     assert app.session_dossier_code == "" and app.session_ticket_id == ""
     shown = [text for screen in app.root.ids.screens.screens for text in texts(screen)]
-    for secret in (*PERSONAL, *codes):
+    for secret in (*personal, *codes):
         assert not any(secret in text for text in shown), f"{secret} still on a screen"
     dossier = app.root.ids.screens.get_screen("dossier")
     assert dossier.report is None and dossier.dossiers == [] and dossier.typed == ""
+    assert dossier.can == "" and dossier.holder_name == "" and dossier._chip_key is None
     written = [path for folder in (data, Path(os.environ["KIVY_HOME"])) for path in folder.rglob("*") if path.is_file()]
     assert any(path.name.startswith("catalogue.sqlite3") for path in written)  # the search was in the right place
     for path in written:
         content = path.read_bytes()
-        for secret in PERSONAL:
+        for secret in personal:
             for form in {unicodedata.normalize("NFC", secret), unicodedata.normalize("NFD", secret)}:
                 assert form.encode() not in content and form.encode("utf-16-le") not in content, f"{secret} in {path}"
 

@@ -31,6 +31,7 @@ from journeys.proxy import HoldingProxy  # noqa: E402
 from kiosk.backend.sample import SAMPLE_DIR  # noqa: E402
 from support import query  # noqa: E402
 from screens.journey_dossier import dossier_forgives, dossier_journey, dossier_layouts  # noqa: E402
+from screens.journey_chip import chip_journey, chip_layouts  # noqa: E402
 from screens.journey_layouts import SIZES  # noqa: E402
 from screens.journey_procedures import procedures_journey  # noqa: E402
 from screens.journey_rating import rating_at_the_right_moment_journey, rating_layouts_journey, reasons_fit_the_face_journey  # noqa: E402
@@ -129,6 +130,16 @@ def test_dossiers(kiosk):
 
 def test_the_dossier_journey_forgives(kiosk):
     kiosk.run(dossier_forgives(kiosk.app, kiosk.server, kiosk.printer))
+
+
+def test_the_id_card_read_from_its_chip(kiosk):
+    kiosk.run(chip_journey(kiosk.app, kiosk.server, kiosk.data))
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["normal-text", "larger-text"])
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_every_chip_state_fits(kiosk, size, large):
+    kiosk.run(chip_layouts(kiosk.app, kiosk.server, size, large))
 
 
 @pytest.mark.parametrize("large", [False, True], ids=["normal-text", "larger-text"])
