@@ -911,7 +911,8 @@ def cmd_read_card(args: argparse.Namespace) -> None:
     found = {
         "access": read.access, "groups": [str(g) for g in read.groups],
         "integrity": level >= 1, "signature": level >= 2, "chain": level >= 3,
-        "active_authentication": read.active, "signer": read.passive.signer, "problem": read.passive.problem,
+        "active_authentication": read.active, "chip_authentication_offered": read.chip_authentication,
+        "signer": read.passive.signer, "problem": read.passive.problem,
         "name": mask_name(read.identity.full_name), "id_number_last4": read.identity.id_number[-4:],
         "cscas": len(cscas),
     }
@@ -925,6 +926,8 @@ def cmd_read_card(args: argparse.Namespace) -> None:
            + (f" ({found['signer']})" if found["signer"] else ""))
     _print(f"  chain (to one of {len(cscas)} CSCA certificates installed): {'yes' if found['chain'] else 'no'}")
     _print(f"  active authentication: {found['active_authentication']}")
+    if found["chip_authentication_offered"]:
+        _print(f"  chip authentication offered (DG14): {found['chip_authentication_offered']}, not run")
     if found["problem"]:
         _print(f"  not further because: {found['problem']}")
 

@@ -4,8 +4,9 @@ real: every value is made up. Ways to misbehave, for the tests of each failure: 
 an answer, a card taken away after some commands, nonsense for an answer.
 
 It speaks PACE (with its CAN, the ID number's last 6 digits) and BAC, as the CCCD does; `pace`
-False makes an older card that knows BAC only. DG14/DG15 and the SOD come with the rest of
-issue 18."""
+False makes an older card that knows BAC only. It holds DG14 (the protocols it offers), DG15
+(its active-authentication key, whose private half signs challenges) and an SOD signed by a test
+document signer under a test CSCA (tests/idcard_pki.py)."""
 
 from __future__ import annotations
 
@@ -98,6 +99,32 @@ def dg15(key) -> bytes:
                                                    serialization.PublicFormat.SubjectPublicKeyInfo))
 
 
+CA_ECDH_AES_128 = "0.4.0.127.0.7.2.2.3.2.2"
+PK_ECDH = "0.4.0.127.0.7.2.2.1.2"
+AA_SHA1 = "2.23.136.1.1.5"
+
+
+def oid(dotted: str) -> bytes:
+    from asn1crypto import core
+
+    return core.ObjectIdentifier(dotted).dump()
+
+
+@functools.cache
+def dg14() -> bytes:
+    """The chip's SecurityInfos: chip authentication (ECDH, AES-128) with its public key, and
+    active authentication's info, as an eMRTD's DG14 holds them (BSI TR-03110 Part 3, A.1.1)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.BrainpoolP256R1()).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    infos = [tlv(0x30, oid(CA_ECDH_AES_128) + tlv(0x02, b"\x01") + tlv(0x02, b"\x01")),
+             tlv(0x30, oid(PK_ECDH) + key + tlv(0x02, b"\x01")),
+             tlv(0x30, oid(AA_SHA1) + tlv(0x02, b"\x01") + oid("0.4.0.127.0.7.1.1.4.1.1"))]
+    return tlv(0x6E, tlv(0x31, b"".join(infos)))
+
+
 def sign_challenge(private_key: rsa.RSAPrivateKey, nonce: bytes) -> bytes:
     """What a chip answers to INTERNAL AUTHENTICATE: ISO/IEC 9796-2 scheme 1 with SHA-1."""
     numbers = private_key.private_numbers()
@@ -125,6 +152,7 @@ class VirtualCccd:
         self.files = files if files is not None else groups(self.person)
         self.key = chip_key()
         """The key the chip signs challenges with: DG15's, unless `clone` set another."""
+        self.files.setdefault(14, dg14())
         self.files.setdefault(15, dg15(self.key))
         if "SOD" not in self.files:
             self.issuer = issuer or card_issuer()

@@ -4,7 +4,8 @@ import configparser
 
 import pytest
 
-from kiosk.config import EXAMPLE_CONFIG, ConfigError, card_reader_enabled, kiosk_settings, load_config
+from kiosk.config import (EXAMPLE_CONFIG, ChipSettings, ConfigError, card_reader_enabled, chip_settings, id_card_chip,
+                          kiosk_settings, load_config)
 
 
 def section(**values):
@@ -58,6 +59,24 @@ def test_a_bad_card_reader_setting_is_refused():
     config["card_reader"] = {"enabled": "maybe"}
     with pytest.raises(ConfigError, match=r"^\[card_reader\] enabled must be true or false, not 'maybe'$"):
         card_reader_enabled(config)
+
+
+def test_the_chip_reader_follows_the_card_reader(tmp_path):
+    from kiosk.hardware.idcard.chip import PcscChip
+
+    config = configparser.ConfigParser()
+    assert id_card_chip(config) is None  # no card reader: the card's QR only
+    config["card_reader"] = {"enabled": "true"}
+    chip = id_card_chip(config)
+    assert isinstance(chip, PcscChip) and chip.reader is None and chip.csca_folder is None and chip.cscas() == ()
+    (tmp_path / "csca").mkdir()
+    config["card_reader"] = {"enabled": "true", "reader": " ACS ACR39U 00 00 ", "csca_folder": str(tmp_path / "csca")}
+    assert chip_settings(config) == ChipSettings("ACS ACR39U 00 00", tmp_path / "csca")
+    config["card_reader"]["csca_folder"] = str(tmp_path / "missing")
+    with pytest.raises(ConfigError, match=r"^\[card_reader\] csca_folder must be a folder of CSCA certificates, not '"):
+        id_card_chip(config)
+    config["card_reader"]["enabled"] = "false"
+    assert id_card_chip(config) is None  # the folder matters only with a reader
 
 
 def test_answer_limits_of_the_kiosk(tmp_path):

@@ -4,7 +4,6 @@ option and the memory benchmark failed about once in 64 runs. They go as one JSO
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"

@@ -26,7 +26,7 @@ def test_the_card_is_read_through_pcscd(pcscd):
     finally:
         card.remove()
     assert read.identity.full_name == PERSON.name and read.identity.id_number == PERSON.id_number
-    assert chip.read == ["COM", 1, 13, 15, "SOD"] and read.access == "PACE" and read.passive.level == "signature"
+    assert chip.read == ["COM", 1, 13, 14, 15, "SOD"] and read.access == "PACE" and read.passive.level == "signature"
     assert read.active == "verified"
 
 
@@ -77,9 +77,10 @@ def test_staff_s_read_card_command(pcscd, tmp_path):
     found = json.loads(by_can.stdout)
     assert found | {"signer": ""} == {
         "access": "PACE", "groups": ["1", "2", "13", "14", "15"], "integrity": True, "signature": True, "chain": False,
-        "active_authentication": "verified", "signer": "", "problem": "no CSCA installed", "name": "Nguyễn T** M",
+        "active_authentication": "verified", "chip_authentication_offered": "id-CA-ECDH-AES-CBC-CMAC-128", "signer": "", "problem": "no CSCA installed", "name": "Nguyễn T** M",
         "id_number_last4": "1234", "cscas": 0}
     assert by_qr.returncode == 0 and "Nguyễn T** M" in by_qr.stdout and "active authentication: verified" in by_qr.stdout
+    assert "chip authentication offered (DG14): id-CA-ECDH-AES-CBC-CMAC-128, not run" in by_qr.stdout
     assert json.loads(chained.stdout)["chain"] is True
     assert wrong.returncode == 1 and "does not match" in wrong.stderr and wrong.stderr.count("\n") == 1
     for output in (by_can.stdout + by_can.stderr, by_qr.stdout + by_qr.stderr, wrong.stderr):

@@ -25,9 +25,9 @@ def test_the_card_is_read_with_the_key_its_qr_gives():
     assert who.residence == PERSON.residence and who.issued == "01/03/2021" and who.expiry == "17/05/2030"
     assert who.parents == ("Nguyễn Văn Bố", "Trần Thị Mẹ") and who.spouse == ""
     assert read.access == "PACE" and read.groups == (1, 2, 13, 14, 15)
-    assert card.read == ["COM", 1, 13, 15, "SOD"] and card.refused_keys == 0  # never DG2, the face
-    assert read.passive.level == "signature" and read.passive.groups == (1, 13, 15)  # no CSCA installed
-    assert read.active == "verified"
+    assert card.read == ["COM", 1, 13, 14, 15, "SOD"] and card.refused_keys == 0  # never DG2, the face
+    assert read.passive.level == "signature" and read.passive.groups == (1, 13, 14, 15)  # no CSCA installed
+    assert read.active == "verified" and read.chip_authentication == "id-CA-ECDH-AES-CBC-CMAC-128"
     chained = read_card(VirtualCccd().transmit, PERSON.id_number, PERSON.born, PERSON.issued,
                         cscas=(card_issuer().csca,))
     assert chained.passive.level == "chain"
@@ -167,6 +167,21 @@ def test_a_card_without_dg15_says_active_authentication_is_absent():
     files = groups(PERSON)
     files["SOD"] = card_issuer().sod({1: files[1], 13: files[13]})
     card = VirtualCccd(PERSON, files)
-    del card.files[15]  # the test card adds its key's DG15 unless told otherwise
+    del card.files[14], card.files[15]  # the test card adds its DG14 and its key's DG15 unless told otherwise
     read = read_card(card.transmit, PERSON.id_number, PERSON.born, PERSON.issued)
     assert read.active == "absent" and read.passive.level == "signature" and card.challenges == []
+    assert read.chip_authentication == ""
+
+
+def test_dg14_names_the_protocols_the_chip_offers():
+    from idcard_card import dg14, oid, tlv
+    from kiosk.hardware.idcard.groups import protocols_of_dg14
+
+    assert protocols_of_dg14(dg14()) == ("id-CA-ECDH-AES-CBC-CMAC-128", "id-PK-ECDH", "id-ActiveAuthentication")
+    unknown = tlv(0x6E, tlv(0x31, tlv(0x30, oid("1.2.3.4") + tlv(0x02, b"\x01"))))
+    assert protocols_of_dg14(unknown) == ("1.2.3.4",)
+    for nonsense in (tlv(0x6E, tlv(0x31, tlv(0x30, tlv(0x02, b"\x01")))),  # no OID first
+                     tlv(0x6E, tlv(0x31, tlv(0x30, tlv(0x06, b"\x80"))))):  # an OID that does not end
+        with pytest.raises(ChipAnswerInvalid):
+            protocols_of_dg14(nonsense)
+

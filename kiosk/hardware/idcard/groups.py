@@ -1,6 +1,6 @@
 """What the CCCD's data groups say: EF.COM (which groups the card has), DG1 (the MRZ, whose
-optional data holds the 12-digit ID number) and DG13 (the Vietnamese data, by field number).
-DG2 (the face) is never read.
+optional data holds the 12-digit ID number), DG13 (the Vietnamese data, by field number) and
+DG14 (the security protocols the chip offers). DG2 (the face) is never read.
 
 DG13 is [APPLICATION 13] { SEQUENCE { INTEGER 1, OID, then fields } }, each field a SEQUENCE
 { INTEGER number, value(s) }. Fields are taken by number, not position; one this code does not
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 from .errors import ChipAnswerInvalid
 from .tlv import Tlv, one, walk
 
-COM, DG1, DG13 = 0x60, 0x61, 0x6D
+COM, DG1, DG13, DG14 = 0x60, 0x61, 0x6D, 0x6E
 INTEGER, OID, SEQUENCE = 0x02, 0x06, 0x30
 TEXT_TAGS = {0x0C, 0x13, 0x14, 0x16, 0x1A, 0x1E, 0x04}
 """UTF8String, PrintableString, T61String, IA5String, VisibleString, BMPString, OCTET STRING."""
@@ -45,6 +45,47 @@ def id_number_of_mrz(mrz: str) -> str:
     if len(mrz) < 30 or not mrz.startswith("ID") or not (candidate.isascii() and candidate.isdigit()):
         raise ChipAnswerInvalid("not a CCCD's MRZ")
     return candidate
+
+
+PROTOCOLS = {
+    "0.4.0.127.0.7.2.2.1.1": "id-PK-DH", "0.4.0.127.0.7.2.2.1.2": "id-PK-ECDH", "0.4.0.127.0.7.2.2.2": "id-TA",
+    "0.4.0.127.0.7.2.2.3.1.1": "id-CA-DH-3DES-CBC-CBC", "0.4.0.127.0.7.2.2.3.1.2": "id-CA-DH-AES-CBC-CMAC-128",
+    "0.4.0.127.0.7.2.2.3.2.1": "id-CA-ECDH-3DES-CBC-CBC", "0.4.0.127.0.7.2.2.3.2.2": "id-CA-ECDH-AES-CBC-CMAC-128",
+    "0.4.0.127.0.7.2.2.3.2.3": "id-CA-ECDH-AES-CBC-CMAC-192", "0.4.0.127.0.7.2.2.3.2.4": "id-CA-ECDH-AES-CBC-CMAC-256",
+    "2.23.136.1.1.5": "id-ActiveAuthentication",
+}
+"""The SecurityInfos' protocols by OID (BSI TR-03110 Part 3, A.1; ICAO 9303 Part 11, 9.2)."""
+CHIP_AUTHENTICATION = "0.4.0.127.0.7.2.2.3."
+"""The OIDs of chip authentication's protocols begin so."""
+
+
+def protocols_of_dg14(data: bytes) -> tuple[str, ...]:
+    """The protocols DG14's SecurityInfos name (by PROTOCOLS' names; the dotted OID of one not
+    listed), in the card's order. Each SecurityInfo is a SEQUENCE whose first element is its OID."""
+    from asn1crypto import core
+
+    found = []
+    for node in one(data, DG14).children():
+        if node.tag != 0x31:
+            continue
+        for info in node.children():
+            children = info.children() if info.tag == SEQUENCE else []
+            if not children or children[0].tag != OID or not 1 <= len(children[0].value) < 0x80:
+                raise ChipAnswerInvalid("DG14: a SecurityInfo without its protocol")
+            try:
+                dotted = core.ObjectIdentifier.load(bytes([OID, len(children[0].value)]) + children[0].value).dotted
+            except ValueError:
+                dotted = ""
+            if children[0].value[-1] & 0x80 or not dotted:  # its last number unfinished
+                raise ChipAnswerInvalid("DG14: a protocol that is not an OID")
+            found.append(PROTOCOLS.get(dotted, dotted))
+    return tuple(found)
+
+
+def chip_authentication(protocols: tuple[str, ...]) -> str:
+    """The chip authentication protocol DG14 offers (its name), or ""."""
+    named = {name: dotted for dotted, name in PROTOCOLS.items()}
+    return next((p for p in protocols if named.get(p, p).startswith(CHIP_AUTHENTICATION)), "")
 
 
 def _text(value: bytes) -> str:

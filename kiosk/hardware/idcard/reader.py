@@ -1,7 +1,8 @@
 """Reading a CCCD's chip through any way of sending it APDUs (`Transmit`: pyscard's connection on
-a kiosk, the test card in the tests): select the eMRTD application, open secure messaging with
-BAC, read EF.COM, DG1 and DG13 in chunks, and say who the card is. Every read is bounded in time
-(DEADLINE); every failure is a CardReadError with words for the screen.
+a kiosk, the test card in the tests): select the eMRTD application, open secure messaging, read
+EF.COM, DG1, DG13, DG14, DG15 and the SOD in chunks (never DG2, the face), and say who the card
+is. Every read is bounded in time (DEADLINE); every failure is a CardReadError with words for
+the screen.
 
 PACE with the CAN comes first (the CCCD's own way); a card that refuses it is read with BAC,
 each expiry date the law allows tried in turn.
@@ -12,8 +13,12 @@ signature, and the chain to a CSCA the site installed.
 And active authentication (active.py) when the card has DG15: it signs a fresh challenge with
 the key DG15 holds, which a clone of its data cannot.
 
-Not yet here (issue 18 goes on): `kiosk read-card`, the journey on the dossier screen, and the
-backend's use of the level reached."""
+DG14 says which further protocols the chip offers (chip authentication): reported, not run.
+Active authentication already shows the chip is not a copy, and chip authentication would only
+replace BAC's or PACE's session keys, which PACE's are strong enough not to need.
+
+Used by the dossier screen (kiosk.hardware.idcard.chip, journeys.dossier.look_up_by_chip) and
+by staff's `kiosk read-card`."""
 
 from __future__ import annotations
 
@@ -25,7 +30,8 @@ from dataclasses import dataclass, field
 
 from . import active, bac, pace
 from .errors import CardReadError, ChipAnswerInvalid, ReadTimeout, WrongAccessKey
-from .groups import Identity, groups_of_com, id_number_of_mrz, identity_of_dg13, mrz_of_dg1
+from .groups import (Identity, chip_authentication, groups_of_com, id_number_of_mrz, identity_of_dg13, mrz_of_dg1,
+                     protocols_of_dg14)
 from .passive import PassiveResult, verify
 from .keys import (ENC, MAC, bac_seed, can_of, can_password, derive_key, document_number, expiry_candidates,
                    mrz_information)
@@ -138,6 +144,8 @@ class CardRead:
     """How far passive authentication got."""
     active: str = "absent"
     """"verified" (the chip signed our challenge with DG15's key) or "absent" (no DG15)."""
+    chip_authentication: str = ""
+    """The chip authentication protocol DG14 offers (not run), "" without DG14."""
 
 
 def read_card(transmit: Transmit, id_number: str | None = None, born: dt.date | None = None,
@@ -178,7 +186,8 @@ def read_card(transmit: Transmit, id_number: str | None = None, born: dt.date | 
         key, nonce = active.public_key(raw[15]), active.challenge()
         active.verify(key, nonce, reader.command(b"\x00\x88\x00\x00\x08" + nonce + b"\x00", "active authentication"))
         proven = "verified"
-    return CardRead(identity, access, groups, raw, passive, proven)
+    offered = chip_authentication(protocols_of_dg14(raw[14])) if 14 in raw else ""
+    return CardRead(identity, access, groups, raw, passive, proven, offered)
 
 
 def _basic_access_control(reader: ChipReader, id_number: str, born: dt.date, issued: dt.date | None) -> None:
