@@ -7,29 +7,59 @@ database) is loaded when a printer is first used, not while the kiosk starts.
 from __future__ import annotations
 
 import os
+import pickle
 import select
 from pathlib import Path
 
 
-def _capabilities_cache() -> None:
+def _capabilities_cache() -> Path | None:
     """python-escpos parses its capability database (a 1 MB YAML file) on every import unless it
     finds the pickle it made last time, and by default it makes that pickle in a new temporary
     folder each time: the parse (100 ms and more) is paid at every start and an empty folder is
     left behind. Keep the pickle in the user's own cache folder instead. Never in a folder others
-    may write to: a pickle is code."""
+    may write to: a pickle is code. The folder, or None when python-escpos keeps its own."""
     if "ESCPOS_CAPABILITIES_PICKLE_DIR" in os.environ:
-        return
+        return Path(os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"])
     folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tthc-kiosk"
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         if folder.stat().st_uid != os.getuid() or folder.stat().st_mode & 0o022:
-            return
+            return None
     except OSError:
-        return  # a read-only home: python-escpos's own temporary folder
+        return None  # a read-only home: python-escpos's own temporary folder
     os.environ["ESCPOS_CAPABILITIES_PICKLE_DIR"] = str(folder)
+    return folder
 
 
-_capabilities_cache()
+def _load_capabilities() -> None:
+    """Import python-escpos's capabilities with the pickle shared safely. python-escpos writes the
+    pickle in place, so a second process (the app and `kiosk print-test`, or two test workers)
+    starting meanwhile read half a file and failed with EOFError: one process at a time, under a
+    lock on the folder. A pickle left broken (a power cut while it was written) is made again."""
+    import fcntl
+    import sys
+
+    folder = _capabilities_cache()
+    try:
+        lock = open(folder / "capabilities.lock", "a") if folder else None
+    except OSError:
+        lock = None
+    try:
+        if lock is not None:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            import escpos.capabilities  # noqa: F401
+        except (EOFError, pickle.UnpicklingError, AttributeError, ValueError):
+            sys.modules.pop("escpos.capabilities", None)
+            for stale in folder.glob("*.capabilities.pickle") if folder else ():
+                stale.unlink(missing_ok=True)
+            import escpos.capabilities  # noqa: F401
+    finally:
+        if lock is not None:
+            lock.close()  # closing lets the lock go
+
+
+_load_capabilities()
 
 from escpos.capabilities import get_profile  # noqa: E402  (after the cache folder is chosen)
 from escpos.constants import (RT_MASK_LOWPAPER, RT_MASK_NOPAPER, RT_MASK_ONLINE,  # noqa: E402,F401

@@ -162,7 +162,10 @@ class DossierScreen(KioskScreen):
     reading_card = BooleanProperty(False)
     """"loading" is the chip being read (the citizen must leave the card on the reader)."""
     card_waited = BooleanProperty(False)
-    """The card's QR was scanned but no card is on the reader yet: the chip's panel waits for it."""
+    """The card's QR was scanned (or its digits typed) but no card is on the reader yet: the
+    chip's panel waits for it."""
+    qr_kept = BooleanProperty(False)
+    """What waits for the card is its QR, which can be used without the chip."""
     holder_name = StringProperty("")
     """The citizen's full name from their card's chip, over their list; "" otherwise."""
     trust_words = StringProperty("")
@@ -249,7 +252,7 @@ class DossierScreen(KioskScreen):
 
     def use_chip(self) -> None:
         """The chip's panel: place the card, then scan its QR or type 6 digits."""
-        self._chip_key, self.card_waited = None, False
+        self._chip_key, self.card_waited, self.qr_kept = None, False, False
         self.state = "chip"
 
     def press_can(self, key: str) -> None:
@@ -266,7 +269,7 @@ class DossierScreen(KioskScreen):
 
     def read_chip(self, key: ChipKey) -> None:
         """Read the card on the reader with `key`, then list the citizen's dossiers."""
-        self._chip_key, self.card_waited = None, False
+        self._chip_key, self.card_waited, self.qr_kept = None, False, False
         self.sought, self.reading_card = "", True
         self.state = "loading"
         self.app.spawn(self._chip(key))
@@ -283,7 +286,7 @@ class DossierScreen(KioskScreen):
             return  # the citizen left meanwhile
         if found.card_error == "no_card":
             # Scanned before the card was placed: wait for it, the QR's key kept for this one read.
-            self._chip_key, self.card_waited = key, True
+            self._chip_key, self.card_waited, self.qr_kept = key, True, key.id_number is not None
             self.state = "chip"
             self.app.spawn(self._wait_for_card(key))
             return
@@ -383,7 +386,7 @@ class DossierScreen(KioskScreen):
 
     def _forget_card(self) -> None:
         """What the card gave, kept for one look-up: its key, its holder's name."""
-        self._chip_key, self.card_waited, self.reading_card = None, False, False
+        self._chip_key, self.card_waited, self.qr_kept, self.reading_card = None, False, False, False
         self.holder_name, self.trust_words, self.masked = "", "", False
 
     # -- the status slip -------------------------------------------------------------

@@ -68,8 +68,9 @@ def chip_data_alive():
     from kiosk.hardware.idcard.reader import CardRead
 
     gc.collect()
-    return [type(o).__name__ for o in gc.get_objects()
-            if isinstance(o, (Identity, QrIdentity, CardRead, ChipKey)) and o is not QR_KEY]
+    # By exact type: isinstance() on a weak proxy whose object is gone raises ReferenceError.
+    kinds = {Identity, QrIdentity, CardRead, ChipKey}
+    return [type(o).__name__ for o in gc.get_objects() if type(o) in kinds and o is not QR_KEY]
 
 
 async def type_can(dossier, digits):
@@ -134,11 +135,30 @@ async def chip_journey(app, server, data):
         wedge(CARD)
         await until(lambda: dossier.state == "chip" and dossier.card_waited)
         await frames(10)
-        assert find(dossier, "Label", text=app.t("Waiting for your card on the reader…"))
+        assert find(dossier, "Label", text=app.t("Waiting for your card on the reader…")) and dossier.qr_kept
         await shot(app, "dossier-chip-waiting")
         reader.card = VirtualCccd(HOLDER)
         await until(lambda: dossier.state == "list")
         assert len(dossier.dossiers) == CARD_DOSSIERS and dossier.holder_name == HOLDER.name
+        await frames(10)
+
+        # The digits typed before the card is placed: waited for too, with no way on without the
+        # chip (6 digits look nobody up).
+        tap(find(app.root.ids.nav, "NavButton", text=app.t("Back")))
+        await until(lambda: dossier.state == "ask")
+        await frames(10)
+        reader.card = None
+        tap(find(dossier, "KioskButton", text=app.t("Use the chip of your ID card"), disabled=False))
+        await until(lambda: dossier.state == "chip")
+        await frames(10)
+        await type_can(dossier, HOLDER.id_number[-6:])
+        tap(find(dossier, "KioskButton", text=app.t("Read the card")))
+        await until(lambda: dossier.state == "chip" and dossier.card_waited)
+        await frames(10)
+        assert not dossier.qr_kept and find(dossier, "KioskButton", text=app.t("Continue without the chip")).disabled
+        reader.card = VirtualCccd(HOLDER)
+        await until(lambda: dossier.state == "list")
+        assert dossier.holder_name == HOLDER.name
         await frames(10)
 
         # Six digits that are not this card's: said so, and "Try again" back to the digits.

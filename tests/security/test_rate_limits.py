@@ -111,7 +111,7 @@ def test_citizen_lookups_per_terminal_and_for_the_whole_centre_survive_a_restart
     _, second = Terminals(store).add("kiosk B", now())
     store.close()
     limits = Limits(citizen_lookups_per_minute=4, citizen_lookups_per_minute_site=6)
-    body = {"id_number": CITIZEN, "proof": "chip"}
+    body = {"id_number": CITIZEN, "proof": "chip", "trust": "signature", "active": "verified"}
 
     async def run():
         async with serving(db, limits) as session:
@@ -144,7 +144,7 @@ def test_citizen_lookups_count_per_site_under_a_ceiling_for_all_sites(tmp_path):
     _, third = Terminals(store).add("kiosk of another commune", now(), other)
     store.close()
     limits = Limits(citizen_lookups_per_minute=5, citizen_lookups_per_minute_site=3, citizen_lookups_per_minute_all=7)
-    body = {"id_number": CITIZEN, "proof": "chip"}
+    body = {"id_number": CITIZEN, "proof": "chip", "trust": "signature", "active": "verified"}
 
     async def answered(session, token, count):
         replies = await asyncio.gather(*(post(session, "/api/v1/dossiers/by-citizen", body, token)
