@@ -78,11 +78,11 @@ ACCOUNTS = web.AppKey("accounts", Accounts)
 INTEGRATIONS = web.AppKey("integrations", Integrations)
 SITES = web.AppKey("sites", Sites)
 TRUST_FORWARDED = web.AppKey("trust_forwarded", bool)
+"""Whether X-Forwarded-Proto and X-Forwarded-For are believed: only behind a reverse proxy
+that sets them, since anyone else can send them too."""
 CITIZEN_DETAIL = web.AppKey("citizen_detail", str)
 """The least proof of a citizen's card answered with their dossiers' codes ([backend]
 citizen_detail_needs; terminal_api.DETAIL_NEEDS)."""
-"""Whether X-Forwarded-Proto and X-Forwarded-For are believed: only behind a reverse proxy
-that sets them, since anyone else can send them too."""
 
 T = TypeVar("T")
 

@@ -202,7 +202,7 @@ def procedure_script(language: str, procedure: Procedure | None, ready: bool) ->
 
 
 def dossier_script(language: str, state: str, report: DossierReport | None = None, message: str = "",
-                   statuses: Iterable[int] = (), reading_card: bool = False) -> Script:
+                   statuses: Iterable[int] = (), reading_card: bool = False, card_waited: bool = False) -> Script:
     """The dossier's status, whether it is late, and its dates. Never its code, its applicant,
     nor the one-stop system's free text (notes, documents asked for, places), which may name
     people: only that documents are asked for, and the fees' amounts."""
@@ -210,6 +210,8 @@ def dossier_script(language: str, state: str, report: DossierReport | None = Non
     if state == "ask":
         return (script.say("Hold the QR code or barcode on your receipt, or your citizen ID card, under the scanner")
                 .say("Or type the code on your receipt:"))
+    if state == "chip" and card_waited:
+        return script.say("Place your ID card on the reader").say("Waiting for your card on the reader…")
     if state == "chip":
         return (script.say("Place your ID card on the reader")
                 .say("Then scan the QR code on the card, or type the last 6 digits of your ID number:"))

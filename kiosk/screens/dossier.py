@@ -24,6 +24,7 @@ from ..domain.dossier import DossierReport, Status, Timeliness
 from ..domain.scan import parse_scan
 from ..domain.text import shortened
 from ..hardware.idcard.chip import ChipKey
+from ..hardware.idcard.errors import CardReadError
 from ..hardware.scanners import Scan
 from ..i18n import N_
 from ..journeys.dossier import (MASKED, MASKED_CHIP, TRUST_WORDS, UNKNOWN_SCAN, look_up_by_chip, look_up_citizen, look_up_code,
@@ -65,6 +66,16 @@ SOON_DAYS = 1
 LIST_NAME_CHARACTERS = 72
 """A procedure's name in the citizen's list of dossiers, at most: a name of six lines made one
 dossier fill the list on a 1280x720 screen with larger text. The card shows it whole."""
+
+
+def keyed(text: str, key: str, longest: int) -> str:
+    """`text` after a keypad's `key`: "<" deletes one, "clear" clears, any other is added while
+    there is room."""
+    if key == "<":
+        return text[:-1]
+    if key == "clear":
+        return ""
+    return text + key if len(text) < longest else text
 
 
 def when(moment: dt.datetime | None) -> str:
@@ -181,6 +192,9 @@ class DossierScreen(KioskScreen):
         """The QR's key to the card on the reader, while the panel waits for the card."""
         self._chip_failed = False
         """The last failure was the chip's: "Try again" goes back to the chip's panel."""
+        self._asked: object = None
+        """The question being answered (a code, a card): an answer to an earlier one, come late
+        after the citizen went back and asked again, is dropped (`_answers`)."""
 
     # -- showing and leaving ---------------------------------------------------------
 
@@ -202,12 +216,8 @@ class DossierScreen(KioskScreen):
     def press(self, key: str) -> None:
         if key in PAGE_KEYS:
             self.page = PAGE_KEYS[key]
-        elif key == "<":
-            self.typed = self.typed[:-1]
-        elif key == "clear":
-            self.typed = ""
-        elif len(self.typed) < MAX_CODE_LENGTH:
-            self.typed += key
+        else:
+            self.typed = keyed(self.typed, key, MAX_CODE_LENGTH)
 
     def look_up_typed(self) -> None:
         # Typed without dots and dashes, a code is completed only when one reading fits.
@@ -239,14 +249,22 @@ class DossierScreen(KioskScreen):
 
     def look_up(self, code: str) -> None:
         self.sought, self.sought_typed = code, False
-        self.reading_card = False
+        self.reading_card, self._chip_failed = False, False
         self.state = "loading"
-        self.app.spawn(self._dossier(code))
+        self.app.spawn(self._dossier(code, self._ask()))
 
     def _look_up_qr(self, id_number: str) -> None:
-        self.sought, self.reading_card = "", False
+        self.sought, self.reading_card, self._chip_failed = "", False, False
         self.state = "loading"
-        self.app.spawn(self._citizen(id_number))
+        self.app.spawn(self._citizen(id_number, self._ask()))
+
+    def _ask(self) -> object:
+        self._asked = object()
+        return self._asked
+
+    def _answers(self, asked: object) -> bool:
+        """Whether an answer is still wanted: the screen waits for it, and it is to the last question."""
+        return self.state == "loading" and self._asked is asked
 
     # -- the ID card's chip ----------------------------------------------------------
 
@@ -256,12 +274,7 @@ class DossierScreen(KioskScreen):
         self.state = "chip"
 
     def press_can(self, key: str) -> None:
-        if key == "<":
-            self.can = self.can[:-1]
-        elif key == "clear":
-            self.can = ""
-        elif len(self.can) < CAN_LENGTH:
-            self.can += key
+        self.can = keyed(self.can, key, CAN_LENGTH)
 
     def read_typed_can(self) -> None:
         if len(self.can) == CAN_LENGTH:
@@ -272,7 +285,7 @@ class DossierScreen(KioskScreen):
         self._chip_key, self.card_waited, self.qr_kept = None, False, False
         self.sought, self.reading_card = "", True
         self.state = "loading"
-        self.app.spawn(self._chip(key))
+        self.app.spawn(self._chip(key, self._ask()))
 
     def without_chip(self) -> None:
         """The card's QR alone, for a card whose chip cannot be read (the backend may then answer less)."""
@@ -280,10 +293,10 @@ class DossierScreen(KioskScreen):
         if key is not None and key.id_number:
             self._look_up_qr(key.id_number)
 
-    async def _chip(self, key: ChipKey) -> None:
+    async def _chip(self, key: ChipKey, asked: object) -> None:
         found = await look_up_by_chip(self.app.services.client, self.app.services.chip, key)
-        if self.state != "loading":
-            return  # the citizen left meanwhile
+        if not self._answers(asked):
+            return  # the citizen left, or asked again, meanwhile
         if found.card_error == "no_card":
             # Scanned before the card was placed: wait for it, the QR's key kept for this one read.
             self._chip_key, self.card_waited, self.qr_kept = key, True, key.id_number is not None
@@ -296,7 +309,15 @@ class DossierScreen(KioskScreen):
     async def _wait_for_card(self, key: ChipKey) -> None:
         chip = self.app.services.chip
         while self.state == "chip" and self._chip_key is key:
-            if await asyncio.to_thread(chip.present):
+            try:
+                present = await asyncio.to_thread(chip.present)
+            except CardReadError as error:  # the reader unplugged, pcscd stopped: no card will come
+                if self.state == "chip" and self._chip_key is key:
+                    self._forget_card()
+                    self._chip_failed = True
+                    self._fail(error.message)
+                return
+            if present:
                 if self.state == "chip" and self._chip_key is key:
                     self.read_chip(key)
                 return
@@ -304,10 +325,10 @@ class DossierScreen(KioskScreen):
 
     # -- the backend -----------------------------------------------------------------
 
-    async def _dossier(self, code: str) -> None:
+    async def _dossier(self, code: str, asked: object) -> None:
         found = await look_up_code(self.app.services.client, code, self.app.services.store.path)
-        if self.state != "loading":
-            return  # the citizen left meanwhile
+        if not self._answers(asked):
+            return  # the citizen left, or asked again, meanwhile
         if found.report is None:
             self._fail(found.message)
             return
@@ -317,10 +338,10 @@ class DossierScreen(KioskScreen):
         self.app.session_dossier_code = found.report.dossier.code
         self.state = "card"
 
-    async def _citizen(self, id_number: str) -> None:
+    async def _citizen(self, id_number: str, asked: object) -> None:
         found = await look_up_citizen(self.app.services.client, id_number)
-        if self.state != "loading":
-            return  # the citizen left meanwhile
+        if not self._answers(asked):
+            return  # the citizen left, or asked again, meanwhile
         self._show_citizen(found)
 
     def _show_citizen(self, found) -> None:
@@ -361,7 +382,7 @@ class DossierScreen(KioskScreen):
 
     def spoken(self):
         return dossier_script(self.app.language, self.state, self.report, self.message,
-                              [item.status for item in self.dossiers], self.reading_card)
+                              [item.status for item in self.dossiers], self.reading_card, self.card_waited)
 
     def again(self) -> None:
         """Back to the question, for another dossier."""
@@ -445,30 +466,29 @@ class DossierScreen(KioskScreen):
             self._fill_card(panel.ids.rows, self.report)
 
     def _fill_keypad(self, keypad) -> None:
-        keypad.clear_widgets()
-        words = {"<": self.app.t("Delete"), "clear": self.app.t("Clear")}
         keypad.cols = KEYPAD_COLUMNS[self.page]
-        for key in KEYS[self.page]:
-            button = Factory.DossierKey(text=words.get(key, key))
-            button.key = key  # kv properties: set after construction
-            button.compact = self.page == "letters"
-            button.bind(on_release=lambda _button, pressed=key: self.press(pressed))
-            keypad.add_widget(button)
+        self._fill_keys(keypad, KEYS[self.page], self.press, compact=self.page == "letters")
 
     def _fill_can_keypad(self, keypad) -> None:
+        self._fill_keys(keypad, CAN_KEYS, self.press_can)
+
+    def _fill_keys(self, keypad, keys, press, compact=False) -> None:
         keypad.clear_widgets()
         words = {"<": self.app.t("Delete"), "clear": self.app.t("Clear")}
-        for key in CAN_KEYS:
+        for key in keys:
             button = Factory.DossierKey(text=words.get(key, key))
-            button.key = key
-            button.bind(on_release=lambda _button, pressed=key: self.press_can(pressed))
+            button.key = key  # kv properties: set after construction
+            button.compact = compact
+            button.bind(on_release=lambda _button, pressed=key: press(pressed))
             keypad.add_widget(button)
 
     def _fill_list(self, rows) -> None:
         rows.clear_widgets()
         if self.holder_name:
             rows.add_widget(Factory.CardHeading(text=self.app.t("Dossiers of {}").format(self.holder_name)))
-        masked = (MASKED_CHIP if self.app.services.chip is not None else MASKED) if self.masked else ""
+        # "Read the chip" only to whom has not: a chip already read that got a masked list would go in circles.
+        chip_helps = self.app.services.chip is not None and not self.trust_words
+        masked = (MASKED_CHIP if chip_helps else MASKED) if self.masked else ""
         for words in (self.trust_words, masked):
             if words:
                 rows.add_widget(Factory.CardLine(text=self.app.t(words), color=self.app.theme["secondary"]))

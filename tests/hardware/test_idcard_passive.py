@@ -55,6 +55,8 @@ def test_the_site_s_csca_folder(issuer, tmp_path):
     (tmp_path / "csca.pem").write_bytes(issuer.csca.public_bytes(serialization.Encoding.PEM))
     (tmp_path / "other.der").write_bytes(make_issuer().csca.public_bytes(serialization.Encoding.DER))
     (tmp_path / "notes.txt").write_text("not a certificate")
+    (tmp_path / "old").mkdir()  # a folder of old certificates: not a file
+    (tmp_path / "gone.pem").symlink_to(tmp_path / "nowhere.pem")  # a link to nothing: cannot be read
     found = load_cscas(tmp_path)
     assert len(found) == 2 and verify(issuer.sod(READ), READ, found).level == "chain"
     assert load_cscas(tmp_path / "missing") == []

@@ -26,7 +26,7 @@ def test_the_card_is_read_through_pcscd(pcscd):
     finally:
         card.remove()
     assert read.identity.full_name == PERSON.name and read.identity.id_number == PERSON.id_number
-    assert chip.read == ["COM", 1, 13, 14, 15, "SOD"] and read.access == "PACE" and read.passive.level == "signature"
+    assert chip.read == ["COM", 1, 13, "SOD", 14, 15] and read.access == "PACE" and read.passive.level == "signature"
     assert read.active == "verified"
 
 

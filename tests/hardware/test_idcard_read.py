@@ -25,7 +25,7 @@ def test_the_card_is_read_with_the_key_its_qr_gives():
     assert who.residence == PERSON.residence and who.issued == "01/03/2021" and who.expiry == "17/05/2030"
     assert who.parents == ("Nguyễn Văn Bố", "Trần Thị Mẹ") and who.spouse == ""
     assert read.access == "PACE" and read.groups == (1, 2, 13, 14, 15)
-    assert card.read == ["COM", 1, 13, 14, 15, "SOD"] and card.refused_keys == 0  # never DG2, the face
+    assert card.read == ["COM", 1, 13, "SOD", 14, 15] and card.refused_keys == 0  # never DG2, the face
     assert read.passive.level == "signature" and read.passive.groups == (1, 13, 14, 15)  # no CSCA installed
     assert read.active == "verified" and read.chip_authentication == "id-CA-ECDH-AES-CBC-CMAC-128"
     chained = read_card(VirtualCccd().transmit, PERSON.id_number, PERSON.born, PERSON.issued,
@@ -161,6 +161,39 @@ def test_a_cloned_chip_fails_active_authentication():
     with pytest.raises(ChipAnswerInvalid) as refused:
         read_card(clone.transmit, PERSON.id_number, PERSON.born, PERSON.issued)
     assert "active authentication" in str(refused.value)
+
+
+def test_a_clone_that_hides_its_dg15_is_refused():
+    """A copy of the genuine card's groups and SOD whose EF.COM (which nobody signs) leaves DG15
+    out, to pass without active authentication: the SOD still lists DG15, so it is read anyway;
+    without it, the card is refused."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from idcard_card import tlv
+
+    genuine = VirtualCccd()
+    com = tlv(0x60, tlv(0x5F01, b"0107") + tlv(0x5F36, b"040000") + tlv(0x5C, bytes([0x61, 0x75, 0x6D, 0x6E])))
+    hidden = VirtualCccd(PERSON, {**genuine.files, "COM": com})
+    hidden.key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    with pytest.raises(ChipAnswerInvalid, match="active authentication"):
+        read_card(hidden.transmit, PERSON.id_number, PERSON.born, PERSON.issued)
+    assert 15 in hidden.read  # read for the SOD's sake, not EF.COM's
+    gone = VirtualCccd(PERSON, {name: data for name, data in {**genuine.files, "COM": com}.items() if name != 15})
+    del gone.files[15]  # the test card adds its own DG15 unless told otherwise
+    with pytest.raises(ChipAnswerInvalid, match="DG15 is signed for but absent"):
+        read_card(gone.transmit, PERSON.id_number, PERSON.born, PERSON.issued)
+
+
+def test_a_dg14_laid_out_otherwise_is_only_not_reported():
+    """DG14 is reported, not used: a genuine card whose DG14 this code cannot parse is read."""
+    from idcard_card import tlv
+
+    files = groups(PERSON)
+    files[14] = tlv(0x6E, tlv(0x31, tlv(0x30, tlv(0x02, b"\x01"))))  # a SecurityInfo with no OID first
+    files[15] = VirtualCccd().files[15]
+    files["SOD"] = card_issuer().sod({n: files[n] for n in (1, 13, 14, 15)})
+    read = read_card(VirtualCccd(PERSON, files).transmit, PERSON.id_number, PERSON.born, PERSON.issued)
+    assert read.chip_authentication == "" and read.passive.groups == (1, 13, 14, 15) and read.active == "verified"
 
 
 def test_a_card_without_dg15_says_active_authentication_is_absent():

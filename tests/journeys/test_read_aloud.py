@@ -168,6 +168,14 @@ def test_the_other_dossier_states():
     assert failed.startswith("Sorry. No dossier was found")
 
 
+def test_the_chip_s_states_are_said_as_shown():
+    assert dossier_script("vi", "chip").text.startswith("Đặt thẻ căn cước lên đầu đọc. Rồi quét mã QR trên thẻ")
+    waiting = dossier_script("en", "chip", card_waited=True).text
+    assert waiting.startswith("Place your ID card on the reader. Waiting for your card") and "scan" not in waiting
+    assert dossier_script("en", "loading", reading_card=True).text.startswith("Reading your ID card.")
+    assert dossier_script("en", "loading").text.startswith("Looking up your dossier")
+
+
 def a_service(letter="A", waiting=2, minutes=10):
     return ServiceStatus(letter=letter, name="Hộ tịch", name_en="Civil status", fields=[], issuing=True, hours=[],
                          waiting=waiting, open_counters=1, estimated_wait_minutes=minutes)

@@ -18,7 +18,7 @@ from kivy.core.window import Window
 from idcard_card import VirtualCccd
 from kiosk.client.api import BackendClient
 from kiosk.hardware.idcard.chip import ChipKey, PcscChip
-from kiosk.hardware.idcard.errors import NoCard, WrongAccessKey
+from kiosk.hardware.idcard.errors import NoCard, NoReader, WrongAccessKey
 from kiosk.journeys.dossier import MASKED_CHIP, TRUST_WORDS
 from kiosk.screens.dossier import CAN_KEYS
 from journeys.test_journey_chip import HOLDER
@@ -44,6 +44,30 @@ class Reader:
         if card is None:
             raise NoCard("no test card on the reader")
         yield card.transmit
+
+
+class Unplugged(Reader):
+    """The reader gone (pulled out, or pcscd stopped)."""
+
+    @contextlib.contextmanager
+    def connect(self, _reader):
+        raise NoReader("the test reader was unplugged")
+        yield
+
+
+def held_card(loop):
+    """A test card whose first answer waits until `release` is set, and `started`, set when it
+    is asked: to see the screen while a read is under way."""
+    started, release = asyncio.Event(), asyncio.Event()
+
+    class Held(VirtualCccd):
+        def transmit(self, apdu):
+            if not release.is_set():
+                loop.call_soon_threadsafe(started.set)
+                asyncio.run_coroutine_threadsafe(release.wait(), loop).result(timeout=120)
+            return super().transmit(apdu)
+
+    return Held(HOLDER), started, release
 
 
 class Said(logging.Handler):
@@ -113,7 +137,7 @@ async def chip_journey(app, server, data):
         await until(lambda: dossier.state == "list")
         await frames(10)
         await shot(app, "dossier-chip-list")
-        assert reader.card.read == ["COM", 1, 13, 14, 15, "SOD"]  # never DG2, the face
+        assert reader.card.read == ["COM", 1, 13, "SOD", 14, 15]  # never DG2, the face
         heading = find(dossier, "CardHeading")
         assert heading.text == f"Hồ sơ của {HOLDER.name}"
         find(dossier, "CardLine", text=app.t(TRUST_WORDS["signature"]))
@@ -178,6 +202,37 @@ async def chip_journey(app, server, data):
         tap(find(dossier, "KioskButton", text=app.t("Try again")))
         await until(lambda: dossier.state == "chip")
         assert dossier.can == "000000"  # kept, to be mended
+        app.end_session()
+        await next_citizen(app)
+
+        # The citizen goes back while a read with wrong digits is under way, and reads again with
+        # the right ones: the first read's answer, come late, is not the screen's any more.
+        tap(find(app.root, "HomeTile", screen="dossier"))
+        await arrive(app, "dossier")
+        await frames(10)
+        reader.card, started, release = held_card(asyncio.get_running_loop())
+        dossier.read_chip(ChipKey.of_digits("000000"))
+        await asyncio.wait_for(started.wait(), 20)
+        tap(find(app.root.ids.nav, "NavButton", text=app.t("Back")))
+        await until(lambda: dossier.state == "ask")
+        dossier.read_chip(ChipKey.of_digits(HOLDER.id_number[-6:]))  # waits for the first read to end
+        release.set()
+        await until(lambda: dossier.state in ("list", "failed"))
+        assert dossier.state == "list" and dossier.holder_name == HOLDER.name, dossier.message
+        await frames(10)
+
+        # The reader unplugged while the screen waits for the card: said, not waited for ever.
+        app.services.chip = PcscChip(connect=Reader().connect)
+        wedge(CARD)
+        await until(lambda: dossier.state == "chip" and dossier.card_waited)
+        app.services.chip._connect = Unplugged().connect
+        await until(lambda: dossier.state == "failed")
+        assert dossier.message == NoReader.message and dossier._chip_key is None
+        await frames(10)
+        await shot(app, "dossier-chip-reader-gone")
+        tap(find(dossier, "KioskButton", text=app.t("Try again")))
+        await until(lambda: dossier.state == "chip")
+        app.services.chip = PcscChip(connect=reader.connect)
         app.end_session()
         await next_citizen(app)
 
@@ -279,18 +334,7 @@ async def chip_layouts(app, server, size, large):
         await check(app, f"{name}-digits")
 
         # Reading: the card's first answer held back until the screen is checked.
-        started = asyncio.Event()
-        release = asyncio.Event()
-        loop = asyncio.get_running_loop()
-
-        class Slow(VirtualCccd):
-            def transmit(self, apdu):
-                if not release.is_set():
-                    loop.call_soon_threadsafe(started.set)
-                    asyncio.run_coroutine_threadsafe(release.wait(), loop).result(timeout=120)
-                return super().transmit(apdu)
-
-        reader.card = Slow(HOLDER)
+        reader.card, started, release = held_card(asyncio.get_running_loop())
         tap(find(dossier, "KioskButton", text=app.t("Read the card")))
         await asyncio.wait_for(started.wait(), 20)
         await frames(5)

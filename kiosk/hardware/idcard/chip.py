@@ -8,17 +8,21 @@ reprs hide them."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .groups import hidden_repr
+
 if TYPE_CHECKING:
     from .reader import CardRead, Transmit
 
 
-@dataclass(frozen=True, repr=False)
+@hidden_repr
+@dataclass(frozen=True)
 class ChipKey:
     """What opens one citizen's card: from its QR, the ID number (its last 6 digits are the CAN
     PACE takes) with the dates BAC needs on an older card; or the 6 digits typed on the keypad."""
@@ -27,11 +31,6 @@ class ChipKey:
     born: dt.date | None = None
     issued: dt.date | None = None
     can: str | None = None
-
-    def __repr__(self) -> str:
-        return "ChipKey(<personal data hidden>)"
-
-    __str__ = __repr__
 
     def __reduce__(self):
         raise TypeError("a ChipKey is personal data and is never pickled or stored")
@@ -60,22 +59,27 @@ class PcscChip:
         self.reader, self.csca_folder = reader, csca_folder
         self._cscas: tuple | None = None
         self._connect = connect
+        self._one_at_a_time = threading.Lock()
+        """A read runs in a thread and cannot be stopped: a second one, begun meanwhile (the
+        citizen went back and read again), waits for it rather than talk to the card at once
+        and break both conversations' secure messaging."""
 
     def read(self, key: ChipKey) -> CardRead:
         """Read the card (blocking, some 1 to 3 s on a real reader); CardReadError when it cannot be."""
         from .reader import read_card
 
-        with self.connect() as transmit:
+        with self._one_at_a_time, self.connect() as transmit:
             return read_card(transmit, key.id_number, key.born, key.issued, key.can, self.cscas())
 
     def present(self) -> bool:
-        """Whether a card is on the reader now (and the reader works): a connection opened and closed."""
-        from .errors import CardReadError
+        """Whether a card is on the reader now: a connection opened and closed. A reader that is
+        gone, or no PC/SC service, is its CardReadError (NoReader): not a card still to come."""
+        from .errors import NoCard
 
         try:
-            with self.connect():
+            with self._one_at_a_time, self.connect():
                 return True
-        except CardReadError:
+        except NoCard:
             return False
 
     def connect(self) -> AbstractContextManager[Transmit]:

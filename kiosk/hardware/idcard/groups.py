@@ -120,13 +120,13 @@ def fields_of_dg13(data: bytes) -> dict[int, str | list[str]]:
     return found
 
 
-def _hidden(cls):
-    """A dataclass whose repr shows its fields' names, not their values (a citizen's data)."""
-    cls.__repr__ = lambda self: f"{cls.__name__}({', '.join(f.name for f in fields(self))}: hidden)"
+def hidden_repr(cls):
+    """A dataclass whose repr and str show its fields' names, not their values (a citizen's data)."""
+    cls.__repr__ = cls.__str__ = lambda self: f"{cls.__name__}({', '.join(f.name for f in fields(self))}: hidden)"
     return cls
 
 
-@_hidden
+@hidden_repr
 @dataclass(frozen=True)
 class Identity:
     """A citizen as their card's chip says, for the one look-up: kept in memory only."""

@@ -69,9 +69,8 @@ def _signed_data(sod: bytes) -> cms.SignedData:
         raise ChipAnswerInvalid(f"SOD: {error}") from None
 
 
-def verify(sod: bytes, groups: dict[int, bytes], cscas: list[x509.Certificate] = ()) -> PassiveResult:
-    """Check the groups read (by number) against the SOD. A group whose hash differs is
-    ChipAnswerInvalid (the data was altered); a signature or chain that fails lowers the level."""
+def _security_object(sod: bytes) -> tuple[cms.SignedData, bytes, str, dict[int, bytes]]:
+    """The SOD's SignedData, its signed content, its hash algorithm and the hashes it lists by group."""
     signed = _signed_data(sod)
     try:
         encapsulated = signed["encap_content_info"]
@@ -86,6 +85,19 @@ def verify(sod: bytes, groups: dict[int, bytes], cscas: list[x509.Certificate] =
         raise ChipAnswerInvalid(f"SOD: {error}") from None
     if algorithm not in HASHES:
         raise ChipAnswerInvalid(f"SOD: unknown hash {algorithm}")
+    return signed, content, algorithm, listed
+
+
+def signed_groups(sod: bytes) -> set[int]:
+    """The data groups the SOD signed a hash of: the card's groups as its issuer made them (EF.COM,
+    which says the same, is not signed, and a copy may leave a group out of it)."""
+    return set(_security_object(sod)[3])
+
+
+def verify(sod: bytes, groups: dict[int, bytes], cscas: list[x509.Certificate] = ()) -> PassiveResult:
+    """Check the groups read (by number) against the SOD. A group whose hash differs is
+    ChipAnswerInvalid (the data was altered); a signature or chain that fails lowers the level."""
+    signed, content, algorithm, listed = _security_object(sod)
     for number, data in groups.items():
         if number not in listed or not hmac.compare_digest(HASHES[algorithm](data).digest(), listed[number]):
             raise ChipAnswerInvalid(f"data group {number} does not match its signed hash")
@@ -139,10 +151,14 @@ def _check_signature(signed: cms.SignedData, content: bytes, certificate: x509.C
 
 def load_cscas(folder: Path) -> list[x509.Certificate]:
     """The CSCA certificates a site installed in `folder` (PEM or DER, one a file); a file that is
-    not a certificate is skipped (the chain is then not reached through it, and says so)."""
+    not a certificate, cannot be read, or is not a file is skipped (the chain is then not reached
+    through it, and says so): a stray file must not stop every card from being read."""
     found = []
     for path in sorted(folder.glob("*")) if folder.is_dir() else []:
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes() if path.is_file() else b""
+        except OSError:
+            continue
         try:
             found.append(x509.load_pem_x509_certificate(data) if b"-----BEGIN" in data
                          else x509.load_der_x509_certificate(data))

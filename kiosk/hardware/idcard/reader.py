@@ -32,7 +32,7 @@ from . import active, bac, pace
 from .errors import CardReadError, ChipAnswerInvalid, ReadTimeout, WrongAccessKey
 from .groups import (Identity, chip_authentication, groups_of_com, id_number_of_mrz, identity_of_dg13, mrz_of_dg1,
                      protocols_of_dg14)
-from .passive import PassiveResult, verify
+from .passive import PassiveResult, signed_groups, verify
 from .keys import (ENC, MAC, bac_seed, can_of, can_password, derive_key, document_number, expiry_candidates,
                    mrz_information)
 from .secure_messaging import SecureMessaging
@@ -172,12 +172,20 @@ def read_card(transmit: Transmit, id_number: str | None = None, born: dt.date | 
     if id_number_of_mrz(mrz_of_dg1(raw[1])) != identity.id_number or not identity.id_number.endswith(can) \
             or identity.id_number != (id_number or identity.id_number):
         raise ChipAnswerInvalid("the card's groups name different ID numbers")
-    for name in (14, 15, "SOD"):
-        if name in groups or name == "SOD":  # EF.COM does not list the SOD, which every card has
+    try:
+        raw["SOD"] = reader.read_file("SOD")  # EF.COM does not list it; every genuine card has one
+    except FileAbsent:
+        pass
+    signed = signed_groups(raw["SOD"]) if "SOD" in raw else set()
+    for name in (14, 15):
+        # The SOD's list, not only EF.COM's (unsigned): a copy that leaves DG15 out of EF.COM, to
+        # pass without active authentication, still has to show the DG15 its SOD signed.
+        if name in groups or name in signed:
             try:
                 raw[name] = reader.read_file(name)
             except FileAbsent:
-                pass
+                if name in signed:
+                    raise ChipAnswerInvalid(f"DG{name} is signed for but absent") from None
     passive = PassiveResult("none", (), problem="the card has no SOD")
     if "SOD" in raw:
         passive = verify(raw["SOD"], {n: data for n, data in raw.items() if isinstance(n, int)}, list(cscas))
@@ -186,7 +194,10 @@ def read_card(transmit: Transmit, id_number: str | None = None, born: dt.date | 
         key, nonce = active.public_key(raw[15]), active.challenge()
         active.verify(key, nonce, reader.command(b"\x00\x88\x00\x00\x08" + nonce + b"\x00", "active authentication"))
         proven = "verified"
-    offered = chip_authentication(protocols_of_dg14(raw[14])) if 14 in raw else ""
+    try:  # only reported: a DG14 laid out otherwise than expected is no reason to refuse the card
+        offered = chip_authentication(protocols_of_dg14(raw[14])) if 14 in raw else ""
+    except ChipAnswerInvalid:
+        offered = ""
     return CardRead(identity, access, groups, raw, passive, proven, offered)
 
 
