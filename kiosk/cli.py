@@ -207,6 +207,7 @@ def _run_kiosk(settings, windowed: bool, printer, config, path: Path | None) -> 
     from .client.store import LocalStore
     from .config import card_reader_enabled, id_card_chip, kiosk_preferences
 
+    chip = id_card_chip(config)  # a wrong [card_reader] is one line now, before Kivy starts
     from .kivy_setup import prepare_kivy
 
     prepare_kivy(windowed, settings.data_dir / "kivy")
@@ -225,7 +226,7 @@ def _run_kiosk(settings, windowed: bool, printer, config, path: Path | None) -> 
                     idle_timeout=settings.idle_timeout, terminal_id=settings.terminal_id,
                     preferences=kiosk_preferences(config), config_path=path,
                     pin=StaffPin(settings.data_dir / "staff-pin.json"), card_reader=card_reader_enabled(config),
-                    chip=id_card_chip(config), needs_setup=not settings.token))
+                    chip=chip, needs_setup=not settings.token))
                 # The service manager stops the kiosk with SIGTERM, a person at the console with Ctrl-C.
                 for stop in (signal.SIGTERM, signal.SIGINT):
                     asyncio.get_running_loop().add_signal_handler(stop, app.stop)

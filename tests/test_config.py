@@ -129,3 +129,18 @@ def test_the_example_speaks_and_a_bad_speech_setting_is_refused():
     assert kiosk_preferences(load_config(EXAMPLE_CONFIG)).speech is True
     with pytest.raises(ConfigError, match=r"^\[kiosk\] speech must be on or off, not 'loud'$"):
         kiosk_preferences(section(speech="loud"))
+
+
+def test_kiosk_run_says_a_wrong_csca_folder_in_one_line(tmp_path):
+    import subprocess
+
+    from support import KIOSK
+
+    path = tmp_path / "kiosk.ini"
+    path.write_text(EXAMPLE_CONFIG.read_text(encoding="utf-8").replace(
+        "\ncsca_folder =\n", f"\ncsca_folder = {tmp_path / 'missing'}\n", 1).replace(
+        "\nenabled =\n", "\nenabled = true\n", 1), encoding="utf-8")
+    done = subprocess.run([KIOSK, "run", "--config", str(path), "--data", str(tmp_path / "data")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "[card_reader] csca_folder must be a folder" in done.stderr, done.stderr[-1500:]
+    assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr
