@@ -157,14 +157,16 @@ def add_sites(db: str | Path, count: int) -> list[str]:
         store.close()
 
 
-def lifted_config(folder: Path) -> Path:
+def lifted_config(folder: Path, backend: dict[str, str] | None = None) -> Path:
     """The shipped configuration with the per-terminal ceilings on tickets and ratings lifted: the
     tests that share one terminal token issue more than a kiosk would (the ceilings have tests of
-    their own, tests/security/test_rate_limits.py). Citizen look-up limits stay as shipped."""
+    their own, tests/security/test_rate_limits.py). Citizen look-up limits stay as shipped.
+    `backend`: more [backend] keys, such as {"citizen_detail_needs": "chip"}."""
     from kiosk.config import config_path
 
     lifted = "".join(f"{key} = 1000000\n" for key in
                      ("tickets_per_minute", "tickets_per_hour", "ratings_per_minute", "ratings_per_hour"))
+    lifted += "".join(f"{key} = {value}\n" for key, value in (backend or {}).items())
     path = folder / "backend.ini"
     lifted += f"citizen_key_file = {stores.key_file(folder / 'backend.sqlite3')}\n"
     text = config_path().read_text(encoding="utf-8")
@@ -172,14 +174,14 @@ def lifted_config(folder: Path) -> Path:
     return path
 
 
-def start_site(folder: Path, *args: str, for_the_run: bool = False) -> Backend:
-    """`kiosk backend` over a freshly prepared sample site (with `lifted_config`, unless `args`
-    name a configuration of their own)."""
+def start_site(folder: Path, *args: str, for_the_run: bool = False, backend: dict[str, str] | None = None) -> Backend:
+    """`kiosk backend` over a freshly prepared sample site (with `lifted_config` and its `backend`
+    keys, unless `args` name a configuration of their own)."""
     db, admin_file, token = prepare_site(folder, for_the_run)
     if "--config" in args:
         stores.add_key_file(args[args.index("--config") + 1], db)
-    server = Backend("--db", db, "--admin-token-file", str(admin_file), "--config", str(lifted_config(folder)),
-                     *args)
+    server = Backend("--db", db, "--admin-token-file", str(admin_file), "--config",
+                     str(lifted_config(folder, backend)), *args)
     server.db, server.token, server.admin_token = db, token, ADMIN_TOKEN
     return server
 

@@ -9,7 +9,7 @@ import pytest
 from kiosk.backend.terminal_api import CitizenLookup
 from kiosk.config import ConfigError, citizen_detail_needs, load_config
 from stores import new_store
-from support import lifted_config, start_site
+from support import start_site
 
 CITIZEN = "052090000001"  # an invented ID number of the sample data, with three dossiers
 LOOKUP = "/api/v1/dossiers/by-citizen"
@@ -17,11 +17,7 @@ LOOKUP = "/api/v1/dossiers/by-citizen"
 
 @pytest.fixture(scope="module")
 def strict(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("strict")
-    config = folder / "strict.ini"  # start_site writes the lifted one again
-    config.write_text(lifted_config(folder).read_text(encoding="utf-8").replace(
-        "[backend]\n", "[backend]\ncitizen_detail_needs = chip\n", 1), encoding="utf-8")
-    server = start_site(folder, "--config", str(config))
+    server = start_site(tmp_path_factory.mktemp("strict"), backend={"citizen_detail_needs": "chip"})
     yield server
     assert server.stop() == 0
 

@@ -24,7 +24,7 @@ from kiosk.screens.dossier import CAN_KEYS
 from journeys.test_journey_chip import HOLDER
 from screens.journey_dossier import CARD, CARD_DOSSIERS, PERSONAL, assert_forgotten, forget_card_lookups, texts, wedge
 from screens.kit import arrive, find, frames, next_citizen, shot, tap, until
-from support import lifted_config, start_site
+from support import start_site
 
 CHIP_ONLY = ["Nguyễn Văn Bố", "Trần Thị Mẹ", "Nốt ruồi thử", "Xã Thử, tỉnh Mẫu", "01/01/1990", "NGUYEN<<VAN<AN",
              "Nguyễn Văn An"]
@@ -97,6 +97,18 @@ def chip_data_alive():
     return [type(o).__name__ for o in gc.get_objects() if type(o) in kinds and o is not QR_KEY]
 
 
+async def scan_card_with_none_on_the_reader(app, dossier, reader):
+    """From the home screen: the dossier screen, the card's QR scanned with no card on the reader;
+    the chip's panel then waits for the card."""
+    reader.card = None
+    tap(find(app.root, "HomeTile", screen="dossier"))
+    await arrive(app, "dossier")
+    await frames(10)
+    wedge(CARD)
+    await until(lambda: dossier.state == "chip" and dossier.card_waited)
+    await frames(10)
+
+
 async def type_can(dossier, digits):
     for digit in digits:
         tap(find(dossier, "DossierKey", key=digit))
@@ -152,13 +164,7 @@ async def chip_journey(app, server, data):
         assert_forgotten(app, data, codes, PERSONAL + CHIP_ONLY)
 
         # The QR scanned first: the screen waits for the card, and reads it once it comes.
-        reader.card = None
-        tap(find(app.root, "HomeTile", screen="dossier"))
-        await arrive(app, "dossier")
-        await frames(10)
-        wedge(CARD)
-        await until(lambda: dossier.state == "chip" and dossier.card_waited)
-        await frames(10)
+        await scan_card_with_none_on_the_reader(app, dossier, reader)
         assert find(dossier, "Label", text=app.t("Waiting for your card on the reader…")) and dossier.qr_kept
         await shot(app, "dossier-chip-waiting")
         reader.card = VirtualCccd(HOLDER)
@@ -254,22 +260,13 @@ async def chip_journey(app, server, data):
 
 async def without_the_chip(app, dossier, reader, folder):
     folder.mkdir(parents=True)
-    config = folder / "strict.ini"
-    config.write_text(lifted_config(folder).read_text(encoding="utf-8").replace(
-        "[backend]\n", "[backend]\ncitizen_detail_needs = chip\n", 1), encoding="utf-8")
     # In a thread: the app's loop keeps drawing while the backend starts.
-    server = await asyncio.to_thread(start_site, folder, "--config", str(config))
+    server = await asyncio.to_thread(start_site, folder, backend={"citizen_detail_needs": "chip"})
     client = app.services.client
     try:
         async with BackendClient(f"http://{server.host}:{server.port}", server.token) as strict:
             app.services.client = strict
-            reader.card = None
-            tap(find(app.root, "HomeTile", screen="dossier"))
-            await arrive(app, "dossier")
-            await frames(10)
-            wedge(CARD)
-            await until(lambda: dossier.state == "chip" and dossier.card_waited)
-            await frames(10)
+            await scan_card_with_none_on_the_reader(app, dossier, reader)
             tap(find(dossier, "KioskButton", text=app.t("Continue without the chip")))
             await until(lambda: dossier.state == "list")
             await frames(10)
